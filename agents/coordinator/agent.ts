@@ -1,0 +1,114 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { Command } from "@langchain/langgraph";
+import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
+import type { Decision } from "../../contracts/case.js";
+import { skills } from "../../contracts/skills.js";
+import { handler } from "../../runtime/a2a/skill.js";
+import { SocError, causeChain } from "../../runtime/errors.js";
+import { newTrace, withCase, withTrace } from "../../runtime/trace.js";
+import type { Agent } from "../agent.js";
+import { caseGraph, type CaseGraph } from "./graph.js";
+import { StepRunner } from "./steps.js";
+import { CaseStore } from "./store.js";
+
+export const coordinator: Agent = {
+  kind: "agent",
+  name: "coordinator",
+  description: "Owns every case: runs its state machine from triage to verdict to the human decision.",
+  skills({ component, config, peers }) {
+    mkdirSync(config.dataDir, { recursive: true });
+    const store = new CaseStore(join(config.dataDir, "cases.db"));
+    const checkpointer = SqliteSaver.fromConnString(join(config.dataDir, "checkpoints.db"));
+    const graph = caseGraph({ store, peers, log: component.log }, checkpointer);
+    const steps = new StepRunner(store, peers);
+    const running = new Map<string, Promise<void>>();
+    component.onStop(async () => {
+      await Promise.allSettled(running.values());
+      store.close();
+    });
+
+    /** Moves a case on from wherever its graph stands; one run per case at a time. */
+    const advance = (caseId: string): Promise<void> => {
+      const previous = running.get(caseId) ?? Promise.resolve();
+      const next = previous.then(() => runGraph(graph, store, caseId)).catch((error: unknown) => {
+        component.log.error({ case: caseId, err: causeChain(error) }, "case failed to advance");
+      });
+      running.set(caseId, next);
+      void next.finally(() => {
+        if (running.get(caseId) === next) running.delete(caseId);
+      });
+      return next;
+    };
+
+    // Cases in flight when the process stopped carry on from their last checkpoint.
+    const unfinished = store.unfinished();
+    if (unfinished.length > 0) component.log.info({ cases: unfinished.length }, "resuming unfinished cases");
+    for (const c of unfinished) void advance(c.id);
+
+    return [
+      handler(skills.openCase, (anomaly) => {
+        const { case: opened, duplicate } = store.open(anomaly);
+        if (!duplicate) {
+          withCase(opened.id, () => {
+            steps.record(opened.id, "open", {
+              agent: "prefilter",
+              skill: "open_case",
+              summary: `${anomaly.event.priority} ${anomaly.event.rule} forwarded (threshold ${anomaly.threshold})`,
+              input: null,
+              output: { score: anomaly.score, model_version: anomaly.model_version, threshold: anomaly.threshold },
+            });
+            component.log.info({ rule: anomaly.event.rule }, "case opened");
+          });
+          void advance(opened.id);
+        }
+        return Promise.resolve({ case_id: opened.id, trace_id: opened.trace_id, duplicate });
+      }),
+      handler(skills.decide, async ({ case_id, action, by, reason }) => {
+        const current = store.get(case_id);
+        if (!current) throw new SocError("case_not_found", `no case ${case_id}`);
+        return withTrace({ ...newTrace(current.trace_id), caseId: case_id }, async () => {
+          if (current.status !== "awaiting_human" || current.decision) {
+            throw new SocError("case_not_awaiting", `case ${case_id} is ${current.status}${current.decision ? `, already ${current.decision.action}ed by ${current.decision.by}` : ""}: nothing to decide`);
+          }
+          const decision: Decision = { action, by, reason, at: new Date().toISOString() };
+          if (action === "investigate") {
+            const { event, trace_id } = store.anomaly(case_id);
+            const result = await steps.call(case_id, `investigate@${decision.at}`, skills.gatherEvidence, { event, trace_id }, (e) => `investigation for ${by}: ${e.summary}`);
+            if (!result.ok) throw new SocError("investigation_failed", result.error, { retryable: true });
+            return { case: store.get(case_id) ?? current, evidence: result.output };
+          }
+          if (action === "dismiss" && !reason) throw new SocError("reason_required", "dismiss needs a reason");
+          if (!store.decide(case_id, decision)) throw new SocError("case_not_awaiting", `case ${case_id} was decided by someone else`);
+          component.log.info({ action, by }, "decision recorded");
+          await advance(case_id);
+          return { case: store.get(case_id) ?? current, evidence: null };
+        });
+      }),
+      handler(skills.listCases, ({ status, limit }) => Promise.resolve({ cases: store.list(status, limit) })),
+      handler(skills.trace, ({ id }) => {
+        const found = store.get(id);
+        if (!found) throw new SocError("case_not_found", `no case or trace ${id}`);
+        return Promise.resolve({ case: found, steps: store.steps(found.id) });
+      }),
+      handler(skills.status, () => Promise.resolve({ counts: store.counts(), oldest_waiting: store.oldestWaiting() })),
+    ];
+  },
+};
+
+async function runGraph(graph: CaseGraph, store: CaseStore, caseId: string): Promise<void> {
+  const current = store.get(caseId);
+  if (!current || current.status === "closed") return;
+  const config = { configurable: { thread_id: caseId }, durability: "sync" as const };
+  await withTrace({ ...newTrace(current.trace_id), caseId }, async () => {
+    const state = await graph.getState(config);
+    const waiting = state.tasks.some((task) => task.interrupts.length > 0);
+    if (waiting) {
+      if (current.decision) await graph.invoke(new Command({ resume: current.decision }), config);
+    } else if (state.next.length > 0) {
+      await graph.invoke(null, config);
+    } else if (!state.values.caseId) {
+      await graph.invoke({ caseId, evidence: null, analysis: null, verdict: null, decision: null, resolution: null }, config);
+    }
+  });
+}

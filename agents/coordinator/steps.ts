@@ -1,0 +1,50 @@
+import type { z } from "zod";
+import type { SkillContract } from "../../contracts/skills.js";
+import type { Peers } from "../../runtime/a2a/client.js";
+import { SocError } from "../../runtime/errors.js";
+import { currentTrace } from "../../runtime/trace.js";
+import type { CaseStore, NewStep } from "./store.js";
+
+export type StepResult<T> = { ok: true; output: T } | { ok: false; error: string };
+
+/**
+ * Runs one hop of a case and records it as a step. A step already recorded under the same key
+ * is not run again: a node that re-runs after a restart reuses what its first run did.
+ */
+export class StepRunner {
+  constructor(
+    private readonly store: CaseStore,
+    private readonly peers: Peers,
+  ) {}
+
+  async call<S extends SkillContract>(
+    caseId: string,
+    key: string,
+    spec: S,
+    input: z.input<S["input"]>,
+    summarize: (output: z.output<S["output"]>) => string,
+  ): Promise<StepResult<z.output<S["output"]>>> {
+    const done = this.store.step(caseId, key);
+    if (done && !done.error) return { ok: true, output: spec.output.parse(done.output) as z.output<S["output"]> };
+    const started = performance.now();
+    try {
+      const { output, usage } = await this.peers.call(spec, input);
+      this.#add(caseId, key, { agent: spec.agent, skill: spec.id, summary: summarize(output), input, output, ...usage, duration_ms: performance.now() - started, error: null });
+      return { ok: true, output };
+    } catch (cause) {
+      const error = SocError.from(cause);
+      const message = `${spec.agent} ${spec.id} failed: ${error.message}`;
+      this.#add(caseId, `${key}#failed@${Date.now()}`, { agent: spec.agent, skill: spec.id, summary: message, input, output: null, mcp_calls: [], tokens: { in: 0, out: 0 }, duration_ms: performance.now() - started, error: error.code });
+      return { ok: false, error: message };
+    }
+  }
+
+  /** Records a step the coordinator itself took. */
+  record(caseId: string, key: string, step: Pick<NewStep, "agent" | "skill" | "summary" | "input" | "output">): void {
+    this.#add(caseId, key, { ...step, mcp_calls: [], tokens: { in: 0, out: 0 }, duration_ms: 0, error: null });
+  }
+
+  #add(caseId: string, key: string, step: NewStep): void {
+    this.store.addStep(caseId, currentTrace()?.traceId ?? "", key, step);
+  }
+}

@@ -1,0 +1,226 @@
+import Database from "better-sqlite3";
+import type { Anomaly } from "../../contracts/anomaly.js";
+import type { Case, CaseStatus, Decision } from "../../contracts/case.js";
+import { workloadOf } from "../../contracts/falco.js";
+import type { Step } from "../../contracts/step.js";
+import { newCaseId } from "./case-id.js";
+
+const schema = `
+CREATE TABLE IF NOT EXISTS cases (
+  id TEXT PRIMARY KEY,
+  trace_id TEXT NOT NULL UNIQUE,
+  event_id TEXT UNIQUE,
+  status TEXT NOT NULL,
+  rule TEXT NOT NULL,
+  priority TEXT NOT NULL,
+  namespace TEXT, pod TEXT, image TEXT,
+  technique TEXT, severity TEXT, confidence REAL,
+  outcome TEXT, reasons TEXT NOT NULL DEFAULT '[]',
+  decision TEXT, resolution TEXT,
+  anomaly TEXT NOT NULL,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS cases_status ON cases (status, created_at);
+CREATE TABLE IF NOT EXISTS steps (
+  case_id TEXT NOT NULL REFERENCES cases(id),
+  seq INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  trace_id TEXT NOT NULL,
+  agent TEXT NOT NULL, skill TEXT NOT NULL, summary TEXT NOT NULL,
+  input TEXT, output TEXT,
+  mcp_calls TEXT NOT NULL, tokens TEXT NOT NULL,
+  duration_ms REAL NOT NULL, error TEXT, at TEXT NOT NULL,
+  PRIMARY KEY (case_id, seq),
+  UNIQUE (case_id, key)
+);`;
+
+interface CaseRow {
+  id: string;
+  trace_id: string;
+  status: CaseStatus;
+  rule: string;
+  priority: string;
+  namespace: string | null;
+  pod: string | null;
+  image: string | null;
+  technique: string | null;
+  severity: string | null;
+  confidence: number | null;
+  outcome: string | null;
+  reasons: string;
+  decision: string | null;
+  resolution: Case["resolution"];
+  anomaly: string;
+  created_at: string;
+  updated_at: string;
+}
+
+interface StepRow {
+  case_id: string;
+  seq: number;
+  key: string;
+  trace_id: string;
+  agent: string;
+  skill: string;
+  summary: string;
+  input: string | null;
+  output: string | null;
+  mcp_calls: string;
+  tokens: string;
+  duration_ms: number;
+  error: string | null;
+  at: string;
+}
+
+export type NewStep = Omit<Step, "case_id" | "seq" | "trace_id" | "at">;
+
+/** The case store: every case and every step of its reasoning chain, in one SQLite file. */
+export class CaseStore {
+  readonly #db: Database.Database;
+
+  constructor(path: string) {
+    this.#db = new Database(path);
+    this.#db.pragma("journal_mode = WAL");
+    this.#db.pragma("synchronous = NORMAL");
+    this.#db.exec(schema);
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+
+  /** Opens a case for an anomaly; an event seen before returns its existing case. */
+  open(anomaly: Anomaly): { case: Case; duplicate: boolean } {
+    const existing = this.#db
+      .prepare<[string, string | null], CaseRow>("SELECT * FROM cases WHERE trace_id = ? OR event_id = ?")
+      .get(anomaly.trace_id, anomaly.event.uuid ?? null);
+    if (existing) return { case: toCase(existing), duplicate: true };
+    const now = new Date().toISOString();
+    const workload = workloadOf(anomaly.event);
+    for (;;) {
+      const id = newCaseId();
+      const inserted = this.#db
+        .prepare(
+          `INSERT OR IGNORE INTO cases (id, trace_id, event_id, status, rule, priority, namespace, pod, image, anomaly, created_at, updated_at)
+           VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(id, anomaly.trace_id, anomaly.event.uuid ?? null, anomaly.event.rule, anomaly.event.priority, workload.namespace, workload.pod, workload.image, JSON.stringify(anomaly), now, now);
+      if (inserted.changes === 1) return { case: this.get(id) as Case, duplicate: false };
+    }
+  }
+
+  get(id: string): Case | undefined {
+    const row = this.#db.prepare<[string, string], CaseRow>("SELECT * FROM cases WHERE id = ? OR trace_id = ?").get(id, id);
+    return row ? toCase(row) : undefined;
+  }
+
+  anomaly(id: string): Anomaly {
+    const row = this.#db.prepare<[string], { anomaly: string }>("SELECT anomaly FROM cases WHERE id = ?").get(id);
+    if (!row) throw new Error(`no case ${id}`);
+    return JSON.parse(row.anomaly) as Anomaly;
+  }
+
+  list(status: CaseStatus | null, limit: number): Case[] {
+    const rows = status
+      ? this.#db.prepare<[string, number], CaseRow>("SELECT * FROM cases WHERE status = ? ORDER BY created_at DESC, rowid DESC LIMIT ?").all(status, limit)
+      : this.#db.prepare<[number], CaseRow>("SELECT * FROM cases ORDER BY created_at DESC, rowid DESC LIMIT ?").all(limit);
+    return rows.map(toCase);
+  }
+
+  /** Cases whose graph has not finished: to resume after a restart. */
+  unfinished(): Case[] {
+    return this.#db.prepare<[], CaseRow>("SELECT * FROM cases WHERE status != 'closed' ORDER BY created_at").all().map(toCase);
+  }
+
+  counts(): Record<string, number> {
+    const rows = this.#db.prepare<[], { status: string; n: number }>("SELECT status, COUNT(*) AS n FROM cases GROUP BY status").all();
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
+
+  oldestWaiting(): Case | null {
+    const row = this.#db
+      .prepare<[], CaseRow>("SELECT * FROM cases WHERE status = 'awaiting_human' AND decision IS NULL ORDER BY created_at LIMIT 1")
+      .get();
+    return row ? toCase(row) : null;
+  }
+
+  update(id: string, fields: Partial<Pick<Case, "status" | "technique" | "severity" | "confidence" | "outcome" | "reasons" | "resolution">>): Case {
+    const columns = Object.entries(fields).map(([k, v]) => [k, k === "reasons" ? JSON.stringify(v) : v] as const);
+    const sets = [...columns.map(([k]) => `${k} = ?`), "updated_at = ?"].join(", ");
+    this.#db.prepare(`UPDATE cases SET ${sets} WHERE id = ?`).run(...columns.map(([, v]) => v), new Date().toISOString(), id);
+    return this.get(id) as Case;
+  }
+
+  /** Records a human decision at most once: only on a case awaiting one, compare-and-set. */
+  decide(id: string, decision: Decision): boolean {
+    const result = this.#db
+      .prepare("UPDATE cases SET decision = ?, updated_at = ? WHERE id = ? AND status = 'awaiting_human' AND decision IS NULL")
+      .run(JSON.stringify(decision), decision.at, id);
+    return result.changes === 1;
+  }
+
+  /** A step already recorded under this key, so a re-run node does not repeat its work. */
+  step(caseId: string, key: string): Step | undefined {
+    const row = this.#db.prepare<[string, string], StepRow>("SELECT * FROM steps WHERE case_id = ? AND key = ?").get(caseId, key);
+    return row ? toStep(row) : undefined;
+  }
+
+  /** Appends a step; a step with the same key is recorded once. */
+  addStep(caseId: string, traceId: string, key: string, step: NewStep): Step {
+    this.#db
+      .prepare(
+        `INSERT OR IGNORE INTO steps (case_id, seq, key, trace_id, agent, skill, summary, input, output, mcp_calls, tokens, duration_ms, error, at)
+         VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM steps WHERE case_id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        caseId, caseId, key, traceId, step.agent, step.skill, step.summary,
+        JSON.stringify(step.input ?? null), JSON.stringify(step.output ?? null),
+        JSON.stringify(step.mcp_calls), JSON.stringify(step.tokens), step.duration_ms, step.error, new Date().toISOString(),
+      );
+    return this.step(caseId, key) as Step;
+  }
+
+  steps(caseId: string): Step[] {
+    return this.#db.prepare<[string], StepRow>("SELECT * FROM steps WHERE case_id = ? ORDER BY seq").all(caseId).map(toStep);
+  }
+}
+
+function toCase(row: CaseRow): Case {
+  return {
+    id: row.id,
+    trace_id: row.trace_id,
+    status: row.status,
+    rule: row.rule,
+    priority: row.priority,
+    namespace: row.namespace,
+    pod: row.pod,
+    image: row.image,
+    technique: row.technique,
+    severity: row.severity,
+    confidence: row.confidence,
+    outcome: row.outcome,
+    reasons: JSON.parse(row.reasons) as string[],
+    decision: row.decision ? (JSON.parse(row.decision) as Decision) : null,
+    resolution: row.resolution,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+function toStep(row: StepRow): Step {
+  return {
+    case_id: row.case_id,
+    seq: row.seq,
+    trace_id: row.trace_id,
+    agent: row.agent,
+    skill: row.skill,
+    summary: row.summary,
+    input: row.input ? (JSON.parse(row.input) as unknown) : null,
+    output: row.output ? (JSON.parse(row.output) as unknown) : null,
+    mcp_calls: JSON.parse(row.mcp_calls) as Step["mcp_calls"],
+    tokens: JSON.parse(row.tokens) as Step["tokens"],
+    duration_ms: row.duration_ms,
+    error: row.error,
+    at: row.at,
+  };
+}

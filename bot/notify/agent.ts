@@ -1,0 +1,29 @@
+import { skills } from "../../contracts/skills.js";
+import { handler } from "../../runtime/a2a/skill.js";
+import type { FleetConfig } from "../../contracts/config.js";
+import type { Agent } from "../../runtime/agent.js";
+import { renderEscalation, safe } from "../terminal/render.js";
+
+/**
+ * The front end's agent. Until Mattermost is configured, the terminal is the front end: escalations
+ * and case updates are written for people on stderr (stdout carries the JSON logs).
+ */
+export const notify: Agent<FleetConfig> & { name: "notify" } = {
+  kind: "agent",
+  name: "notify",
+  description: "Shows escalations and case updates to the humans who decide them.",
+  skills({ component }) {
+    const show = (text: string) => process.stderr.write(`${text}\n`);
+    return [
+      handler(skills.escalate, ({ case: escalated, analysis }) => {
+        show(renderEscalation(escalated, analysis));
+        component.log.info({ case: escalated.id }, "escalation shown");
+        return Promise.resolve({ ok: true as const });
+      }),
+      handler(skills.caseUpdate, ({ case: updated, note }) => {
+        show(`UPDATE ${updated.id}  ${safe(note)}${updated.decision ? ` (${updated.decision.action} by ${safe(updated.decision.by)})` : ""}`);
+        return Promise.resolve({ ok: true as const });
+      }),
+    ];
+  },
+};

@@ -1,0 +1,60 @@
+import type { Analysis } from "../../contracts/analysis.js";
+import type { Case } from "../../contracts/case.js";
+import type { Step } from "../../contracts/step.js";
+import type { Reply } from "../../commands/index.js";
+
+/**
+ * Plain text for a terminal. Falco fields are attacker-controlled: control characters (escape
+ * sequences, newlines) are replaced so they cannot rewrite the operator's screen.
+ */
+export function safe(value: string | null | undefined, max = 120): string {
+  if (value === null || value === undefined) return "-";
+  // eslint-disable-next-line no-control-regex
+  const clean = value.replace(/[\u0000-\u001f\u007f-\u009f]/g, "␣");
+  return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
+}
+
+export function asset(c: Case): string {
+  return `${safe(c.namespace)}/${safe(c.pod)} (${safe(c.image)})`;
+}
+
+function caseLine(c: Case): string {
+  const decided = c.decision ? ` ${c.decision.action} by ${safe(c.decision.by)}` : "";
+  return `${c.id}  ${c.status.padEnd(14)} ${(c.outcome ?? "-").padEnd(12)} ${safe(c.rule, 48).padEnd(48)} ${asset(c)}${decided}`;
+}
+
+function stepLine(s: Step): string {
+  const mcp = s.mcp_calls.map((m) => `${m.server}.${m.tool} ${m.latency_ms}ms${m.error ? " failed" : ""}`).join(", ");
+  const tokens = s.tokens.in + s.tokens.out > 0 ? ` tokens ${s.tokens.in}/${s.tokens.out}` : "";
+  return `  ${String(s.seq).padStart(2)}. ${s.at}  ${safe(s.agent, 24).padEnd(12)} ${s.skill.padEnd(16)} ${Math.round(s.duration_ms)}ms${tokens}${mcp ? ` [mcp: ${mcp}]` : ""}\n      ${safe(s.summary, 200)}${s.error ? `  (error: ${s.error})` : ""}`;
+}
+
+export function renderReply(reply: Reply): string {
+  switch (reply.kind) {
+    case "case":
+      return [reply.title, caseLine(reply.case), ...(reply.evidence ? [`evidence: ${safe(reply.evidence.summary, 300)}`] : [])].join("\n");
+    case "cases":
+      return [reply.title, ...reply.cases.map(caseLine)].join("\n");
+    case "trace":
+      return [`${reply.case.id} trace ${reply.case.trace_id}`, caseLine(reply.case), ...reply.steps.map(stepLine)].join("\n");
+    case "status": {
+      const counts = Object.entries(reply.counts).map(([k, v]) => `${k} ${v}`).join(", ") || "no cases";
+      const oldest = reply.oldest_waiting ? `oldest awaiting a decision: ${reply.oldest_waiting.id} since ${reply.oldest_waiting.created_at}` : "nothing awaits a decision";
+      return `cases: ${counts}\n${oldest}`;
+    }
+    case "help":
+      return ["usage: soc <command> [--json]", ...reply.commands.map((c) => `  ${c.usage.padEnd(44)} ${c.summary}`)].join("\n");
+  }
+}
+
+/** The escalation as the terminal front end shows it. */
+export function renderEscalation(c: Case, analysis: Analysis): string {
+  const technique = analysis.technique ? `${analysis.technique.id} ${analysis.technique.name}` : "no technique";
+  return [
+    `ESCALATED ${c.id}  trace ${c.trace_id}`,
+    `  ${safe(c.rule)} on ${asset(c)}`,
+    `  ${technique}, ${analysis.severity}, confidence ${analysis.confidence}; proposes ${analysis.action.type} (blast radius pods ${analysis.action.blast_radius.pods})`,
+    `  why: ${c.reasons.map((r) => safe(r)).join("; ")}`,
+    `  decide: npx soc approve ${c.id} | npx soc dismiss ${c.id} <reason> | npx soc investigate ${c.id}`,
+  ].join("\n");
+}

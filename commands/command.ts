@@ -1,0 +1,43 @@
+import type { z } from "zod";
+import type { Evidence } from "../contracts/analysis.js";
+import type { Case, CaseStatus, DecisionAction } from "../contracts/case.js";
+import type { Step } from "../contracts/step.js";
+
+/** What commands may ask of the fleet; the front end supplies it (over A2A to the coordinator). */
+export interface CaseDesk {
+  decide(caseId: string, action: DecisionAction, by: string, reason: string | null): Promise<{ case: Case; evidence: Evidence | null }>;
+  cases(status: CaseStatus | null, limit: number): Promise<Case[]>;
+  trace(id: string): Promise<{ case: Case; steps: Step[] }>;
+  status(): Promise<{ counts: Record<string, number>; oldest_waiting: Case | null }>;
+}
+
+/** Who runs a command. */
+export interface Actor {
+  name: string;
+}
+
+/** A reply every front end can render: a kind for the renderer and the data for `--json`. */
+export type Reply =
+  | { kind: "case"; title: string; case: Case; evidence: Evidence | null }
+  | { kind: "cases"; title: string; cases: Case[] }
+  | { kind: "trace"; case: Case; steps: Step[] }
+  | { kind: "status"; counts: Record<string, number>; oldest_waiting: Case | null }
+  | { kind: "help"; commands: { name: string; usage: string; summary: string }[] };
+
+/**
+ * One subcommand: its name, usage, the schema of its arguments (positional words and `--flags`),
+ * and what it does. It knows nothing of the transport.
+ */
+export interface Command<A extends z.ZodType = z.ZodType> {
+  name: string;
+  usage: string;
+  summary: string;
+  args: A;
+  /** Maps the words after the command name to the raw arguments `args` validates. */
+  read(words: string[], flags: Record<string, string | true>): unknown;
+  run(args: z.output<A>, context: { desk: CaseDesk; actor: Actor }): Promise<Reply>;
+}
+
+export function command<A extends z.ZodType>(definition: Command<A>): Command {
+  return definition as unknown as Command;
+}

@@ -1,0 +1,63 @@
+import { z } from "zod";
+
+export const Severity = z.enum(["low", "medium", "high", "critical"]);
+export type Severity = z.infer<typeof Severity>;
+
+/** What a response action would touch. */
+export const BlastRadius = z.object({
+  pods: z.number().int().nonnegative(),
+  nodes: z.number().int().nonnegative(),
+  namespaces: z.number().int().nonnegative(),
+});
+export type BlastRadius = z.infer<typeof BlastRadius>;
+
+export const actionTypes = ["isolate_pod", "label_pod", "terminate_pod", "scale_to_zero", "cordon_node", "none"] as const;
+export const ActionType = z.enum(actionTypes);
+export type ActionType = z.infer<typeof ActionType>;
+
+export const Target = z.object({
+  kind: z.enum(["Pod", "Deployment", "Node", "None"]),
+  namespace: z.string().nullable(),
+  name: z.string().nullable(),
+  labels: z.record(z.string(), z.string()).default({}),
+  image: z.string().nullable(),
+});
+export type Target = z.infer<typeof Target>;
+
+export const ProposedAction = z.object({
+  type: ActionType,
+  target: Target,
+  blast_radius: BlastRadius,
+  description: z.string(),
+});
+export type ProposedAction = z.infer<typeof ProposedAction>;
+
+export const Technique = z.object({ id: z.string(), name: z.string() });
+
+/** The analyst's classification of a case. */
+export const Analysis = z.object({
+  tactic: z.string().nullable(),
+  technique: Technique.nullable(),
+  severity: Severity,
+  confidence: z.number().min(0).max(1),
+  action: ProposedAction,
+  rationale: z.string(),
+});
+export type Analysis = z.infer<typeof Analysis>;
+
+/** Related activity detect found for an event. */
+export const RelatedEvent = z.object({
+  time: z.string(),
+  rule: z.string(),
+  priority: z.string(),
+  pod: z.string().nullable(),
+  image: z.string().nullable(),
+  trace_id: z.string(),
+});
+export const Evidence = z.object({
+  same_pod: z.array(RelatedEvent),
+  same_image: z.array(RelatedEvent),
+  distinct_rules: z.array(z.string()),
+  summary: z.string(),
+});
+export type Evidence = z.infer<typeof Evidence>;

@@ -1,0 +1,71 @@
+import { resolve, join } from "node:path";
+import { z } from "zod";
+import { Priority } from "./falco.js";
+import type { AgentName, Identity, McpServerName } from "./skills.js";
+
+const port = z.coerce.number().int().min(1).max(65535);
+const millis = z.coerce.number().int().positive();
+
+/**
+ * The fleet's configuration, read from the environment (the same names in the chart's values).
+ * Every process parses it once at start with `loadConfig(FleetConfig)`.
+ */
+export const FleetConfig = z
+  .object({
+    SOC_HOME: z.string().default("./.soc"),
+    SOC_HOST: z.string().default("127.0.0.1"),
+    SOC_PORT_BASE: port.default(2800),
+    SOC_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
+    SOC_MIN_PRIORITY: Priority.default("Warning"),
+    SOC_AGENT_TIMEOUT_MS: millis.default(10_000),
+    SOC_OPA_TIMEOUT_MS: millis.default(2_000),
+    SOC_REMEDIATE_MODE: z
+      .enum(["dry-run", "enforce"])
+      .default("dry-run")
+      .refine((mode) => mode === "dry-run", "enforce needs the Kubernetes cluster actions, not in this release: use dry-run"),
+    SOC_OPA_URL: z.url().optional(),
+    SOC_OPA_BIN: z.string().optional(),
+  })
+  .transform((env) => {
+    const home = resolve(env.SOC_HOME);
+    const base = env.SOC_PORT_BASE;
+    const url = (name: Identity) => `https://${env.SOC_HOST}:${base + ports[name]}`;
+    return {
+      home,
+      host: env.SOC_HOST,
+      certDir: join(home, "certs"),
+      dataDir: join(home, "data"),
+      logLevel: env.SOC_LOG_LEVEL,
+      minPriority: env.SOC_MIN_PRIORITY,
+      agentTimeoutMs: env.SOC_AGENT_TIMEOUT_MS,
+      opaTimeoutMs: env.SOC_OPA_TIMEOUT_MS,
+      remediateMode: env.SOC_REMEDIATE_MODE,
+      opaUrl: env.SOC_OPA_URL ?? `http://${env.SOC_HOST}:${base + 11}`,
+      opaBin: env.SOC_OPA_BIN,
+      ingestUrl: `http://${env.SOC_HOST}:${base + 1}/falco`,
+      ingestPort: base + 1,
+      port: (name: AgentName | McpServerName) => base + ports[name],
+      opsPort: (name: AgentName | McpServerName) => base + 20 + ports[name],
+      url,
+    };
+  });
+export type FleetConfig = z.output<typeof FleetConfig>;
+
+/** Port offsets from SOC_PORT_BASE; the Falco ingest is base+1, OPA base+11, ops ports base+20+offset. */
+const ports: Record<Identity, number> = {
+  operator: 0,
+  prefilter: 2,
+  coordinator: 3,
+  detect: 4,
+  analyst: 5,
+  reviewer: 6,
+  "policy-engine": 7,
+  remediate: 8,
+  "cluster-actions": 9,
+  notify: 10,
+};
+
+/** Every A2A agent's base URL, for `Peers`. */
+export function agentUrls(config: FleetConfig): Record<string, string> {
+  return Object.fromEntries(Object.keys(ports).map((name) => [name, config.url(name as Identity)]));
+}

@@ -1,0 +1,78 @@
+import { z } from "zod";
+
+/** Falco's priorities, most severe first (falco.yaml `priority`). */
+export const priorities = [
+  "Emergency",
+  "Alert",
+  "Critical",
+  "Error",
+  "Warning",
+  "Notice",
+  "Informational",
+  "Debug",
+] as const;
+export const Priority = z.enum(priorities);
+export type Priority = z.infer<typeof Priority>;
+
+/** Falco writes priorities capitalised; falcosidekick and some rules files lower-case them. */
+const priorityField = z
+  .string()
+  .transform((value, ctx) => {
+    const match = priorities.find((p) => p.toLowerCase() === value.toLowerCase());
+    if (match) return match;
+    ctx.addIssue({ code: "custom", message: `unknown priority "${value}"` });
+    return z.NEVER;
+  })
+  .pipe(Priority);
+
+/** Higher is more severe: Emergency = 7, Debug = 0. */
+export function priorityRank(priority: Priority): number {
+  return priorities.length - 1 - priorities.indexOf(priority);
+}
+
+const isoTime = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$/;
+
+const fieldValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+/**
+ * One Falco alert as `json_output: true` writes it (and `http_output` posts it), or falcosidekick's
+ * form of it, which adds `uuid`. Every string in it is attacker-controlled.
+ */
+export const FalcoEvent = z.object({
+  uuid: z.string().min(1).max(64).optional(),
+  time: z.string().regex(isoTime, "time must be ISO-8601 UTC, e.g. 2026-11-24T09:00:00.123456789Z"),
+  rule: z.string().min(1).max(512),
+  priority: priorityField,
+  source: z.string().max(64).default("syscall"),
+  tags: z.array(z.string().max(128)).max(64).default([]),
+  hostname: z.string().max(253).default(""),
+  output: z.string().max(16_384).default(""),
+  output_fields: z.record(z.string(), fieldValue).default({}),
+});
+export type FalcoEvent = z.infer<typeof FalcoEvent>;
+
+/** Reads a field from `output_fields` as a string, or null when Falco had no value. */
+export function field(event: FalcoEvent, name: string): string | null {
+  const value = event.output_fields[name];
+  return value === null || value === undefined ? null : String(value);
+}
+
+/** The workload an event is about, from the Kubernetes and container fields Falco adds. */
+export const Workload = z.object({
+  namespace: z.string().nullable(),
+  pod: z.string().nullable(),
+  image: z.string().nullable(),
+  container: z.string().nullable(),
+  node: z.string(),
+});
+export type Workload = z.infer<typeof Workload>;
+
+export function workloadOf(event: FalcoEvent): Workload {
+  return {
+    namespace: field(event, "k8s.ns.name"),
+    pod: field(event, "k8s.pod.name"),
+    image: field(event, "container.image.repository"),
+    container: field(event, "container.name"),
+    node: event.hostname,
+  };
+}

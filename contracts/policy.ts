@@ -1,0 +1,34 @@
+import { z } from "zod";
+import { ActionType, BlastRadius, Severity } from "./analysis.js";
+
+export const outcomes = ["auto_execute", "auto_reject", "escalate"] as const;
+export const Outcome = z.enum(outcomes);
+export type Outcome = z.infer<typeof Outcome>;
+
+/** What the reviewer asks the policy engine: structured fields only, never free text from Falco. */
+export const PolicyInput = z.object({
+  action: z.object({
+    type: ActionType,
+    target: z.object({
+      kind: z.string(),
+      namespace: z.string().nullable(),
+      name: z.string().nullable(),
+      labels: z.record(z.string(), z.string()),
+      image: z.string().nullable(),
+    }),
+  }),
+  blast_radius: BlastRadius,
+  confidence: z.number().min(0).max(1),
+  technique: z.string().nullable(),
+  severity: Severity,
+  asset_tags: z.array(z.string()),
+});
+export type PolicyInput = z.infer<typeof PolicyInput>;
+
+/** `data.soc.verdict.decision`. */
+export const PolicyDecision = z.object({
+  outcome: Outcome,
+  reasons: z.array(z.string()),
+  policy_version: z.string(),
+});
+export type PolicyDecision = z.infer<typeof PolicyDecision>;

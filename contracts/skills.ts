@@ -1,0 +1,162 @@
+import { z } from "zod";
+import { Analysis, Evidence, ProposedAction, RelatedEvent } from "./analysis.js";
+import { Anomaly, TraceId } from "./anomaly.js";
+import { Case, CaseId, CaseStatus, DecisionAction } from "./case.js";
+import { FalcoEvent } from "./falco.js";
+import { PolicyDecision, PolicyInput } from "./policy.js";
+import { Step } from "./step.js";
+
+/**
+ * Every A2A skill in the fleet: which agent serves it, who may call it, and its input and output.
+ * Servers implement these; clients call them; neither imports the other.
+ */
+export interface SkillContract<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
+  agent: AgentName;
+  id: string;
+  description: string;
+  callers: readonly Identity[];
+  input: I;
+  output: O;
+}
+
+export const agentNames = [
+  "prefilter",
+  "coordinator",
+  "detect",
+  "analyst",
+  "reviewer",
+  "remediate",
+  "notify",
+] as const;
+export type AgentName = (typeof agentNames)[number];
+export const mcpServerNames = ["policy-engine", "cluster-actions"] as const;
+export type McpServerName = (typeof mcpServerNames)[number];
+/** Every certificate identity (CN) in the fleet; `operator` is the terminal client. */
+export type Identity = AgentName | McpServerName | "operator";
+
+function skill<I extends z.ZodType, O extends z.ZodType>(c: SkillContract<I, O>): SkillContract<I, O> {
+  return c;
+}
+
+const CaseRef = z.object({ case_id: CaseId });
+const Ack = z.object({ ok: z.literal(true) });
+
+export const skills = {
+  ingest: skill({
+    agent: "prefilter",
+    id: "ingest",
+    description: "Validate one Falco event and forward it to the fleet when it is worth a case.",
+    callers: ["operator"],
+    input: z.object({ event: z.unknown() }),
+    output: z.object({ trace_id: TraceId, forwarded: z.boolean(), case_id: CaseId.nullable() }),
+  }),
+  recentEvents: skill({
+    agent: "prefilter",
+    id: "recent_events",
+    description: "Recent events of the same pod and of the same image.",
+    callers: ["detect"],
+    input: z.object({ namespace: z.string().nullable(), pod: z.string().nullable(), image: z.string().nullable(), exclude_trace_id: z.string() }),
+    output: z.object({ same_pod: z.array(RelatedEvent), same_image: z.array(RelatedEvent) }),
+  }),
+  openCase: skill({
+    agent: "coordinator",
+    id: "open_case",
+    description: "Open a case for an anomaly and start its triage.",
+    callers: ["prefilter"],
+    input: Anomaly,
+    output: z.object({ case_id: CaseId, trace_id: TraceId, duplicate: z.boolean() }),
+  }),
+  decide: skill({
+    agent: "coordinator",
+    id: "decide",
+    description: "Apply a human decision (approve, dismiss, investigate) to a case awaiting one.",
+    callers: ["notify", "operator"],
+    input: z.object({ case_id: CaseId, action: DecisionAction, by: z.string().min(1), reason: z.string().nullable() }),
+    output: z.object({ case: Case, evidence: Evidence.nullable() }),
+  }),
+  listCases: skill({
+    agent: "coordinator",
+    id: "list_cases",
+    description: "Cases, newest first, optionally of one status.",
+    callers: ["notify", "operator"],
+    input: z.object({ status: CaseStatus.nullable(), limit: z.number().int().positive().max(1000) }),
+    output: z.object({ cases: z.array(Case) }),
+  }),
+  trace: skill({
+    agent: "coordinator",
+    id: "trace",
+    description: "A case and its whole reasoning chain, by case id or trace_id.",
+    callers: ["notify", "operator"],
+    input: z.object({ id: z.string().min(1) }),
+    output: z.object({ case: Case, steps: z.array(Step) }),
+  }),
+  status: skill({
+    agent: "coordinator",
+    id: "status",
+    description: "Case counts by status and the oldest case awaiting a decision.",
+    callers: ["notify", "operator"],
+    input: z.object({}),
+    output: z.object({
+      counts: z.record(z.string(), z.number()),
+      oldest_waiting: Case.nullable(),
+    }),
+  }),
+  gatherEvidence: skill({
+    agent: "detect",
+    id: "gather_evidence",
+    description: "Evidence for an event: recent related events of the same pod and image.",
+    callers: ["coordinator"],
+    input: z.object({ event: FalcoEvent, trace_id: TraceId }),
+    output: Evidence,
+  }),
+  classify: skill({
+    agent: "analyst",
+    id: "classify",
+    description: "MITRE ATT&CK classification, severity, confidence and a proposed response.",
+    callers: ["coordinator"],
+    input: z.object({ event: FalcoEvent, evidence: Evidence }),
+    output: Analysis,
+  }),
+  review: skill({
+    agent: "reviewer",
+    id: "review",
+    description: "Build the policy input for a proposed action and ask the policy engine for a verdict.",
+    callers: ["coordinator"],
+    input: z.object({ case_id: CaseId, analysis: Analysis }),
+    output: z.object({ input: PolicyInput, decision: PolicyDecision }),
+  }),
+  execute: skill({
+    agent: "remediate",
+    id: "execute",
+    description: "Carry out an allowed response action through the cluster-actions server.",
+    callers: ["coordinator"],
+    input: z.object({ case_id: CaseId, action: ProposedAction, allowed_by: z.string(), idempotency_key: z.string() }),
+    output: z.object({
+      mode: z.enum(["dry-run", "enforce"]),
+      requests: z.array(z.object({ method: z.string(), path: z.string(), contentType: z.string(), body: z.unknown() })),
+      result: z.string(),
+    }),
+  }),
+  escalate: skill({
+    agent: "notify",
+    id: "escalate",
+    description: "Show an escalated case to the humans who decide it.",
+    callers: ["coordinator"],
+    input: z.object({ case: Case, analysis: Analysis, steps: z.array(Step) }),
+    output: Ack,
+  }),
+  caseUpdate: skill({
+    agent: "notify",
+    id: "case_update",
+    description: "Tell the humans how a case they saw has moved on.",
+    callers: ["coordinator"],
+    input: z.object({ case: Case, note: z.string() }),
+    output: Ack,
+  }),
+} as const;
+
+export type Skills = typeof skills;
+export type SkillName = keyof Skills;
+export type SkillInput<S extends SkillContract> = z.input<S["input"]>;
+export type SkillOutput<S extends SkillContract> = z.output<S["output"]>;
+export { CaseRef };

@@ -1,0 +1,88 @@
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { FleetConfig } from "../contracts/config.js";
+import { loadConfig } from "../runtime/config.js";
+import { ensureCertificates } from "./certs.js";
+import { components } from "./components.js";
+import { Supervisor, type ProcessSpec } from "./supervisor.js";
+import { opaBinary } from "./tools.js";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+/** `npm start`: the whole fleet on this machine, each component its own process over mTLS. */
+async function main(argv: string[]): Promise<void> {
+  const replaySample = !argv.includes("--no-sample");
+  let config: FleetConfig;
+  try {
+    config = loadConfig(FleetConfig);
+  } catch (error) {
+    say(error instanceof Error ? error.message : String(error));
+    process.exit(2);
+  }
+  const dirs = { logs: join(config.home, "logs"), run: join(config.home, "run") };
+  for (const dir of [config.dataDir, dirs.logs, dirs.run]) mkdirSync(dir, { recursive: true });
+  say(`soc-fleet: state in ${config.home}`);
+  const created = ensureCertificates(config.certDir, [...components.map((c) => c.name), "operator"]);
+  if (created.length > 0) say(`created development certificates: ${created.join(", ")}`);
+
+  const opaAddress = new URL(config.opaUrl).host;
+  const specs: ProcessSpec[] = [
+    { name: "opa", command: opaBinary(say), args: ["run", "--server", "--addr", opaAddress, "--log-level", "error", "-b", join(root, "policies")], terminal: "prefixed" },
+    ...components.map((c): ProcessSpec => ({
+      name: c.name,
+      command: process.execPath,
+      args: [join(root, "dist", "fleet", "run.js"), c.name],
+      terminal: c.name === "notify" ? "raw" : "prefixed",
+    })),
+  ];
+  const supervisor = new Supervisor(dirs, { ...process.env, SOC_HOME: config.home }, say);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(`stopping the fleet (${signal})…`);
+    void supervisor.stop().then(() => process.exit(0));
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+
+  for (const spec of specs) supervisor.start(spec);
+  await waitUntilReady([
+    { name: "opa", url: `${config.opaUrl}/health` },
+    ...components.map((c) => ({ name: c.name, url: `http://${config.host}:${config.opsPort(c.name)}/readyz` })),
+  ], say);
+  say(`fleet ready: Falco ingest ${config.ingestUrl} (point Falco's http_output here)`);
+  say(`decide from another terminal: npx soc cases --state escalated | npx soc trace <case> | npx soc approve <case>`);
+  if (replaySample) await replay(join(root, "fleet", "sample", "falco-events.jsonl"), config.ingestUrl);
+}
+
+async function waitUntilReady(targets: { name: string; url: string }[], report: (line: string) => void): Promise<void> {
+  const pending = new Set(targets.map((t) => t.name));
+  while (pending.size > 0) {
+    for (const target of targets.filter((t) => pending.has(t.name))) {
+      const ok = await fetch(target.url, { signal: AbortSignal.timeout(1_000) }).then((r) => r.ok, () => false);
+      if (ok) {
+        pending.delete(target.name);
+        report(`  ${target.name} ready`);
+      }
+    }
+    if (pending.size > 0) await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Posts the bundled Falco sample to the ingest, one event per POST as Falco's http_output does. */
+async function replay(path: string, ingestUrl: string): Promise<void> {
+  const lines = readFileSync(path, "utf8").split("\n").filter((l) => l.trim());
+  say(`replaying ${lines.length} sample Falco events…`);
+  let forwarded = 0;
+  for (const line of lines) {
+    const response = await fetch(ingestUrl, { method: "POST", headers: { "content-type": "application/json" }, body: line });
+    const result = (await response.json()) as { forwarded?: boolean };
+    if (result.forwarded) forwarded++;
+  }
+  say(`sample replayed: ${lines.length} events, ${forwarded} forwarded to the fleet`);
+}
+
+await main(process.argv.slice(2));

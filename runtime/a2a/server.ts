@@ -1,0 +1,164 @@
+import { createServer } from "node:https";
+import { randomUUID } from "node:crypto";
+import express, { type NextFunction, type Request, type Response } from "express";
+import { Role, type AgentCard, type Message } from "@a2a-js/sdk";
+import {
+  AgentEvent,
+  DefaultRequestHandler,
+  InMemoryTaskStore,
+  STATE_HEADERS_KEY,
+  type AgentExecutor,
+  type RequestContext,
+} from "@a2a-js/sdk/server";
+import { agentCardHandler, jsonRpcHandler } from "@a2a-js/sdk/server/express";
+import type { Component } from "../component.js";
+import { SocError, causeChain } from "../errors.js";
+import { serverTls, peerIdentity } from "../tls.js";
+import { newTrace, parseTraceparent, withCase, withTrace } from "../trace.js";
+import { measureUsage } from "../usage.js";
+import type { SkillHandler, SkillReply, SkillRequest } from "./skill.js";
+
+export interface AgentOptions {
+  description: string;
+  host: string;
+  port: number;
+  skills: readonly SkillHandler[];
+  /** Extra express routes served beside A2A on the same mTLS listener. */
+  routes?: (app: express.Express) => void;
+}
+
+export const JSONRPC_PATH = "/a2a/jsonrpc";
+
+/**
+ * Serves a component's skills as an A2A agent over mutual TLS. Only callers whose certificate
+ * identity is on some skill's allow-list get past the TLS handshake's HTTP layer; each skill then
+ * checks its own list.
+ */
+export async function serveAgent(component: Component, options: AgentOptions): Promise<void> {
+  const allowed = new Set(options.skills.flatMap((s) => s.spec.callers));
+  const card = agentCard(component.name, options);
+  const executor = skillExecutor(component, options.skills);
+  const requestHandler = new DefaultRequestHandler(card, new InMemoryTaskStore(), executor);
+
+  const app = express();
+  app.disable("x-powered-by");
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const caller = peerIdentity(req);
+    if (!caller || !allowed.has(caller)) {
+      component.metrics.refused.inc({ caller: caller ?? "unknown" });
+      component.log.warn({ caller: caller ?? null, path: req.path }, "caller refused");
+      res.status(403).json({ error: { code: "caller_refused", message: `caller ${caller ?? "unknown"} is not allowed` } });
+      return;
+    }
+    next();
+  });
+  app.use("/.well-known/agent-card.json", agentCardHandler({ agentCardProvider: requestHandler }));
+  options.routes?.(app);
+  app.use(
+    JSONRPC_PATH,
+    jsonRpcHandler({
+      requestHandler,
+      userBuilder: (req) => Promise.resolve({ isAuthenticated: true, userName: peerIdentity(req) ?? "unknown" }),
+    }),
+  );
+
+  const server = createServer(serverTls(component.identity), app);
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, resolve);
+  });
+  component.onStop(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  );
+}
+
+function agentCard(name: string, options: AgentOptions): AgentCard {
+  return {
+    name,
+    description: options.description,
+    version: "1.0.0",
+    supportedInterfaces: [
+      { url: `https://${options.host}:${options.port}${JSONRPC_PATH}`, protocolBinding: "JSONRPC", protocolVersion: "1.0", tenant: "" },
+    ],
+    provider: { organization: "soc-fleet", url: "https://github.com/soc-fleet" },
+    capabilities: { streaming: false, pushNotifications: false, extensions: [] },
+    securitySchemes: { mtls: { scheme: { $case: "mtlsSecurityScheme", value: { description: "client certificate signed by the fleet CA" } } } },
+    securityRequirements: [],
+    defaultInputModes: ["application/json"],
+    defaultOutputModes: ["application/json"],
+    skills: options.skills.map(({ spec }) => ({
+      id: spec.id,
+      name: spec.id,
+      description: spec.description,
+      tags: [name],
+      examples: [],
+      inputModes: ["application/json"],
+      outputModes: ["application/json"],
+      securityRequirements: [],
+    })),
+    signatures: [],
+  };
+}
+
+function skillExecutor(component: Component, skills: readonly SkillHandler[]): AgentExecutor {
+  const byId = new Map(skills.map((s) => [s.spec.id, s]));
+  return {
+    async execute(request: RequestContext, bus) {
+      const headers = request.context.state.get(STATE_HEADERS_KEY) as Record<string, string | undefined> | undefined;
+      const trace = parseTraceparent(headers?.traceparent) ?? newTrace();
+      const caller = request.context.user?.userName ?? "unknown";
+      const reply = await withTrace(trace, () => runSkill(component, byId, caller, request.userMessage));
+      const message: Message = {
+        messageId: randomUUID(),
+        contextId: request.contextId,
+        taskId: "",
+        role: Role.ROLE_AGENT,
+        parts: [{ content: { $case: "data", value: reply }, metadata: undefined, filename: "", mediaType: "application/json" }],
+        metadata: { trace_id: trace.traceId },
+        extensions: [],
+        referenceTaskIds: [],
+      };
+      bus.publish(AgentEvent.message(message));
+      bus.finished();
+    },
+    cancelTask: () => Promise.resolve(),
+  };
+}
+
+async function runSkill(
+  component: Component,
+  byId: Map<string, SkillHandler>,
+  caller: string,
+  message: Message,
+): Promise<SkillReply> {
+  const started = performance.now();
+  const request = message.parts[0]?.content;
+  const { skill, input } = (request?.$case === "data" ? request.value : {}) as Partial<SkillRequest>;
+  const handler = skill ? byId.get(skill) : undefined;
+  const observe = (outcome: string) =>
+    component.metrics.a2aServer.observe({ skill: skill ?? "unknown", caller, outcome }, (performance.now() - started) / 1000);
+  try {
+    if (!handler) throw new SocError("unknown_skill", `${component.name} has no skill ${String(skill)}`);
+    if (!handler.spec.callers.includes(caller)) {
+      component.metrics.refused.inc({ caller });
+      throw new SocError("caller_refused", `caller ${caller} may not use ${handler.spec.id}`);
+    }
+    const parsed = handler.spec.input.safeParse(input);
+    if (!parsed.success) throw new SocError("invalid_input", `invalid input for ${handler.spec.id}: ${parsed.error.message}`);
+    const caseId = (parsed.data as { case_id?: unknown }).case_id;
+    const run = () => measureUsage(() => handler.handle(parsed.data, { caller }));
+    const { result, usage } = typeof caseId === "string" ? await withCase(caseId, run) : await run();
+    observe("ok");
+    return { ok: true, output: handler.spec.output.parse(result), usage };
+  } catch (error) {
+    const failure = SocError.from(error);
+    observe(failure.code);
+    component.log.warn({ skill: skill ?? null, caller, err: causeChain(error) }, "skill failed");
+    return { ok: false, error: failure.toJSON() };
+  }
+}

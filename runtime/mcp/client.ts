@@ -1,0 +1,61 @@
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { Component } from "../component.js";
+import { SocError } from "../errors.js";
+import { traceparent } from "../trace.js";
+import { recordMcpCall } from "../usage.js";
+import { MCP_PATH } from "./server.js";
+
+/**
+ * Calls one MCP server's tools over mutual TLS, with the traceparent in `_meta`. Every call is
+ * recorded in the current step's usage and in the metrics.
+ */
+export class McpPeer {
+  #client: Promise<Client> | undefined;
+
+  constructor(
+    private readonly component: Component,
+    private readonly server: string,
+    private readonly url: string,
+    private readonly timeoutMs: number,
+  ) {}
+
+  async call(tool: string, args: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const started = performance.now();
+    let error: string | null = null;
+    try {
+      const client = await this.#connect();
+      const header = traceparent();
+      const result = await client.callTool(
+        { name: tool, arguments: args, ...(header ? { _meta: { traceparent: header } } : {}) },
+        undefined,
+        { timeout: this.timeoutMs },
+      );
+      if (result.isError) {
+        const text = Array.isArray(result.content) ? (result.content[0] as { text?: string } | undefined)?.text : undefined;
+        throw new SocError("tool_failed", `${this.server} ${tool} failed: ${text ?? "no detail"}`);
+      }
+      if (!result.structuredContent) throw new SocError("tool_failed", `${this.server} ${tool} returned no structured content`);
+      return result.structuredContent as Record<string, unknown>;
+    } catch (cause) {
+      this.#client = undefined;
+      const failure = cause instanceof SocError ? cause : new SocError("mcp_unavailable", `failed to call ${this.server} ${tool}`, { retryable: true, cause });
+      error = failure.message;
+      throw failure;
+    } finally {
+      const seconds = (performance.now() - started) / 1000;
+      this.component.metrics.mcpClient.observe({ server: this.server, tool, outcome: error ? "error" : "ok" }, seconds);
+      recordMcpCall({ server: this.server, tool, latency_ms: Math.round(seconds * 1e4) / 10, error });
+    }
+  }
+
+  #connect(): Promise<Client> {
+    this.#client ??= (async () => {
+      const client = new Client({ name: this.component.name, version: "1.0.0" });
+      const transport = new StreamableHTTPClientTransport(new URL(MCP_PATH, this.url), { fetch: this.component.fetch });
+      await client.connect(transport);
+      return client;
+    })();
+    return this.#client;
+  }
+}

@@ -1,0 +1,47 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import { randomBytes } from "node:crypto";
+
+/** What every log line and every outgoing call of the current piece of work carries. */
+export interface TraceContext {
+  traceId: string;
+  spanId: string;
+  caseId?: string;
+}
+
+const storage = new AsyncLocalStorage<TraceContext>();
+
+export function currentTrace(): TraceContext | undefined {
+  return storage.getStore();
+}
+
+export function withTrace<T>(context: TraceContext, work: () => T): T {
+  return storage.run(context, work);
+}
+
+/** Runs `work` in the current trace with the case attached. */
+export function withCase<T>(caseId: string, work: () => T): T {
+  const current = storage.getStore() ?? newTrace();
+  return storage.run({ ...current, caseId }, work);
+}
+
+export function newTraceId(): string {
+  return randomBytes(16).toString("hex");
+}
+
+export function newTrace(traceId = newTraceId()): TraceContext {
+  return { traceId, spanId: randomBytes(8).toString("hex") };
+}
+
+const traceparentPattern = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
+
+/** W3C trace-context: `00-<trace-id>-<parent-id>-<flags>`; all-zero ids are invalid. */
+export function parseTraceparent(header: string | undefined | null): TraceContext | undefined {
+  const match = header ? traceparentPattern.exec(header.trim()) : null;
+  if (!match?.[1] || /^0+$/.test(match[1]) || /^0+$/.test(match[2] ?? "")) return undefined;
+  return { traceId: match[1], spanId: randomBytes(8).toString("hex") };
+}
+
+/** The header to send on an outgoing call, as a child span of the current work. */
+export function traceparent(context = storage.getStore()): string | undefined {
+  return context ? `00-${context.traceId}-${context.spanId}-01` : undefined;
+}

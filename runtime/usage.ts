@@ -1,0 +1,27 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+
+/** What a step reports besides its output: the MCP calls it made and the LLM tokens it spent. */
+export interface Usage {
+  mcp_calls: { server: string; tool: string; latency_ms: number; error: string | null }[];
+  tokens: { in: number; out: number };
+}
+
+const storage = new AsyncLocalStorage<Usage>();
+
+/** Runs `work` while recording the usage it incurs. */
+export async function measureUsage<T>(work: () => Promise<T>): Promise<{ result: T; usage: Usage }> {
+  const usage: Usage = { mcp_calls: [], tokens: { in: 0, out: 0 } };
+  const result = await storage.run(usage, work);
+  return { result, usage };
+}
+
+export function recordMcpCall(call: Usage["mcp_calls"][number]): void {
+  storage.getStore()?.mcp_calls.push(call);
+}
+
+export function recordTokens(tokensIn: number, tokensOut: number): void {
+  const usage = storage.getStore();
+  if (!usage) return;
+  usage.tokens.in += tokensIn;
+  usage.tokens.out += tokensOut;
+}

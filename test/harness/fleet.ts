@@ -1,0 +1,106 @@
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+
+const root = join(import.meta.dirname, "..", "..");
+let fleets = 0;
+
+export interface SocResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  json: unknown;
+}
+
+/**
+ * The whole fleet as `npm start` runs it (separate processes, mTLS, real OPA), in a temporary
+ * SOC_HOME on ports of its own, driven the way a person would: HTTP to the ingest, `soc` commands.
+ */
+export class TestFleet {
+  readonly output: string[] = [];
+  private constructor(
+    readonly home: string,
+    readonly env: NodeJS.ProcessEnv,
+    private readonly launcher: ChildProcess,
+    readonly ingestUrl: string,
+  ) {}
+
+  static async start({ env = {}, command = [process.execPath, join(root, "dist", "fleet", "start.js"), "--no-sample"] }: { env?: Record<string, string>; command?: string[] } = {}): Promise<TestFleet> {
+    const home = mkdtempSync(join(tmpdir(), "soc-test-"));
+    // Each vitest worker and each fleet in it gets its own port range.
+    const base = 20_000 + Number(process.env.VITEST_POOL_ID ?? 1) * 400 + (fleets++ % 8) * 40;
+    const fleetEnv = { ...process.env, SOC_HOME: home, SOC_PORT_BASE: String(base), SOC_LOG_LEVEL: "debug", ...env };
+    const [cmd = "", ...args] = command;
+    const launcher = spawn(cmd, args, { cwd: root, env: fleetEnv, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const fleet = new TestFleet(home, fleetEnv, launcher, `http://127.0.0.1:${base + 1}/falco`);
+    const lines = createInterface({ input: launcher.stdout! });
+    lines.on("line", (line) => fleet.output.push(line));
+    launcher.stderr?.on("data", (chunk: Buffer) => fleet.output.push(chunk.toString()));
+    await fleet.waitFor(() => fleet.output.some((l) => l.startsWith("fleet ready")), 120_000, "the fleet to start");
+    return fleet;
+  }
+
+  async post(event: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+    const response = await fetch(this.ingestUrl, { method: "POST", headers: { "content-type": "application/json" }, body: typeof event === "string" ? event : JSON.stringify(event) });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+
+  /** Runs `soc <args> --json` as a person would from a second terminal. */
+  soc(args: string[], { json = true }: { json?: boolean } = {}): Promise<SocResult> {
+    return new Promise((resolve) => {
+      execFile(process.execPath, [join(root, "bin", "soc.js"), ...args, ...(json ? ["--json"] : [])], { cwd: root, env: this.env, timeout: 60_000 }, (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        let parsed: unknown = null;
+        try {
+          parsed = JSON.parse(stdout);
+        } catch {
+          parsed = null;
+        }
+        resolve({ code, stdout, stderr, json: parsed });
+      });
+    });
+  }
+
+  pid(component: string): number {
+    return Number(readFileSync(join(this.home, "run", `${component}.pid`), "utf8").trim());
+  }
+
+  signal(component: string, signal: NodeJS.Signals): void {
+    process.kill(this.pid(component), signal);
+  }
+
+  /** Every JSON log line each component wrote, by component. */
+  logs(): Record<string, Record<string, unknown>[]> {
+    const dir = join(this.home, "logs");
+    return Object.fromEntries(
+      readdirSync(dir).map((file) => [
+        file.replace(/\.log$/, ""),
+        readFileSync(join(dir, file), "utf8")
+          .split("\n")
+          .filter((l) => l.startsWith("{"))
+          .map((l) => JSON.parse(l) as Record<string, unknown>),
+      ]),
+    );
+  }
+
+  async waitFor<T>(probe: () => T | Promise<T>, timeoutMs = 30_000, what = "a condition"): Promise<NonNullable<T>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await probe();
+      if (value) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${this.output.slice(-40).join("\n")}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.launcher.exitCode === null) {
+      const exited = new Promise((resolve) => this.launcher.once("exit", resolve));
+      this.launcher.kill("SIGTERM");
+      await exited;
+    }
+    rmSync(this.home, { recursive: true, force: true });
+  }
+}
