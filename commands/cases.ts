@@ -14,6 +14,10 @@ export const cases = command({
   }),
   async run(args, { desk }) {
     const found = await desk.cases(args.state, args.limit);
-    return { kind: "cases", title: `${found.length} case(s)${args.state ? ` ${args.state}` : ""}`, cases: found };
+    return {
+      kind: "cases",
+      title: `${found.length} case(s)${args.state ? ` ${args.state}` : ""}`,
+      cases: found,
+    };
   },
 });

@@ -5,7 +5,12 @@ import type { Step } from "../contracts/step.js";
 
 /** What commands may ask of the fleet; the front end supplies it (over A2A to the coordinator). */
 export interface CaseDesk {
-  decide(caseId: string, action: DecisionAction, by: string, reason: string | null): Promise<{ case: Case; evidence: Evidence | null }>;
+  decide(
+    caseId: string,
+    action: DecisionAction,
+    by: string,
+    reason: string | null,
+  ): Promise<{ case: Case; evidence: Evidence | null }>;
   cases(status: CaseStatus | null, limit: number): Promise<Case[]>;
   trace(id: string): Promise<{ case: Case; steps: Step[] }>;
   status(): Promise<{ counts: Record<string, number>; oldest_waiting: Case | null }>;
@@ -39,5 +44,5 @@ export interface Command<A extends z.ZodType = z.ZodType> {
 }
 
 export function command<A extends z.ZodType>(definition: Command<A>): Command {
-  return definition as unknown as Command;
+  return definition;
 }

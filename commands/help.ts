@@ -9,6 +9,10 @@ export function help(registry: () => readonly Command[]) {
     summary: "This list.",
     args: z.object({}),
     read: () => ({}),
-    run: () => Promise.resolve({ kind: "help", commands: registry().map(({ name, usage, summary }) => ({ name, usage, summary })) }),
+    run: () =>
+      Promise.resolve({
+        kind: "help",
+        commands: registry().map(({ name, usage, summary }) => ({ name, usage, summary })),
+      }),
   });
 }

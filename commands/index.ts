@@ -11,7 +11,15 @@ import { trace } from "./trace.js";
 export type { Actor, CaseDesk, Command, Reply } from "./command.js";
 
 /** Every subcommand, in the order help lists them. Adding one is a file and a line here. */
-export const commands: readonly Command[] = [approve, dismiss, investigate, trace, cases, status, help(() => commands)];
+export const commands: readonly Command[] = [
+  approve,
+  dismiss,
+  investigate,
+  trace,
+  cases,
+  status,
+  help(() => commands),
+];
 
 export interface Invocation {
   command: Command;
@@ -19,7 +27,10 @@ export interface Invocation {
 }
 
 /** Splits `--flag value` and `--flag` from the words. */
-export function splitFlags(argv: readonly string[]): { words: string[]; flags: Record<string, string | true> } {
+export function splitFlags(argv: readonly string[]): {
+  words: string[];
+  flags: Record<string, string | true>;
+} {
   const words: string[] = [];
   const flags: Record<string, string | true> = {};
   for (let i = 0; i < argv.length; i++) {
@@ -48,14 +59,19 @@ export function parse(argv: readonly string[]): Invocation {
   }
   const parsed = found.args.safeParse(found.read(rest, flags));
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "arguments"}: ${i.message}`).join("; ");
+    const problems = parsed.error.issues
+      .map((i) => `${i.path.join(".") || "arguments"}: ${i.message}`)
+      .join("; ");
     throw new SocError("usage", `${problems}\nusage: soc ${found.usage}`);
   }
   return { command: found, args: parsed.data };
 }
 
 export function usage(): string {
-  return ["usage: soc <command> [--json]", ...commands.map((c) => `  ${c.usage.padEnd(44)} ${c.summary}`)].join("\n");
+  return [
+    "usage: soc <command> [--json]",
+    ...commands.map((c) => `  ${c.usage.padEnd(44)} ${c.summary}`),
+  ].join("\n");
 }
 
 export function run({ command, args }: Invocation, desk: CaseDesk, actor: Actor): Promise<Reply> {

@@ -11,7 +11,14 @@ export const BlastRadius = z.object({
 });
 export type BlastRadius = z.infer<typeof BlastRadius>;
 
-export const actionTypes = ["isolate_pod", "label_pod", "terminate_pod", "scale_to_zero", "cordon_node", "none"] as const;
+export const actionTypes = [
+  "isolate_pod",
+  "label_pod",
+  "terminate_pod",
+  "scale_to_zero",
+  "cordon_node",
+  "none",
+] as const;
 export const ActionType = z.enum(actionTypes);
 export type ActionType = z.infer<typeof ActionType>;
 

@@ -22,7 +22,10 @@ export const FleetConfig = z
     SOC_REMEDIATE_MODE: z
       .enum(["dry-run", "enforce"])
       .default("dry-run")
-      .refine((mode) => mode === "dry-run", "enforce needs the Kubernetes cluster actions, not in this release: use dry-run"),
+      .refine(
+        (mode) => mode === "dry-run",
+        "enforce needs the Kubernetes cluster actions, not in this release: use dry-run",
+      ),
     SOC_OPA_URL: z.url().optional(),
     SOC_OPA_BIN: z.string().optional(),
   })

@@ -55,7 +55,12 @@ export const skills = {
     id: "recent_events",
     description: "Recent events of the same pod and of the same image.",
     callers: ["detect"],
-    input: z.object({ namespace: z.string().nullable(), pod: z.string().nullable(), image: z.string().nullable(), exclude_trace_id: z.string() }),
+    input: z.object({
+      namespace: z.string().nullable(),
+      pod: z.string().nullable(),
+      image: z.string().nullable(),
+      exclude_trace_id: z.string(),
+    }),
     output: z.object({ same_pod: z.array(RelatedEvent), same_image: z.array(RelatedEvent) }),
   }),
   openCase: skill({
@@ -71,7 +76,12 @@ export const skills = {
     id: "decide",
     description: "Apply a human decision (approve, dismiss, investigate) to a case awaiting one.",
     callers: ["notify", "operator"],
-    input: z.object({ case_id: CaseId, action: DecisionAction, by: z.string().min(1), reason: z.string().nullable() }),
+    input: z.object({
+      case_id: CaseId,
+      action: DecisionAction,
+      by: z.string().min(1),
+      reason: z.string().nullable(),
+    }),
     output: z.object({ case: Case, evidence: Evidence.nullable() }),
   }),
   listCases: skill({
@@ -130,10 +140,17 @@ export const skills = {
     id: "execute",
     description: "Carry out an allowed response action through the cluster-actions server.",
     callers: ["coordinator"],
-    input: z.object({ case_id: CaseId, action: ProposedAction, allowed_by: z.string(), idempotency_key: z.string() }),
+    input: z.object({
+      case_id: CaseId,
+      action: ProposedAction,
+      allowed_by: z.string(),
+      idempotency_key: z.string(),
+    }),
     output: z.object({
       mode: z.enum(["dry-run", "enforce"]),
-      requests: z.array(z.object({ method: z.string(), path: z.string(), contentType: z.string(), body: z.unknown() })),
+      requests: z.array(
+        z.object({ method: z.string(), path: z.string(), contentType: z.string(), body: z.unknown() }),
+      ),
       result: z.string(),
     }),
   }),

@@ -20,14 +20,32 @@ async function main(name: string | undefined): Promise<void> {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(2);
   }
-  const options = { name: definition.name, host: config.host, opsPort: config.opsPort(definition.name), certDir: config.certDir, logLevel: config.logLevel };
+  const options = {
+    name: definition.name,
+    host: config.host,
+    opsPort: config.opsPort(definition.name),
+    certDir: config.certDir,
+    logLevel: config.logLevel,
+  };
   await runComponent(options, async (component) => {
-    const context = { component, config, peers: new Peers(component, { urls: agentUrls(config), timeoutMs: config.agentTimeoutMs }) };
+    const context = {
+      component,
+      config,
+      peers: new Peers(component, { urls: agentUrls(config), timeoutMs: config.agentTimeoutMs }),
+    };
     const listen = { host: config.host, port: config.port(definition.name) };
     if (definition.kind === "agent") {
-      await serveAgent(component, { ...listen, description: definition.description, skills: await definition.skills(context) });
+      await serveAgent(component, {
+        ...listen,
+        description: definition.description,
+        skills: await definition.skills(context),
+      });
     } else {
-      await serveMcp(component, { ...listen, callers: definition.callers, tools: await definition.tools(context) });
+      await serveMcp(component, {
+        ...listen,
+        callers: definition.callers,
+        tools: await definition.tools(context),
+      });
     }
   });
 }

@@ -29,7 +29,12 @@ async function main(argv: string[]): Promise<void> {
 
   const opaAddress = new URL(config.opaUrl).host;
   const specs: ProcessSpec[] = [
-    { name: "opa", command: opaBinary(say), args: ["run", "--server", "--addr", opaAddress, "--log-level", "error", "-b", join(root, "policies")], terminal: "prefixed" },
+    {
+      name: "opa",
+      command: opaBinary(say),
+      args: ["run", "--server", "--addr", opaAddress, "--log-level", "error", "-b", join(root, "policies")],
+      terminal: "prefixed",
+    },
     ...components.map((c): ProcessSpec => ({
       name: c.name,
       command: process.execPath,
@@ -49,20 +54,34 @@ async function main(argv: string[]): Promise<void> {
   process.on("SIGTERM", () => stop("SIGTERM"));
 
   for (const spec of specs) supervisor.start(spec);
-  await waitUntilReady([
-    { name: "opa", url: `${config.opaUrl}/health` },
-    ...components.map((c) => ({ name: c.name, url: `http://${config.host}:${config.opsPort(c.name)}/readyz` })),
-  ], say);
+  await waitUntilReady(
+    [
+      { name: "opa", url: `${config.opaUrl}/health` },
+      ...components.map((c) => ({
+        name: c.name,
+        url: `http://${config.host}:${config.opsPort(c.name)}/readyz`,
+      })),
+    ],
+    say,
+  );
   say(`fleet ready: Falco ingest ${config.ingestUrl} (point Falco's http_output here)`);
-  say(`decide from another terminal: npx soc cases --state escalated | npx soc trace <case> | npx soc approve <case>`);
+  say(
+    `decide from another terminal: npx soc cases --state escalated | npx soc trace <case> | npx soc approve <case>`,
+  );
   if (replaySample) await replay(join(root, "fleet", "sample", "falco-events.jsonl"), config.ingestUrl);
 }
 
-async function waitUntilReady(targets: { name: string; url: string }[], report: (line: string) => void): Promise<void> {
+async function waitUntilReady(
+  targets: { name: string; url: string }[],
+  report: (line: string) => void,
+): Promise<void> {
   const pending = new Set(targets.map((t) => t.name));
   while (pending.size > 0) {
     for (const target of targets.filter((t) => pending.has(t.name))) {
-      const ok = await fetch(target.url, { signal: AbortSignal.timeout(1_000) }).then((r) => r.ok, () => false);
+      const ok = await fetch(target.url, { signal: AbortSignal.timeout(1_000) }).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) {
         pending.delete(target.name);
         report(`  ${target.name} ready`);
@@ -74,11 +93,17 @@ async function waitUntilReady(targets: { name: string; url: string }[], report: 
 
 /** Posts the bundled Falco sample to the ingest, one event per POST as Falco's http_output does. */
 async function replay(path: string, ingestUrl: string): Promise<void> {
-  const lines = readFileSync(path, "utf8").split("\n").filter((l) => l.trim());
+  const lines = readFileSync(path, "utf8")
+    .split("\n")
+    .filter((l) => l.trim());
   say(`replaying ${lines.length} sample Falco events…`);
   let forwarded = 0;
   for (const line of lines) {
-    const response = await fetch(ingestUrl, { method: "POST", headers: { "content-type": "application/json" }, body: line });
+    const response = await fetch(ingestUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: line,
+    });
     const result = (await response.json()) as { forwarded?: boolean };
     if (result.forwarded) forwarded++;
   }

@@ -27,7 +27,9 @@ export class Supervisor {
   ) {}
 
   start(spec: ProcessSpec, attempt = 0): void {
-    const log = this.#logs.get(spec.name) ?? createWriteStream(join(this.dirs.logs, `${spec.name}.log`), { flags: "a" });
+    const log =
+      this.#logs.get(spec.name) ??
+      createWriteStream(join(this.dirs.logs, `${spec.name}.log`), { flags: "a" });
     this.#logs.set(spec.name, log);
     const started = Date.now();
     const child = spawn(spec.command, spec.args, { env: this.env, stdio: ["ignore", "pipe", "pipe"] });
@@ -60,7 +62,10 @@ export class Supervisor {
       children.map(
         (child) =>
           new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            if (child.exitCode !== null || child.signalCode !== null) {
+              resolve();
+              return;
+            }
             const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
             child.once("exit", () => {
               clearTimeout(timer);

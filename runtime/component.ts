@@ -28,7 +28,10 @@ export interface Component {
  * Runs one fleet process: logger, metrics, identity, ops endpoints, graceful stop on SIGTERM/SIGINT.
  * `start` resolves when the component is ready to serve.
  */
-export async function runComponent(options: ComponentOptions, start: (component: Component) => Promise<void>) {
+export async function runComponent(
+  options: ComponentOptions,
+  start: (component: Component) => Promise<void>,
+) {
   const log = createLogger(options.name, options.logLevel);
   const stops: (() => Promise<void> | void)[] = [];
   let ready = false;

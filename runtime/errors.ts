@@ -29,7 +29,7 @@ export function causeChain(error: unknown): string[] {
   const chain: string[] = [];
   let current: unknown = error;
   while (current !== undefined && current !== null && chain.length < 8) {
-    chain.push(current instanceof Error ? `${current.name}: ${current.message}` : String(current));
+    chain.push(current instanceof Error ? `${current.name}: ${current.message}` : JSON.stringify(current));
     current = current instanceof Error ? current.cause : undefined;
   }
   return chain;

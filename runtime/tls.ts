@@ -23,13 +23,21 @@ export function loadIdentity(dir: string, name: string): Identity {
       key: readFileSync(join(dir, `${name}.key`)),
     };
   } catch (cause) {
-    throw new SocError("certificate_missing", `failed to load the certificate of ${name} from ${dir}`, { cause });
+    throw new SocError("certificate_missing", `failed to load the certificate of ${name} from ${dir}`, {
+      cause,
+    });
   }
 }
 
 /** Server options: a client certificate signed by our CA is required. */
 export function serverTls(identity: Identity) {
-  return { ca: identity.ca, cert: identity.cert, key: identity.key, requestCert: true, rejectUnauthorized: true };
+  return {
+    ca: identity.ca,
+    cert: identity.cert,
+    key: identity.key,
+    requestCert: true,
+    rejectUnauthorized: true,
+  };
 }
 
 /** The verified identity (certificate CN) of the peer of an mTLS request. */
@@ -51,5 +59,5 @@ export function mtlsFetch(identity: Identity): typeof fetch {
       ...(init as Parameters<typeof undiciFetch>[1]),
       dispatcher,
     });
-  return bound as unknown as typeof fetch;
+  return bound;
 }

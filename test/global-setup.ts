@@ -3,6 +3,8 @@ import { opaBinary } from "../fleet/tools.js";
 
 /** Tests run the fleet as compiled processes, as `npm start` does: build once, and make sure OPA is there. */
 export default function setup(): void {
-  execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"], { stdio: "inherit" });
+  execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"], {
+    stdio: "inherit",
+  });
   process.env.SOC_OPA_BIN = opaBinary((line) => process.stdout.write(`${line}\n`));
 }

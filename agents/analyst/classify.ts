@@ -42,7 +42,9 @@ export function classify(event: FalcoEvent, evidence: Evidence): Analysis {
   const rationale = [
     technique ? `rule tags map to ${technique.id} ${technique.name}` : "rule tags carry no MITRE technique",
     `${event.priority} priority → ${severity} severity`,
-    corroborated ? `corroborated by ${evidence.distinct_rules.length} distinct rules on the pod` : "no corroborating rules on the pod",
+    corroborated
+      ? `corroborated by ${evidence.distinct_rules.length} distinct rules on the pod`
+      : "no corroborating rules on the pod",
   ].join("; ");
   return { tactic: tactic?.name ?? null, technique, severity, confidence, action, rationale };
 }
@@ -55,7 +57,8 @@ function propose(event: FalcoEvent, severity: Severity, mapped: boolean): Propos
     blast_radius: { pods: 0, nodes: 0, namespaces: 0 },
     description: "no response: nothing in the cluster to act on",
   };
-  if (!mapped || severity === "low") return { ...none, description: "no response: not an attack technique worth acting on" };
+  if (!mapped || severity === "low")
+    return { ...none, description: "no response: not an attack technique worth acting on" };
   if (!w.pod) {
     if (!w.node) return none;
     return {
@@ -68,7 +71,17 @@ function propose(event: FalcoEvent, severity: Severity, mapped: boolean): Propos
   const target = { kind: "Pod" as const, namespace: w.namespace, name: w.pod, labels: {}, image: w.image };
   const radius = { pods: 1, nodes: 1, namespaces: 1 };
   if (severity === "medium") {
-    return { type: "label_pod", target, blast_radius: radius, description: `label pod ${w.namespace ?? ""}/${w.pod} for quarantine review` };
+    return {
+      type: "label_pod",
+      target,
+      blast_radius: radius,
+      description: `label pod ${w.namespace ?? ""}/${w.pod} for quarantine review`,
+    };
   }
-  return { type: "isolate_pod", target, blast_radius: radius, description: `isolate pod ${w.namespace ?? ""}/${w.pod} from the network` };
+  return {
+    type: "isolate_pod",
+    target,
+    blast_radius: radius,
+    description: `isolate pod ${w.namespace ?? ""}/${w.pod} from the network`,
+  };
 }

@@ -38,16 +38,41 @@ export function requestsFor(action: ProposedAction, caseId: string): KubeRequest
             apiVersion: "cilium.io/v2",
             kind: "CiliumNetworkPolicy",
             metadata: { name: `soc-quarantine-${marker}`, namespace, labels: { [QUARANTINE_LABEL]: marker } },
-            spec: { endpointSelector: { matchLabels: { [QUARANTINE_LABEL]: marker } }, ingressDeny: [{ fromEntities: ["all"] }], egressDeny: [{ toEntities: ["all"] }] },
+            spec: {
+              endpointSelector: { matchLabels: { [QUARANTINE_LABEL]: marker } },
+              ingressDeny: [{ fromEntities: ["all"] }],
+              egressDeny: [{ toEntities: ["all"] }],
+            },
           },
         },
       ];
     case "terminate_pod":
-      return [{ method: "POST", path: `/api/v1/namespaces/${namespace ?? ""}/pods/${name ?? ""}/eviction`, contentType: "application/json", body: { apiVersion: "policy/v1", kind: "Eviction", metadata: { name, namespace } } }];
+      return [
+        {
+          method: "POST",
+          path: `/api/v1/namespaces/${namespace ?? ""}/pods/${name ?? ""}/eviction`,
+          contentType: "application/json",
+          body: { apiVersion: "policy/v1", kind: "Eviction", metadata: { name, namespace } },
+        },
+      ];
     case "scale_to_zero":
-      return [{ method: "PATCH", path: `/apis/apps/v1/namespaces/${namespace ?? ""}/deployments/${name ?? ""}/scale`, contentType: "application/merge-patch+json", body: { spec: { replicas: 0 } } }];
+      return [
+        {
+          method: "PATCH",
+          path: `/apis/apps/v1/namespaces/${namespace ?? ""}/deployments/${name ?? ""}/scale`,
+          contentType: "application/merge-patch+json",
+          body: { spec: { replicas: 0 } },
+        },
+      ];
     case "cordon_node":
-      return [{ method: "PATCH", path: `/api/v1/nodes/${name ?? ""}`, contentType: "application/merge-patch+json", body: { spec: { unschedulable: true } } }];
+      return [
+        {
+          method: "PATCH",
+          path: `/api/v1/nodes/${name ?? ""}`,
+          contentType: "application/merge-patch+json",
+          body: { spec: { unschedulable: true } },
+        },
+      ];
     case "none":
       return [];
   }

@@ -31,9 +31,11 @@ export const coordinator: Agent = {
     /** Moves a case on from wherever its graph stands; one run per case at a time. */
     const advance = (caseId: string): Promise<void> => {
       const previous = running.get(caseId) ?? Promise.resolve();
-      const next = previous.then(() => runGraph(graph, store, caseId)).catch((error: unknown) => {
-        component.log.error({ case: caseId, err: causeChain(error) }, "case failed to advance");
-      });
+      const next = previous
+        .then(() => runGraph(graph, store, caseId))
+        .catch((error: unknown) => {
+          component.log.error({ case: caseId, err: causeChain(error) }, "case failed to advance");
+        });
       running.set(caseId, next);
       void next.finally(() => {
         if (running.get(caseId) === next) running.delete(caseId);
@@ -56,7 +58,11 @@ export const coordinator: Agent = {
               skill: "open_case",
               summary: `${anomaly.event.priority} ${anomaly.event.rule} forwarded (threshold ${anomaly.threshold})`,
               input: null,
-              output: { score: anomaly.score, model_version: anomaly.model_version, threshold: anomaly.threshold },
+              output: {
+                score: anomaly.score,
+                model_version: anomaly.model_version,
+                threshold: anomaly.threshold,
+              },
             });
             component.log.info({ rule: anomaly.event.rule }, "case opened");
           });
@@ -69,17 +75,28 @@ export const coordinator: Agent = {
         if (!current) throw new SocError("case_not_found", `no case ${case_id}`);
         return withTrace({ ...newTrace(current.trace_id), caseId: case_id }, async () => {
           if (current.status !== "awaiting_human" || current.decision) {
-            throw new SocError("case_not_awaiting", `case ${case_id} is ${current.status}${current.decision ? `, already ${current.decision.action}ed by ${current.decision.by}` : ""}: nothing to decide`);
+            throw new SocError(
+              "case_not_awaiting",
+              `case ${case_id} is ${current.status}${current.decision ? `, already ${current.decision.action}ed by ${current.decision.by}` : ""}: nothing to decide`,
+            );
           }
           const decision: Decision = { action, by, reason, at: new Date().toISOString() };
           if (action === "investigate") {
             const { event, trace_id } = store.anomaly(case_id);
-            const result = await steps.call(case_id, `investigate@${decision.at}`, skills.gatherEvidence, { event, trace_id }, (e) => `investigation for ${by}: ${e.summary}`);
+            const result = await steps.call(
+              case_id,
+              `investigate@${decision.at}`,
+              skills.gatherEvidence,
+              { event, trace_id },
+              (e) => `investigation for ${by}: ${e.summary}`,
+            );
             if (!result.ok) throw new SocError("investigation_failed", result.error, { retryable: true });
             return { case: store.get(case_id) ?? current, evidence: result.output };
           }
-          if (action === "dismiss" && !reason) throw new SocError("reason_required", "dismiss needs a reason");
-          if (!store.decide(case_id, decision)) throw new SocError("case_not_awaiting", `case ${case_id} was decided by someone else`);
+          if (action === "dismiss" && !reason)
+            throw new SocError("reason_required", "dismiss needs a reason");
+          if (!store.decide(case_id, decision))
+            throw new SocError("case_not_awaiting", `case ${case_id} was decided by someone else`);
           component.log.info({ action, by }, "decision recorded");
           await advance(case_id);
           return { case: store.get(case_id) ?? current, evidence: null };
@@ -91,7 +108,9 @@ export const coordinator: Agent = {
         if (!found) throw new SocError("case_not_found", `no case or trace ${id}`);
         return Promise.resolve({ case: found, steps: store.steps(found.id) });
       }),
-      handler(skills.status, () => Promise.resolve({ counts: store.counts(), oldest_waiting: store.oldestWaiting() })),
+      handler(skills.status, () =>
+        Promise.resolve({ counts: store.counts(), oldest_waiting: store.oldestWaiting() }),
+      ),
     ];
   },
 };
@@ -107,8 +126,11 @@ async function runGraph(graph: CaseGraph, store: CaseStore, caseId: string): Pro
       if (current.decision) await graph.invoke(new Command({ resume: current.decision }), config);
     } else if (state.next.length > 0) {
       await graph.invoke(null, config);
-    } else if (!state.values.caseId) {
-      await graph.invoke({ caseId, evidence: null, analysis: null, verdict: null, decision: null, resolution: null }, config);
+    } else if (!(state.values as { caseId?: string }).caseId) {
+      await graph.invoke(
+        { caseId, evidence: null, analysis: null, verdict: null, decision: null, resolution: null },
+        config,
+      );
     }
   });
 }

@@ -1,4 +1,11 @@
-import { Annotation, END, START, StateGraph, interrupt, type BaseCheckpointSaver } from "@langchain/langgraph";
+import {
+  Annotation,
+  END,
+  START,
+  StateGraph,
+  interrupt,
+  type BaseCheckpointSaver,
+} from "@langchain/langgraph";
 import type { Analysis, Evidence } from "../../contracts/analysis.js";
 import type { Decision } from "../../contracts/case.js";
 import type { PolicyDecision } from "../../contracts/policy.js";
@@ -36,32 +43,55 @@ export interface AwaitingDecision {
 export function caseGraph({ store, peers, log }: GraphDependencies, checkpointer: BaseCheckpointSaver) {
   const steps = new StepRunner(store, peers);
   const escalateWith = (state: State, reason: string): Partial<State> => ({
-    verdict: { outcome: "escalate", reasons: [...(state.verdict?.reasons ?? []), reason], policy_version: state.verdict?.policy_version ?? "none" },
+    verdict: {
+      outcome: "escalate",
+      reasons: [...(state.verdict?.reasons ?? []), reason],
+      policy_version: state.verdict?.policy_version ?? "none",
+    },
   });
 
   const detect = async (state: State): Promise<Partial<State>> => {
     store.update(state.caseId, { status: "reviewing" });
     const { event, trace_id } = store.anomaly(state.caseId);
-    const result = await steps.call(state.caseId, "detect", skills.gatherEvidence, { event, trace_id }, (e) => e.summary);
+    const result = await steps.call(
+      state.caseId,
+      "detect",
+      skills.gatherEvidence,
+      { event, trace_id },
+      (e) => e.summary,
+    );
     return result.ok ? { evidence: result.output } : escalateWith(state, result.error);
   };
 
   const analyse = async (state: State): Promise<Partial<State>> => {
     if (!state.evidence) return {};
     const { event } = store.anomaly(state.caseId);
-    const result = await steps.call(state.caseId, "analyse", skills.classify, { event, evidence: state.evidence }, (a) =>
-      `${a.technique?.id ?? "no technique"} ${a.severity}, confidence ${a.confidence}, proposes ${a.action.type}`,
+    const result = await steps.call(
+      state.caseId,
+      "analyse",
+      skills.classify,
+      { event, evidence: state.evidence },
+      (a) =>
+        `${a.technique?.id ?? "no technique"} ${a.severity}, confidence ${a.confidence}, proposes ${a.action.type}`,
     );
     if (!result.ok) return escalateWith(state, result.error);
     const a = result.output;
-    store.update(state.caseId, { technique: a.technique?.id ?? null, severity: a.severity, confidence: a.confidence });
+    store.update(state.caseId, {
+      technique: a.technique?.id ?? null,
+      severity: a.severity,
+      confidence: a.confidence,
+    });
     return { analysis: a };
   };
 
   const review = async (state: State): Promise<Partial<State>> => {
     if (!state.analysis) return {};
-    const result = await steps.call(state.caseId, "review", skills.review, { case_id: state.caseId, analysis: state.analysis }, (r) =>
-      `${r.decision.outcome}: ${r.decision.reasons.join("; ")}`,
+    const result = await steps.call(
+      state.caseId,
+      "review",
+      skills.review,
+      { case_id: state.caseId, analysis: state.analysis },
+      (r) => `${r.decision.outcome}: ${r.decision.reasons.join("; ")}`,
     );
     if (!result.ok) return escalateWith(state, result.error);
     return { verdict: result.output.decision };
@@ -70,9 +100,22 @@ export function caseGraph({ store, peers, log }: GraphDependencies, checkpointer
   const remediate = async (state: State): Promise<Partial<State>> => {
     if (!state.analysis) return { resolution: "failed" };
     store.update(state.caseId, { status: "executing" });
-    const allowedBy = state.decision ? `approved by ${state.decision.by}` : `policy ${state.verdict?.policy_version ?? ""}`.trim();
-    const input = { case_id: state.caseId, action: state.analysis.action, allowed_by: allowedBy, idempotency_key: `${state.caseId}/remediate` };
-    const result = await steps.call(state.caseId, "remediate", skills.execute, input, (r) => `${r.mode}: ${r.result}`);
+    const allowedBy = state.decision
+      ? `approved by ${state.decision.by}`
+      : `policy ${state.verdict?.policy_version ?? ""}`.trim();
+    const input = {
+      case_id: state.caseId,
+      action: state.analysis.action,
+      allowed_by: allowedBy,
+      idempotency_key: `${state.caseId}/remediate`,
+    };
+    const result = await steps.call(
+      state.caseId,
+      "remediate",
+      skills.execute,
+      input,
+      (r) => `${r.mode}: ${r.result}`,
+    );
     if (result.ok) return { resolution: "remediated" };
     // An action the policy allowed but could not run goes to a human; one a human approved is reported as failed.
     return state.decision ? { resolution: "failed" } : escalateWith(state, result.error);
@@ -85,15 +128,25 @@ export function caseGraph({ store, peers, log }: GraphDependencies, checkpointer
       reasons: state.verdict?.reasons ?? [],
     });
     const analysis = state.analysis ?? unknownAnalysis;
-    await steps.call(state.caseId, "notify", skills.escalate, { case: current, analysis, steps: store.steps(state.caseId) }, () =>
-      "escalation shown to the humans on call",
+    await steps.call(
+      state.caseId,
+      "notify",
+      skills.escalate,
+      { case: current, analysis, steps: store.steps(state.caseId) },
+      () => "escalation shown to the humans on call",
     );
     return {};
   };
 
   const awaitDecision = (state: State): Partial<State> => {
     const decision = interrupt<AwaitingDecision, Decision>({ case_id: state.caseId });
-    steps.record(state.caseId, "decision", { agent: decision.by, skill: decision.action, summary: `${decision.action} by ${decision.by}${decision.reason ? `: ${decision.reason}` : ""}`, input: null, output: decision });
+    steps.record(state.caseId, "decision", {
+      agent: decision.by,
+      skill: decision.action,
+      summary: `${decision.action} by ${decision.by}${decision.reason ? `: ${decision.reason}` : ""}`,
+      input: null,
+      output: decision,
+    });
     return { decision, resolution: decision.action === "dismiss" ? "dismissed" : null };
   };
 
@@ -102,12 +155,26 @@ export function caseGraph({ store, peers, log }: GraphDependencies, checkpointer
     const closed = store.update(state.caseId, {
       status: "closed",
       resolution,
-      ...(state.decision ? {} : { outcome: state.verdict?.outcome ?? null, reasons: state.verdict?.reasons ?? [] }),
+      ...(state.decision
+        ? {}
+        : { outcome: state.verdict?.outcome ?? null, reasons: state.verdict?.reasons ?? [] }),
     });
-    steps.record(state.caseId, "close", { agent: "coordinator", skill: "close", summary: `closed: ${resolution}`, input: null, output: { resolution } });
+    steps.record(state.caseId, "close", {
+      agent: "coordinator",
+      skill: "close",
+      summary: `closed: ${resolution}`,
+      input: null,
+      output: { resolution },
+    });
     log.info({ resolution, outcome: closed.outcome }, "case closed");
     if (closed.decision || resolution === "failed") {
-      await steps.call(state.caseId, "notify-close", skills.caseUpdate, { case: closed, note: `closed: ${resolution}` }, () => "case update shown");
+      await steps.call(
+        state.caseId,
+        "notify-close",
+        skills.caseUpdate,
+        { case: closed, note: `closed: ${resolution}` },
+        () => "case update shown",
+      );
     }
     return {};
   };
@@ -126,7 +193,11 @@ export function caseGraph({ store, peers, log }: GraphDependencies, checkpointer
     .addConditionalEdges("review", routeVerdict, ["remediate", "escalate", "close"])
     .addConditionalEdges("remediate", (s) => (s.resolution ? "close" : "escalate"), ["close", "escalate"])
     .addEdge("escalate", "await_decision")
-    .addConditionalEdges("await_decision", (s) => (s.decision?.action === "approve" ? "remediate" : "close"), ["remediate", "close"])
+    .addConditionalEdges(
+      "await_decision",
+      (s) => (s.decision?.action === "approve" ? "remediate" : "close"),
+      ["remediate", "close"],
+    )
     .addEdge("close", END)
     .compile({ checkpointer });
 }
@@ -148,7 +219,12 @@ const unknownAnalysis: Analysis = {
   technique: null,
   severity: "high",
   confidence: 0,
-  action: { type: "none", target: { kind: "None", namespace: null, name: null, labels: {}, image: null }, blast_radius: { pods: 0, nodes: 0, namespaces: 0 }, description: "no action proposed" },
+  action: {
+    type: "none",
+    target: { kind: "None", namespace: null, name: null, labels: {}, image: null },
+    blast_radius: { pods: 0, nodes: 0, namespaces: 0 },
+    description: "no action proposed",
+  },
   rationale: "the analyst did not answer",
 };
 

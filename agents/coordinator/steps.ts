@@ -25,23 +25,53 @@ export class StepRunner {
     summarize: (output: z.output<S["output"]>) => string,
   ): Promise<StepResult<z.output<S["output"]>>> {
     const done = this.store.step(caseId, key);
-    if (done && !done.error) return { ok: true, output: spec.output.parse(done.output) as z.output<S["output"]> };
+    if (done && !done.error)
+      return { ok: true, output: spec.output.parse(done.output) as z.output<S["output"]> };
     const started = performance.now();
     try {
       const { output, usage } = await this.peers.call(spec, input);
-      this.#add(caseId, key, { agent: spec.agent, skill: spec.id, summary: summarize(output), input, output, ...usage, duration_ms: performance.now() - started, error: null });
+      this.#add(caseId, key, {
+        agent: spec.agent,
+        skill: spec.id,
+        summary: summarize(output),
+        input,
+        output,
+        ...usage,
+        duration_ms: performance.now() - started,
+        error: null,
+      });
       return { ok: true, output };
     } catch (cause) {
       const error = SocError.from(cause);
       const message = `${spec.agent} ${spec.id} failed: ${error.message}`;
-      this.#add(caseId, `${key}#failed@${Date.now()}`, { agent: spec.agent, skill: spec.id, summary: message, input, output: null, mcp_calls: [], tokens: { in: 0, out: 0 }, duration_ms: performance.now() - started, error: error.code });
+      this.#add(caseId, `${key}#failed@${Date.now()}`, {
+        agent: spec.agent,
+        skill: spec.id,
+        summary: message,
+        input,
+        output: null,
+        mcp_calls: [],
+        tokens: { in: 0, out: 0 },
+        duration_ms: performance.now() - started,
+        error: error.code,
+      });
       return { ok: false, error: message };
     }
   }
 
   /** Records a step the coordinator itself took. */
-  record(caseId: string, key: string, step: Pick<NewStep, "agent" | "skill" | "summary" | "input" | "output">): void {
-    this.#add(caseId, key, { ...step, mcp_calls: [], tokens: { in: 0, out: 0 }, duration_ms: 0, error: null });
+  record(
+    caseId: string,
+    key: string,
+    step: Pick<NewStep, "agent" | "skill" | "summary" | "input" | "output">,
+  ): void {
+    this.#add(caseId, key, {
+      ...step,
+      mcp_calls: [],
+      tokens: { in: 0, out: 0 },
+      duration_ms: 0,
+      error: null,
+    });
   }
 
   #add(caseId: string, key: string, step: NewStep): void {

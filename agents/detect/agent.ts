@@ -12,7 +12,12 @@ export const detect: Agent = {
     return [
       handler(skills.gatherEvidence, async ({ event, trace_id }) => {
         const w = workloadOf(event);
-        const { output } = await peers.call(skills.recentEvents, { namespace: w.namespace, pod: w.pod, image: w.image, exclude_trace_id: trace_id });
+        const { output } = await peers.call(skills.recentEvents, {
+          namespace: w.namespace,
+          pod: w.pod,
+          image: w.image,
+          exclude_trace_id: trace_id,
+        });
         return evidence(event.rule, output);
       }),
     ];

@@ -16,7 +16,9 @@ export class Opa {
       const body = await this.#post("soc/verdict/decision", input);
       if (body.result === undefined) return escalation("the policy has no decision for this input");
       const parsed = Decision.safeParse(body.result);
-      return parsed.success ? { decision: parsed.data, failure: null } : escalation(`the policy answered a malformed decision: ${parsed.error.message}`);
+      return parsed.success
+        ? { decision: parsed.data, failure: null }
+        : escalation(`the policy answered a malformed decision: ${parsed.error.message}`);
     } catch (error) {
       return escalation(`OPA did not answer: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -39,5 +41,8 @@ export class Opa {
 }
 
 function escalation(reason: string): { decision: PolicyDecision; failure: string } {
-  return { decision: { outcome: "escalate", reasons: [reason], policy_version: "unavailable" }, failure: reason };
+  return {
+    decision: { outcome: "escalate", reasons: [reason], policy_version: "unavailable" },
+    failure: reason,
+  };
 }

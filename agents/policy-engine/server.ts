@@ -11,7 +11,8 @@ const readOnly = { readOnlyHint: true, destructiveHint: false, idempotentHint: t
 export const policyEngine: McpServerAgent = {
   kind: "mcp",
   name: "policy-engine",
-  description: "The reviewer's verdicts from the Rego in policies/, evaluated by OPA; escalates whenever OPA cannot answer.",
+  description:
+    "The reviewer's verdicts from the Rego in policies/, evaluated by OPA; escalates whenever OPA cannot answer.",
   callers: ["reviewer", "prefilter"],
   tools({ component, config }) {
     const opa = new Opa(config.opaUrl, config.opaTimeoutMs);
@@ -25,14 +26,23 @@ export const policyEngine: McpServerAgent = {
       tool({
         name: "evaluate_action",
         title: "Evaluate a proposed response action",
-        description: "Returns auto_execute, auto_reject or escalate for a proposed action, with the reasons and the policy version.",
+        description:
+          "Returns auto_execute, auto_reject or escalate for a proposed action, with the reasons and the policy version.",
         input: z.object({ case_id: CaseId, input: PolicyInput }),
         output: PolicyDecision,
         annotations: readOnly,
         async handle({ input }) {
           const { decision, failure } = await opa.decide(input);
           decisions.inc({ outcome: decision.outcome, opa: failure ? "failed" : "answered" });
-          component.log.info({ outcome: decision.outcome, reasons: decision.reasons, policy_version: decision.policy_version, opa_failure: failure }, "policy decision");
+          component.log.info(
+            {
+              outcome: decision.outcome,
+              reasons: decision.reasons,
+              policy_version: decision.policy_version,
+              opa_failure: failure,
+            },
+            "policy decision",
+          );
           return decision;
         },
       }),

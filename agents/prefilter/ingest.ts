@@ -35,7 +35,10 @@ export function ingestor(component: Component, peers: Peers, recent: RecentEvent
 
   const reject = async (reason: string, body: unknown): Promise<never> => {
     counted.inc({ result: "rejected" });
-    await appendFile(options.rejectedPath, `${JSON.stringify({ at: new Date().toISOString(), reason, body })}\n`);
+    await appendFile(
+      options.rejectedPath,
+      `${JSON.stringify({ at: new Date().toISOString(), reason, body })}\n`,
+    );
     component.log.warn({ reason }, "event rejected");
     throw new SocError("invalid_event", reason);
   };
@@ -43,7 +46,10 @@ export function ingestor(component: Component, peers: Peers, recent: RecentEvent
   async function ingest(body: unknown): Promise<IngestResult> {
     const parsed = FalcoEvent.safeParse(body);
     if (!parsed.success) {
-      return reject(parsed.error.issues.map((i) => `${i.path.join(".") || "event"}: ${i.message}`).join("; "), body);
+      return reject(
+        parsed.error.issues.map((i) => `${i.path.join(".") || "event"}: ${i.message}`).join("; "),
+        body,
+      );
     }
     const event = parsed.data;
     const trace = newTrace();
@@ -64,7 +70,10 @@ export function ingestor(component: Component, peers: Peers, recent: RecentEvent
       };
       const { output } = await peers.call(skills.openCase, anomaly);
       counted.inc({ result: "forwarded" });
-      component.log.info({ rule: event.rule, priority: event.priority, case: output.case_id }, "event forwarded");
+      component.log.info(
+        { rule: event.rule, priority: event.priority, case: output.case_id },
+        "event forwarded",
+      );
       return { trace_id: trace.traceId, forwarded: true, case_id: output.case_id };
     });
   }
@@ -73,7 +82,12 @@ export function ingestor(component: Component, peers: Peers, recent: RecentEvent
 export type Ingestor = ReturnType<typeof ingestor>;
 
 /** Falco's `http_output` target: one JSON event per POST on plain HTTP (Falco sends no client certificate). */
-export async function serveIngest(component: Component, host: string, port: number, { ingest, reject }: Ingestor): Promise<Server> {
+export async function serveIngest(
+  component: Component,
+  host: string,
+  port: number,
+  { ingest, reject }: Ingestor,
+): Promise<Server> {
   const app = express();
   app.disable("x-powered-by");
   app.use(express.json({ limit: "256kb", type: () => true }));
@@ -88,7 +102,10 @@ export async function serveIngest(component: Component, host: string, port: numb
   });
   // Body that is not JSON at all: still a 400 with the reason, and kept like any rejected event.
   app.use((error: Error, req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) return next(error);
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
     const reason = `body is not JSON: ${error.message}`;
     reject(reason, (error as { body?: unknown }).body ?? null).catch((failure: unknown) => {
       res.status(400).json({ error: SocError.from(failure).toJSON() });

@@ -27,17 +27,38 @@ export class RecentEvents {
 
   add(event: FalcoEvent, traceId: string): void {
     const w = workloadOf(event);
-    this.#events.push({ time: event.time, rule: event.rule, priority: event.priority, namespace: w.namespace, pod: w.pod, image: w.image, trace_id: traceId, seen_at: this.now() });
+    this.#events.push({
+      time: event.time,
+      rule: event.rule,
+      priority: event.priority,
+      namespace: w.namespace,
+      pod: w.pod,
+      image: w.image,
+      trace_id: traceId,
+      seen_at: this.now(),
+    });
     this.#expire();
   }
 
   /** Events of the same pod and of the same image, newest first, at most `limit` each. */
-  related(query: { namespace: string | null; pod: string | null; image: string | null; exclude_trace_id: string }, limit = 20) {
+  related(
+    query: { namespace: string | null; pod: string | null; image: string | null; exclude_trace_id: string },
+    limit = 20,
+  ) {
     this.#expire();
     const others = this.#events.filter((e) => e.trace_id !== query.exclude_trace_id).reverse();
-    const samePod = query.pod ? others.filter((e) => e.pod === query.pod && e.namespace === query.namespace) : [];
+    const samePod = query.pod
+      ? others.filter((e) => e.pod === query.pod && e.namespace === query.namespace)
+      : [];
     const sameImage = query.image ? others.filter((e) => e.image === query.image && e.pod !== query.pod) : [];
-    const view = ({ time, rule, priority, pod, image, trace_id }: SeenEvent) => ({ time, rule, priority, pod, image, trace_id });
+    const view = ({ time, rule, priority, pod, image, trace_id }: SeenEvent) => ({
+      time,
+      rule,
+      priority,
+      pod,
+      image,
+      trace_id,
+    });
     return { same_pod: samePod.slice(0, limit).map(view), same_image: sameImage.slice(0, limit).map(view) };
   }
 

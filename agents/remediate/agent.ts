@@ -6,18 +6,28 @@ import type { Agent } from "../agent.js";
 
 const Applied = z.object({
   mode: z.enum(["dry-run", "enforce"]),
-  requests: z.array(z.object({ method: z.string(), path: z.string(), contentType: z.string(), body: z.unknown() })),
+  requests: z.array(
+    z.object({ method: z.string(), path: z.string(), contentType: z.string(), body: z.unknown() }),
+  ),
 });
 
 export const remediate: Agent = {
   kind: "agent",
   name: "remediate",
-  description: "Executes the response action a verdict or a human allowed, and nothing more, through cluster-actions.",
+  description:
+    "Executes the response action a verdict or a human allowed, and nothing more, through cluster-actions.",
   skills({ component, config }) {
-    const cluster = new McpPeer(component, "cluster-actions", config.url("cluster-actions"), config.agentTimeoutMs);
+    const cluster = new McpPeer(
+      component,
+      "cluster-actions",
+      config.url("cluster-actions"),
+      config.agentTimeoutMs,
+    );
     return [
       handler(skills.execute, async ({ case_id, action, allowed_by, idempotency_key }) => {
-        const applied = Applied.parse(await cluster.call("apply_action", { case_id, action, idempotency_key }));
+        const applied = Applied.parse(
+          await cluster.call("apply_action", { case_id, action, idempotency_key }),
+        );
         component.log.info({ action: action.type, allowed_by, mode: applied.mode }, "action executed");
         const verb = applied.mode === "dry-run" ? "would send" : "sent";
         return {

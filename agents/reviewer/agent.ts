@@ -11,7 +11,12 @@ export const reviewer: Agent = {
   name: "reviewer",
   description: "Turns a proposed action into a policy question and returns the policy engine's verdict.",
   skills({ component, config }) {
-    const policy = new McpPeer(component, "policy-engine", config.url("policy-engine"), config.agentTimeoutMs);
+    const policy = new McpPeer(
+      component,
+      "policy-engine",
+      config.url("policy-engine"),
+      config.agentTimeoutMs,
+    );
     return [
       handler(skills.review, async ({ case_id, analysis }) => {
         const input = policyInput(analysis);
@@ -21,7 +26,10 @@ export const reviewer: Agent = {
         } catch (error) {
           // No answer from the policy engine is never permission: escalate.
           const reason = `policy engine unavailable: ${SocError.from(error).message}`;
-          return { input, decision: { outcome: "escalate" as const, reasons: [reason], policy_version: "unavailable" } };
+          return {
+            input,
+            decision: { outcome: "escalate" as const, reasons: [reason], policy_version: "unavailable" },
+          };
         }
       }),
     ];

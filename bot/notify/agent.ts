@@ -21,7 +21,9 @@ export const notify: Agent<FleetConfig> & { name: "notify" } = {
         return Promise.resolve({ ok: true as const });
       }),
       handler(skills.caseUpdate, ({ case: updated, note }) => {
-        show(`UPDATE ${updated.id}  ${safe(note)}${updated.decision ? ` (${updated.decision.action} by ${safe(updated.decision.by)})` : ""}`);
+        show(
+          `UPDATE ${updated.id}  ${safe(note)}${updated.decision ? ` (${updated.decision.action} by ${safe(updated.decision.by)})` : ""}`,
+        );
         return Promise.resolve({ ok: true as const });
       }),
     ];

@@ -24,7 +24,9 @@ function caseLine(c: Case): string {
 }
 
 function stepLine(s: Step): string {
-  const mcp = s.mcp_calls.map((m) => `${m.server}.${m.tool} ${m.latency_ms}ms${m.error ? " failed" : ""}`).join(", ");
+  const mcp = s.mcp_calls
+    .map((m) => `${m.server}.${m.tool} ${m.latency_ms}ms${m.error ? " failed" : ""}`)
+    .join(", ");
   const tokens = s.tokens.in + s.tokens.out > 0 ? ` tokens ${s.tokens.in}/${s.tokens.out}` : "";
   return `  ${String(s.seq).padStart(2)}. ${s.at}  ${safe(s.agent, 24).padEnd(12)} ${s.skill.padEnd(16)} ${Math.round(s.duration_ms)}ms${tokens}${mcp ? ` [mcp: ${mcp}]` : ""}\n      ${safe(s.summary, 200)}${s.error ? `  (error: ${s.error})` : ""}`;
 }
@@ -32,24 +34,42 @@ function stepLine(s: Step): string {
 export function renderReply(reply: Reply): string {
   switch (reply.kind) {
     case "case":
-      return [reply.title, caseLine(reply.case), ...(reply.evidence ? [`evidence: ${safe(reply.evidence.summary, 300)}`] : [])].join("\n");
+      return [
+        reply.title,
+        caseLine(reply.case),
+        ...(reply.evidence ? [`evidence: ${safe(reply.evidence.summary, 300)}`] : []),
+      ].join("\n");
     case "cases":
       return [reply.title, ...reply.cases.map(caseLine)].join("\n");
     case "trace":
-      return [`${reply.case.id} trace ${reply.case.trace_id}`, caseLine(reply.case), ...reply.steps.map(stepLine)].join("\n");
+      return [
+        `${reply.case.id} trace ${reply.case.trace_id}`,
+        caseLine(reply.case),
+        ...reply.steps.map(stepLine),
+      ].join("\n");
     case "status": {
-      const counts = Object.entries(reply.counts).map(([k, v]) => `${k} ${v}`).join(", ") || "no cases";
-      const oldest = reply.oldest_waiting ? `oldest awaiting a decision: ${reply.oldest_waiting.id} since ${reply.oldest_waiting.created_at}` : "nothing awaits a decision";
+      const counts =
+        Object.entries(reply.counts)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(", ") || "no cases";
+      const oldest = reply.oldest_waiting
+        ? `oldest awaiting a decision: ${reply.oldest_waiting.id} since ${reply.oldest_waiting.created_at}`
+        : "nothing awaits a decision";
       return `cases: ${counts}\n${oldest}`;
     }
     case "help":
-      return ["usage: soc <command> [--json]", ...reply.commands.map((c) => `  ${c.usage.padEnd(44)} ${c.summary}`)].join("\n");
+      return [
+        "usage: soc <command> [--json]",
+        ...reply.commands.map((c) => `  ${c.usage.padEnd(44)} ${c.summary}`),
+      ].join("\n");
   }
 }
 
 /** The escalation as the terminal front end shows it. */
 export function renderEscalation(c: Case, analysis: Analysis): string {
-  const technique = analysis.technique ? `${analysis.technique.id} ${analysis.technique.name}` : "no technique";
+  const technique = analysis.technique
+    ? `${analysis.technique.id} ${analysis.technique.name}`
+    : "no technique";
   return [
     `ESCALATED ${c.id}  trace ${c.trace_id}`,
     `  ${safe(c.rule)} on ${asset(c)}`,

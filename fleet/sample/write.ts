@@ -3,9 +3,10 @@
  * by hand. After `npm run build`, from the repository root:
  *
  *   node dist/fleet/sample/write.js            # rewrite the file
- *   node dist/fleet/sample/write.js --check    # exit 1 if the file is stale (for CI)
+ *   node dist/fleet/sample/write.js --check    # exit 1 if the file is stale
  *   node dist/fleet/sample/write.js other.jsonl
  *
+ * generate.test.ts asserts the same equality; --check is for pipelines that build but skip tests.
  * The path is taken from the working directory, not from this file's location, because the compiled
  * script lives under dist/ while the data file lives next to the sources.
  */

@@ -1,6 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { Role, type AgentCard } from "@a2a-js/sdk";
-import { ClientFactory, ClientFactoryOptions, JsonRpcTransportFactory, type Client } from "@a2a-js/sdk/client";
+import {
+  ClientFactory,
+  ClientFactoryOptions,
+  JsonRpcTransportFactory,
+  type Client,
+} from "@a2a-js/sdk/client";
 import type { z } from "zod";
 import type { Component } from "../component.js";
 import { SocError } from "../errors.js";
@@ -40,7 +45,10 @@ export class Peers {
     const started = performance.now();
     const deadline = Date.now() + timeoutMs;
     const observe = (outcome: string) =>
-      this.component.metrics.a2aClient.observe({ agent: spec.agent, skill: spec.id, outcome }, (performance.now() - started) / 1000);
+      this.component.metrics.a2aClient.observe(
+        { agent: spec.agent, skill: spec.id, outcome },
+        (performance.now() - started) / 1000,
+      );
     let delay = 50;
     for (;;) {
       try {
@@ -50,13 +58,19 @@ export class Peers {
           throw new SocError(reply.error.code, reply.error.message, { retryable: reply.error.retryable });
         }
         observe("ok");
-        return { output: spec.output.parse(reply.output) as z.output<S["output"]>, usage: reply.usage as Usage };
+        return {
+          output: spec.output.parse(reply.output) as z.output<S["output"]>,
+          usage: reply.usage as Usage,
+        };
       } catch (error) {
         if (error instanceof SocError) throw error;
         const remaining = deadline - Date.now();
         if (!isConnectionError(error) || remaining <= delay) {
           observe("unavailable");
-          throw new SocError("agent_unavailable", `failed to reach ${spec.agent} for ${spec.id}`, { retryable: true, cause: error });
+          throw new SocError("agent_unavailable", `failed to reach ${spec.agent} for ${spec.id}`, {
+            retryable: true,
+            cause: error,
+          });
         }
         this.#clients.delete(spec.agent);
         await new Promise((resolve) => setTimeout(resolve, delay));
@@ -79,7 +93,14 @@ export class Peers {
           contextId: currentTrace()?.traceId ?? "",
           taskId: "",
           role: Role.ROLE_USER,
-          parts: [{ content: { $case: "data", value: { skill: spec.id, input } }, metadata: undefined, filename: "", mediaType: "application/json" }],
+          parts: [
+            {
+              content: { $case: "data", value: { skill: spec.id, input } },
+              metadata: undefined,
+              filename: "",
+              mediaType: "application/json",
+            },
+          ],
           metadata: undefined,
           extensions: [],
           referenceTaskIds: [],
@@ -88,7 +109,8 @@ export class Peers {
       { signal, ...(header ? { serviceParameters: { traceparent: header } } : {}) },
     );
     const part = "parts" in result ? result.parts[0]?.content : undefined;
-    if (part?.$case !== "data") throw new SocError("bad_reply", `${spec.agent} answered ${spec.id} without data`);
+    if (part?.$case !== "data")
+      throw new SocError("bad_reply", `${spec.agent} answered ${spec.id} without data`);
     return part.value as SkillReply;
   }
 
@@ -109,7 +131,8 @@ export class Peers {
       headers: { "A2A-Version": "1.0" },
       signal,
     });
-    if (!response.ok) throw new SocError("card_refused", `${agent} refused its agent card: HTTP ${response.status}`);
+    if (!response.ok)
+      throw new SocError("card_refused", `${agent} refused its agent card: HTTP ${response.status}`);
     const card = (await response.json()) as AgentCard;
     const factory = new ClientFactory(
       ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
@@ -124,7 +147,8 @@ export class Peers {
 function isConnectionError(error: unknown): boolean {
   for (let e: unknown = error; e instanceof Error; e = e.cause) {
     const code = (e as { code?: string }).code;
-    if (code && ["ECONNREFUSED", "ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED"].includes(code)) return true;
+    if (code && ["ECONNREFUSED", "ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED"].includes(code))
+      return true;
     if (e.message.includes("fetch failed") && e.cause === undefined) return true;
   }
   return false;

@@ -47,7 +47,9 @@ export async function serveAgent(component: Component, options: AgentOptions): P
     if (!caller || !allowed.has(caller)) {
       component.metrics.refused.inc({ caller: caller ?? "unknown" });
       component.log.warn({ caller: caller ?? null, path: req.path }, "caller refused");
-      res.status(403).json({ error: { code: "caller_refused", message: `caller ${caller ?? "unknown"} is not allowed` } });
+      res
+        .status(403)
+        .json({ error: { code: "caller_refused", message: `caller ${caller ?? "unknown"} is not allowed` } });
       return;
     }
     next();
@@ -58,7 +60,8 @@ export async function serveAgent(component: Component, options: AgentOptions): P
     JSONRPC_PATH,
     jsonRpcHandler({
       requestHandler,
-      userBuilder: (req) => Promise.resolve({ isAuthenticated: true, userName: peerIdentity(req) ?? "unknown" }),
+      userBuilder: (req) =>
+        Promise.resolve({ isAuthenticated: true, userName: peerIdentity(req) ?? "unknown" }),
     }),
   );
 
@@ -83,11 +86,23 @@ function agentCard(name: string, options: AgentOptions): AgentCard {
     description: options.description,
     version: "1.0.0",
     supportedInterfaces: [
-      { url: `https://${options.host}:${options.port}${JSONRPC_PATH}`, protocolBinding: "JSONRPC", protocolVersion: "1.0", tenant: "" },
+      {
+        url: `https://${options.host}:${options.port}${JSONRPC_PATH}`,
+        protocolBinding: "JSONRPC",
+        protocolVersion: "1.0",
+        tenant: "",
+      },
     ],
     provider: { organization: "soc-fleet", url: "https://github.com/soc-fleet" },
     capabilities: { streaming: false, pushNotifications: false, extensions: [] },
-    securitySchemes: { mtls: { scheme: { $case: "mtlsSecurityScheme", value: { description: "client certificate signed by the fleet CA" } } } },
+    securitySchemes: {
+      mtls: {
+        scheme: {
+          $case: "mtlsSecurityScheme",
+          value: { description: "client certificate signed by the fleet CA" },
+        },
+      },
+    },
     securityRequirements: [],
     defaultInputModes: ["application/json"],
     defaultOutputModes: ["application/json"],
@@ -109,7 +124,8 @@ function skillExecutor(component: Component, skills: readonly SkillHandler[]): A
   const byId = new Map(skills.map((s) => [s.spec.id, s]));
   return {
     async execute(request: RequestContext, bus) {
-      const headers = request.context.state.get(STATE_HEADERS_KEY) as Record<string, string | undefined> | undefined;
+      const headers = request.context.state.get(STATE_HEADERS_KEY) as
+        Record<string, string | undefined> | undefined;
       const trace = parseTraceparent(headers?.traceparent) ?? newTrace();
       const caller = request.context.user?.userName ?? "unknown";
       const reply = await withTrace(trace, () => runSkill(component, byId, caller, request.userMessage));
@@ -118,7 +134,14 @@ function skillExecutor(component: Component, skills: readonly SkillHandler[]): A
         contextId: request.contextId,
         taskId: "",
         role: Role.ROLE_AGENT,
-        parts: [{ content: { $case: "data", value: reply }, metadata: undefined, filename: "", mediaType: "application/json" }],
+        parts: [
+          {
+            content: { $case: "data", value: reply },
+            metadata: undefined,
+            filename: "",
+            mediaType: "application/json",
+          },
+        ],
         metadata: { trace_id: trace.traceId },
         extensions: [],
         referenceTaskIds: [],
@@ -141,7 +164,10 @@ async function runSkill(
   const { skill, input } = (request?.$case === "data" ? request.value : {}) as Partial<SkillRequest>;
   const handler = skill ? byId.get(skill) : undefined;
   const observe = (outcome: string) =>
-    component.metrics.a2aServer.observe({ skill: skill ?? "unknown", caller, outcome }, (performance.now() - started) / 1000);
+    component.metrics.a2aServer.observe(
+      { skill: skill ?? "unknown", caller, outcome },
+      (performance.now() - started) / 1000,
+    );
   try {
     if (!handler) throw new SocError("unknown_skill", `${component.name} has no skill ${String(skill)}`);
     if (!handler.spec.callers.includes(caller)) {
@@ -149,7 +175,8 @@ async function runSkill(
       throw new SocError("caller_refused", `caller ${caller} may not use ${handler.spec.id}`);
     }
     const parsed = handler.spec.input.safeParse(input);
-    if (!parsed.success) throw new SocError("invalid_input", `invalid input for ${handler.spec.id}: ${parsed.error.message}`);
+    if (!parsed.success)
+      throw new SocError("invalid_input", `invalid input for ${handler.spec.id}: ${parsed.error.message}`);
     const caseId = (parsed.data as { case_id?: unknown }).case_id;
     const run = () => measureUsage(() => handler.handle(parsed.data, { caller }));
     const { result, usage } = typeof caseId === "string" ? await withCase(caseId, run) : await run();

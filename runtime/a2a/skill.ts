@@ -25,7 +25,7 @@ export function handler<S extends SkillSpec>(
   spec: S,
   handle: (input: z.output<S["input"]>, call: SkillCall) => Promise<z.input<S["output"]>>,
 ): SkillHandler {
-  return { spec, handle } as unknown as SkillHandler;
+  return { spec, handle };
 }
 
 /** The one message shape of the fleet: a single data part with the skill and its input. */

@@ -32,19 +32,31 @@ export class McpPeer {
         { timeout: this.timeoutMs },
       );
       if (result.isError) {
-        const text = Array.isArray(result.content) ? (result.content[0] as { text?: string } | undefined)?.text : undefined;
+        const text = Array.isArray(result.content)
+          ? (result.content[0] as { text?: string } | undefined)?.text
+          : undefined;
         throw new SocError("tool_failed", `${this.server} ${tool} failed: ${text ?? "no detail"}`);
       }
-      if (!result.structuredContent) throw new SocError("tool_failed", `${this.server} ${tool} returned no structured content`);
+      if (!result.structuredContent)
+        throw new SocError("tool_failed", `${this.server} ${tool} returned no structured content`);
       return result.structuredContent as Record<string, unknown>;
     } catch (cause) {
       this.#client = undefined;
-      const failure = cause instanceof SocError ? cause : new SocError("mcp_unavailable", `failed to call ${this.server} ${tool}`, { retryable: true, cause });
+      const failure =
+        cause instanceof SocError
+          ? cause
+          : new SocError("mcp_unavailable", `failed to call ${this.server} ${tool}`, {
+              retryable: true,
+              cause,
+            });
       error = failure.message;
       throw failure;
     } finally {
       const seconds = (performance.now() - started) / 1000;
-      this.component.metrics.mcpClient.observe({ server: this.server, tool, outcome: error ? "error" : "ok" }, seconds);
+      this.component.metrics.mcpClient.observe(
+        { server: this.server, tool, outcome: error ? "error" : "ok" },
+        seconds,
+      );
       recordMcpCall({ server: this.server, tool, latency_ms: Math.round(seconds * 1e4) / 10, error });
     }
   }
@@ -52,7 +64,9 @@ export class McpPeer {
   #connect(): Promise<Client> {
     this.#client ??= (async () => {
       const client = new Client({ name: this.component.name, version: "1.0.0" });
-      const transport = new StreamableHTTPClientTransport(new URL(MCP_PATH, this.url), { fetch: this.component.fetch });
+      const transport = new StreamableHTTPClientTransport(new URL(MCP_PATH, this.url), {
+        fetch: this.component.fetch,
+      });
       await client.connect(transport);
       return client;
     })();

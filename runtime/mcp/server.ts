@@ -15,12 +15,19 @@ export interface ToolDefinition<I extends z.ZodObject = z.ZodObject, O extends z
   description: string;
   input: I;
   output: O;
-  annotations: { readOnlyHint: boolean; destructiveHint: boolean; idempotentHint: boolean; openWorldHint: boolean };
+  annotations: {
+    readOnlyHint: boolean;
+    destructiveHint: boolean;
+    idempotentHint: boolean;
+    openWorldHint: boolean;
+  };
   handle(input: z.output<I>): Promise<z.input<O>>;
 }
 
-export function tool<I extends z.ZodObject, O extends z.ZodObject>(definition: ToolDefinition<I, O>): ToolDefinition {
-  return definition as unknown as ToolDefinition;
+export function tool<I extends z.ZodObject, O extends z.ZodObject>(
+  definition: ToolDefinition<I, O>,
+): ToolDefinition {
+  return definition;
 }
 
 export interface McpOptions {
@@ -43,14 +50,19 @@ export async function serveMcp(component: Component, options: McpOptions): Promi
     if (!caller || !options.callers.includes(caller)) {
       component.metrics.refused.inc({ caller: caller ?? "unknown" });
       component.log.warn({ caller: caller ?? null }, "caller refused");
-      res.status(403).json({ error: { code: "caller_refused", message: `caller ${caller ?? "unknown"} is not allowed` } });
+      res
+        .status(403)
+        .json({ error: { code: "caller_refused", message: `caller ${caller ?? "unknown"} is not allowed` } });
       return;
     }
     next();
   });
   app.post(MCP_PATH, (req: Request, res: Response) => {
     const server = mcpServer(component, options.tools);
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: undefined,
+      enableJsonResponse: true,
+    });
     res.on("close", () => {
       void transport.close();
       void server.close();
@@ -100,11 +112,17 @@ function mcpServer(component: Component, tools: readonly ToolDefinition[]): McpS
         return withTrace(trace, async () => {
           try {
             const output = definition.output.parse(await definition.handle(input as never));
-            return { content: [{ type: "text" as const, text: JSON.stringify(output) }], structuredContent: output };
+            return {
+              content: [{ type: "text" as const, text: JSON.stringify(output) }],
+              structuredContent: output,
+            };
           } catch (error) {
             const failure = SocError.from(error);
             component.log.warn({ tool: definition.name, err: causeChain(error) }, "tool failed");
-            return { isError: true, content: [{ type: "text" as const, text: JSON.stringify(failure.toJSON()) }] };
+            return {
+              isError: true,
+              content: [{ type: "text" as const, text: JSON.stringify(failure.toJSON()) }],
+            };
           }
         });
       },

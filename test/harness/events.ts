@@ -17,9 +17,15 @@ export interface AlertOptions {
 let sequence = 0;
 
 export function falcoAlert(options: AlertOptions) {
-  const { namespace = "shop", pod = "storefront-7d9c8b6f5-x2x9q", image = "docker.io/library/nginx" } = options;
+  const {
+    namespace = "shop",
+    pod = "storefront-7d9c8b6f5-x2x9q",
+    image = "docker.io/library/nginx",
+  } = options;
   sequence++;
-  const time = new Date(Date.UTC(2026, 10, 24, 9, 0, 0) + sequence * 1000).toISOString().replace("Z", "123456Z");
+  const time = new Date(Date.UTC(2026, 10, 24, 9, 0, 0) + sequence * 1000)
+    .toISOString()
+    .replace("Z", "123456Z");
   return {
     ...(options.uuid ? { uuid: options.uuid } : {}),
     time,
@@ -50,11 +56,30 @@ export function falcoAlert(options: AlertOptions) {
 export const alerts = {
   /** Critical on an identity store: the policy escalates. */
   escalate: () =>
-    falcoAlert({ rule: "Drop and execute new binary in container", priority: "Critical", tags: ["container", "maturity_stable", "mitre_persistence", "process", "TA0003"], namespace: "identity", pod: "keycloak-0", image: "quay.io/keycloak/keycloak" }),
+    falcoAlert({
+      rule: "Drop and execute new binary in container",
+      priority: "Critical",
+      tags: ["container", "maturity_stable", "mitre_persistence", "process", "TA0003"],
+      namespace: "identity",
+      pod: "keycloak-0",
+      image: "quay.io/keycloak/keycloak",
+    }),
   /** Warning with a stable rule on an ordinary workload: labelled for quarantine on its own. */
   autoExecute: () =>
-    falcoAlert({ rule: "Read sensitive file untrusted", priority: "Warning", tags: ["T1555", "container", "filesystem", "host", "maturity_stable", "mitre_credential_access"] }),
+    falcoAlert({
+      rule: "Read sensitive file untrusted",
+      priority: "Warning",
+      tags: ["T1555", "container", "filesystem", "host", "maturity_stable", "mitre_credential_access"],
+    }),
   /** A Kubernetes audit rule without MITRE tags: nothing to act on, rejected. */
   autoReject: () =>
-    falcoAlert({ rule: "Create Privileged Pod", priority: "Warning", tags: ["k8s"], source: "k8s_audit", namespace: null, pod: null, image: null }),
+    falcoAlert({
+      rule: "Create Privileged Pod",
+      priority: "Warning",
+      tags: ["k8s"],
+      source: "k8s_audit",
+      namespace: null,
+      pod: null,
+      image: null,
+    }),
 };

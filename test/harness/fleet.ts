@@ -27,39 +27,60 @@ export class TestFleet {
     readonly ingestUrl: string,
   ) {}
 
-  static async start({ env = {}, command = [process.execPath, join(root, "dist", "fleet", "start.js"), "--no-sample"] }: { env?: Record<string, string>; command?: string[] } = {}): Promise<TestFleet> {
+  static async start({
+    env = {},
+    command = [process.execPath, join(root, "dist", "fleet", "start.js"), "--no-sample"],
+  }: { env?: Record<string, string>; command?: string[] } = {}): Promise<TestFleet> {
     const home = mkdtempSync(join(tmpdir(), "soc-test-"));
     // Each vitest worker and each fleet in it gets its own port range.
     const base = 20_000 + Number(process.env.VITEST_POOL_ID ?? 1) * 400 + (fleets++ % 8) * 40;
-    const fleetEnv = { ...process.env, SOC_HOME: home, SOC_PORT_BASE: String(base), SOC_LOG_LEVEL: "debug", ...env };
+    const fleetEnv = {
+      ...process.env,
+      SOC_HOME: home,
+      SOC_PORT_BASE: String(base),
+      SOC_LOG_LEVEL: "debug",
+      ...env,
+    };
     const [cmd = "", ...args] = command;
-    const launcher = spawn(cmd, args, { cwd: root, env: fleetEnv, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const launcher = spawn(cmd, args, {
+      cwd: root,
+      env: fleetEnv,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
     const fleet = new TestFleet(home, fleetEnv, launcher, `http://127.0.0.1:${base + 1}/falco`);
-    const lines = createInterface({ input: launcher.stdout! });
+    const lines = createInterface({ input: launcher.stdout });
     lines.on("line", (line) => fleet.output.push(line));
     launcher.stderr?.on("data", (chunk: Buffer) => fleet.output.push(chunk.toString()));
-    await fleet.waitFor(() => fleet.output.some((l) => l.startsWith("fleet ready")), 120_000, "the fleet to start");
+    await fleet.waitFor(
+      () => fleet.output.some((l) => l.startsWith("fleet ready")),
+      120_000,
+      "the fleet to start",
+    );
     return fleet;
   }
 
   async post(event: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-    const response = await fetch(this.ingestUrl, { method: "POST", headers: { "content-type": "application/json" }, body: typeof event === "string" ? event : JSON.stringify(event) });
+    const response = await fetch(this.ingestUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: typeof event === "string" ? event : JSON.stringify(event),
+    });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   }
 
   /** Runs `soc <args> --json` as a person would from a second terminal. */
   soc(args: string[], { json = true }: { json?: boolean } = {}): Promise<SocResult> {
     return new Promise((resolve) => {
-      execFile(process.execPath, [join(root, "bin", "soc.js"), ...args, ...(json ? ["--json"] : [])], { cwd: root, env: this.env, timeout: 60_000 }, (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-        let parsed: unknown = null;
-        try {
-          parsed = JSON.parse(stdout);
-        } catch {
-          parsed = null;
-        }
-        resolve({ code, stdout, stderr, json: parsed });
-      });
+      execFile(
+        process.execPath,
+        [join(root, "bin", "soc.js"), ...args, ...(json ? ["--json"] : [])],
+        { cwd: root, env: this.env, timeout: 60_000 },
+        (error, stdout, stderr) => {
+          const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+          resolve({ code, stdout, stderr, json: parseJson(stdout) });
+        },
+      );
     });
   }
 
@@ -85,12 +106,17 @@ export class TestFleet {
     );
   }
 
-  async waitFor<T>(probe: () => T | Promise<T>, timeoutMs = 30_000, what = "a condition"): Promise<NonNullable<T>> {
+  async waitFor<T>(
+    probe: () => T | Promise<T>,
+    timeoutMs = 30_000,
+    what = "a condition",
+  ): Promise<NonNullable<T>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const value = await probe();
       if (value) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${this.output.slice(-40).join("\n")}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${what}\n${this.output.slice(-40).join("\n")}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
@@ -102,5 +128,13 @@ export class TestFleet {
       await exited;
     }
     rmSync(this.home, { recursive: true, force: true });
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
   }
 }
