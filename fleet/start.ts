@@ -32,8 +32,19 @@ async function main(argv: string[]): Promise<void> {
     {
       name: "opa",
       command: opaBinary(say),
-      args: ["run", "--server", "--addr", opaAddress, "--log-level", "error", "-b", join(root, "policies")],
-      terminal: "prefixed",
+      args: [
+        "run",
+        "--server",
+        "--addr",
+        opaAddress,
+        "--log-level",
+        "error",
+        "--ignore",
+        "*_test.rego",
+        "-b",
+        join(root, "policies"),
+      ],
+      terminal: "log-only",
     },
     ...components.map((c): ProcessSpec => ({
       name: c.name,

@@ -7,8 +7,8 @@ export interface ProcessSpec {
   name: string;
   command: string;
   args: string[];
-  /** Lines this process writes on stderr go to the terminal too; `raw` shows them without a prefix. */
-  terminal: "prefixed" | "raw";
+  /** Where its stderr lines go besides the log: the terminal with a prefix, as they are, or nowhere. */
+  terminal: "prefixed" | "raw" | "log-only";
 }
 
 /**
@@ -39,7 +39,7 @@ export class Supervisor {
     if (child.stderr) {
       createInterface({ input: child.stderr }).on("line", (line) => {
         log.write(`${line}\n`);
-        this.say(spec.terminal === "raw" ? line : `[${spec.name}] ${line}`);
+        if (spec.terminal !== "log-only") this.say(spec.terminal === "raw" ? line : `[${spec.name}] ${line}`);
       });
     }
     child.on("exit", (code, signal) => {

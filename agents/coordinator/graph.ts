@@ -72,7 +72,7 @@ export function caseGraph({ store, peers, log }: GraphDependencies, checkpointer
       skills.classify,
       { event, evidence: state.evidence },
       (a) =>
-        `${a.technique?.id ?? "no technique"} ${a.severity}, confidence ${a.confidence}, proposes ${a.action.type}`,
+        `${a.technique?.id ?? a.tactic ?? "no MITRE technique"} ${a.severity}, confidence ${a.confidence}, proposes ${a.action.type}`,
     );
     if (!result.ok) return escalateWith(state, result.error);
     const a = result.output;
@@ -101,8 +101,8 @@ export function caseGraph({ store, peers, log }: GraphDependencies, checkpointer
     if (!state.analysis) return { resolution: "failed" };
     store.update(state.caseId, { status: "executing" });
     const allowedBy = state.decision
-      ? `approved by ${state.decision.by}`
-      : `policy ${state.verdict?.policy_version ?? ""}`.trim();
+      ? state.decision.by
+      : `policy ${state.verdict?.policy_version ?? "unknown"}`;
     const input = {
       case_id: state.caseId,
       action: state.analysis.action,

@@ -18,8 +18,10 @@ export function asset(c: Case): string {
   return `${safe(c.namespace)}/${safe(c.pod)} (${safe(c.image)})`;
 }
 
+const pastTense = { approve: "approved", dismiss: "dismissed", investigate: "investigated" } as const;
+
 function caseLine(c: Case): string {
-  const decided = c.decision ? ` ${c.decision.action} by ${safe(c.decision.by)}` : "";
+  const decided = c.decision ? ` ${pastTense[c.decision.action]} by ${safe(c.decision.by)}` : "";
   return `${c.id}  ${c.status.padEnd(14)} ${(c.outcome ?? "-").padEnd(12)} ${safe(c.rule, 48).padEnd(48)} ${asset(c)}${decided}`;
 }
 

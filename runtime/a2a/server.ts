@@ -181,6 +181,11 @@ async function runSkill(
     const run = () => measureUsage(() => handler.handle(parsed.data, { caller }));
     const { result, usage } = typeof caseId === "string" ? await withCase(caseId, run) : await run();
     observe("ok");
+    const duration_ms = Math.round((performance.now() - started) * 10) / 10;
+    component.log.info(
+      { skill: handler.spec.id, caller, duration_ms, mcp_calls: usage.mcp_calls.length },
+      "skill served",
+    );
     return { ok: true, output: handler.spec.output.parse(result), usage };
   } catch (error) {
     const failure = SocError.from(error);
