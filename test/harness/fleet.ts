@@ -124,7 +124,8 @@ export class TestFleet {
   async stop(): Promise<void> {
     if (this.launcher.exitCode === null) {
       const exited = new Promise((resolve) => this.launcher.once("exit", resolve));
-      this.launcher.kill("SIGTERM");
+      // The whole process group, as Ctrl-C in a terminal would: npm, the launcher and its children.
+      process.kill(-(this.launcher.pid ?? 0), "SIGTERM");
       await exited;
     }
     rmSync(this.home, { recursive: true, force: true });

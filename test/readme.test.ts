@@ -1,0 +1,58 @@
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import type { Case } from "../contracts/case.js";
+import { alerts } from "./harness/events.js";
+import { TestFleet } from "./harness/fleet.js";
+
+const root = join(import.meta.dirname, "..");
+const readme = readFileSync(join(root, "README.md"), "utf8");
+
+describe("the README's two commands", () => {
+  let fleet: TestFleet | undefined;
+  afterAll(async () => {
+    await fleet?.stop();
+  });
+
+  it("names exactly one run command and one test command, and CI runs the test command", () => {
+    const blocks = [...readme.matchAll(/## (Run|Test) it\n\n```sh\n(.+)\n```/g)].map((m) => m[2]);
+    expect(blocks).toEqual(["npm ci && npm start", "npm ci && npm test"]);
+    expect(readFileSync(join(root, ".ci", "run"), "utf8")).toMatch(/^npm ci .*\nnpm test$/ms);
+  });
+
+  it("`npm start` runs the fleet with the bundled sample; an event at the printed ingest URL shows up in `npx soc cases --json`", async () => {
+    fleet = await TestFleet.start({ command: ["npm", "start"] });
+    const ingest = /fleet ready: Falco ingest (\S+)/.exec(fleet.output.join("\n"))?.[1];
+    expect(ingest).toBe(fleet.ingestUrl);
+    await fleet.waitFor(
+      () => fleet?.output.some((l) => /^sample replayed: \d+ events, \d+ forwarded/.test(l)),
+      60_000,
+      "the sample replay",
+    );
+    await fleet.waitFor(
+      () => fleet?.output.some((l) => /^ESCALATED C-[2-9A-HJ-NP-Z]{5} {2}trace [0-9a-f]{32}$/.test(l)),
+      30_000,
+      "an escalation of the sample",
+    );
+
+    const { body } = await fleet.post(alerts.escalate());
+    const id = body.case_id as string;
+    const f = fleet;
+    const listed = await f.waitFor(
+      async () => {
+        const { stdout } = await promisify(execFile)(
+          "npx",
+          ["soc", "cases", "--state", "escalated", "--json"],
+          { cwd: root, env: f.env },
+        );
+        const reply = JSON.parse(stdout) as { cases: Case[] };
+        return reply.cases.find((c) => c.id === id);
+      },
+      30_000,
+      `case ${id} in npx soc cases`,
+    );
+    expect(listed).toMatchObject({ status: "awaiting_human", outcome: "escalate", namespace: "identity" });
+  });
+});
