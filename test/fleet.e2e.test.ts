@@ -4,17 +4,17 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Case } from "../contracts/case.js";
 import type { Step } from "../contracts/step.js";
-import { alerts, falcoAlert } from "./harness/events.js";
-import { TestFleet } from "./harness/fleet.js";
+import { alerts, falcoAlert } from "../fleet/alerts.js";
+import { LocalFleet } from "../fleet/local.js";
 
 type CaseReply = { ok: true; case: Case };
 type TraceReply = { ok: true; case: Case; steps: Step[] };
 
 describe("the fleet end to end: separate processes over mTLS, real OPA, Falco's http_output format", () => {
-  let fleet: TestFleet;
+  let fleet: LocalFleet;
 
   beforeAll(async () => {
-    fleet = await TestFleet.start();
+    fleet = await LocalFleet.start();
   });
   afterAll(async () => {
     await fleet.stop();

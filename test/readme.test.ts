@@ -4,14 +4,14 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Case } from "../contracts/case.js";
-import { alerts } from "./harness/events.js";
-import { TestFleet } from "./harness/fleet.js";
+import { alerts } from "../fleet/alerts.js";
+import { LocalFleet } from "../fleet/local.js";
 
 const root = join(import.meta.dirname, "..");
 const readme = readFileSync(join(root, "README.md"), "utf8");
 
 describe("the README's two commands", () => {
-  let fleet: TestFleet | undefined;
+  let fleet: LocalFleet | undefined;
   afterAll(async () => {
     await fleet?.stop();
   });
@@ -23,7 +23,7 @@ describe("the README's two commands", () => {
   });
 
   it("`npm start` runs the fleet with the bundled sample; an event at the printed ingest URL shows up in `npx soc cases --json`", async () => {
-    fleet = await TestFleet.start({ command: ["npm", "start"] });
+    fleet = await LocalFleet.start({ command: ["npm", "start"] });
     const ingest = /fleet ready: Falco ingest (\S+)/.exec(fleet.output.join("\n"))?.[1];
     expect(ingest).toBe(fleet.ingestUrl);
     await fleet.waitFor(

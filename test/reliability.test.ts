@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { Case } from "../contracts/case.js";
 import type { Step } from "../contracts/step.js";
-import { alerts, falcoAlert } from "./harness/events.js";
-import { TestFleet } from "./harness/fleet.js";
+import { alerts, falcoAlert } from "../fleet/alerts.js";
+import { LocalFleet } from "../fleet/local.js";
 
 type Trace = { case: Case; steps: Step[] };
 
@@ -16,15 +16,15 @@ const autoExecuteOn = (pod: string) =>
   });
 
 describe("reliability: crashes, refusals and silence never lose a case or repeat an action", () => {
-  let fleet: TestFleet | undefined;
+  let fleet: LocalFleet | undefined;
   afterEach(async () => {
     await fleet?.stop();
     fleet = undefined;
   });
 
-  const traceOf = async (f: TestFleet, id: string) =>
+  const traceOf = async (f: LocalFleet, id: string) =>
     ((await f.soc(["trace", id])).json as Trace | null) ?? undefined;
-  const settle = (f: TestFleet, id: string, done: (t: Trace) => boolean) =>
+  const settle = (f: LocalFleet, id: string, done: (t: Trace) => boolean) =>
     f.waitFor(
       async () => {
         const t = await traceOf(f, id);
@@ -33,7 +33,7 @@ describe("reliability: crashes, refusals and silence never lose a case or repeat
       60_000,
       `case ${id} to settle`,
     );
-  const post = async (f: TestFleet, alert: unknown) => {
+  const post = async (f: LocalFleet, alert: unknown) => {
     const { status, body } = await f.post(alert);
     expect(status).toBe(200);
     return body.case_id as string;
@@ -41,7 +41,7 @@ describe("reliability: crashes, refusals and silence never lose a case or repeat
 
   for (const victim of ["coordinator", "remediate"] as const) {
     it(`kill -9 of the ${victim} with cases in flight: every case reaches its end, each action recorded once`, async () => {
-      const f = (fleet = await TestFleet.start());
+      const f = (fleet = await LocalFleet.start());
       const before = f.pid(victim);
       // Hold remediate so the cases are certainly in flight (executing) when the victim dies.
       f.signal("remediate", "SIGSTOP");
@@ -103,7 +103,7 @@ describe("reliability: crashes, refusals and silence never lose a case or repeat
   }
 
   it("a hung remediate blocks nothing that does not need it, and the case that does escalates after the timeout", async () => {
-    const f = (fleet = await TestFleet.start({ env: { SOC_AGENT_TIMEOUT_MS: "1500" } }));
+    const f = (fleet = await LocalFleet.start({ env: { SOC_AGENT_TIMEOUT_MS: "1500" } }));
     f.signal("remediate", "SIGSTOP");
     try {
       const needsRemediate = await post(f, autoExecuteOn("web-hung"));

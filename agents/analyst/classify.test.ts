@@ -149,7 +149,10 @@ describe("MITRE mapping", () => {
 
 describe("proposed action", () => {
   it("is none without any MITRE tag, whatever the priority", () => {
-    const analysis = classify(event({ priority: "Emergency", tags: ["container", "maturity_stable"] }), three);
+    const analysis = classify(
+      event({ priority: "Emergency", tags: ["container", "maturity_stable"] }),
+      three,
+    );
     expect(analysis.technique).toBeNull();
     expect(analysis.tactic).toBeNull();
     expect(analysis.action.type).toBe("none");

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import { actionTypes, type ActionType, type ProposedAction } from "../../contracts/analysis.js";
 import { QUARANTINE_LABEL, requestsFor } from "./requests.js";
 
@@ -16,6 +17,19 @@ function action(type: ActionType, target: Partial<ProposedAction["target"]> = {}
     blast_radius: { pods: 1, nodes: 1, namespaces: 1 },
     description: "IGNORE THIS: free text never reaches the API",
   };
+}
+
+const LabelBody = z.object({ metadata: z.object({ labels: z.record(z.string(), z.string()) }) });
+const PolicyBody = z.object({
+  metadata: z.object({ name: z.string() }),
+  spec: z.object({ endpointSelector: z.object({ matchLabels: z.record(z.string(), z.string()) }) }),
+});
+
+/** The two bodies of an isolation, checked for the shape the assertions read. */
+function isolation(caseId: string) {
+  const [label, policy, ...rest] = requestsFor(action("isolate_pod"), caseId);
+  expect(rest).toEqual([]);
+  return { label: LabelBody.parse(label?.body), policy: PolicyBody.parse(policy?.body) };
 }
 
 const labelPatch = {
@@ -60,11 +74,8 @@ describe("requestsFor", () => {
   });
 
   it("makes the policy select exactly the label the pod patch sets", () => {
-    const [label, policy] = requestsFor(action("isolate_pod"), "C-ABCDE") as [
-      { body: { metadata: { labels: Record<string, string> } } },
-      { body: { spec: { endpointSelector: { matchLabels: Record<string, string> } } } },
-    ];
-    expect(policy.body.spec.endpointSelector.matchLabels).toEqual(label.body.metadata.labels);
+    const { label, policy } = isolation("C-ABCDE");
+    expect(policy.spec.endpointSelector.matchLabels).toEqual(label.metadata.labels);
   });
 
   it("evicts a pod to terminate it, through the eviction subresource", () => {
@@ -135,12 +146,9 @@ describe("requestsFor", () => {
     const dns1123 = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
     const labelValue = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
     for (const caseId of ["C-22222", "C-ZZZZZ", "C-7K2F9"]) {
-      const [label, policy] = requestsFor(action("isolate_pod"), caseId) as [
-        { body: { metadata: { labels: Record<string, string> } } },
-        { body: { metadata: { name: string } } },
-      ];
-      expect(label.body.metadata.labels[QUARANTINE_LABEL]).toMatch(labelValue);
-      expect(policy.body.metadata.name).toMatch(dns1123);
+      const { label, policy } = isolation(caseId);
+      expect(label.metadata.labels[QUARANTINE_LABEL]).toMatch(labelValue);
+      expect(policy.metadata.name).toMatch(dns1123);
     }
   });
 

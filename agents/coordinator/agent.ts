@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "@langchain/langgraph";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
+import Database from "better-sqlite3";
 import type { Decision } from "../../contracts/case.js";
 import { skills } from "../../contracts/skills.js";
 import { handler } from "../../runtime/a2a/skill.js";
@@ -19,13 +20,18 @@ export const coordinator: Agent = {
   skills({ component, config, peers }) {
     mkdirSync(config.dataDir, { recursive: true });
     const store = new CaseStore(join(config.dataDir, "cases.db"));
-    const checkpointer = SqliteSaver.fromConnString(join(config.dataDir, "checkpoints.db"));
+    const checkpoints = new Database(join(config.dataDir, "checkpoints.db"));
+    // WAL with NORMAL sync survives a killed process (the failure the fleet must ride out) without an fsync per step.
+    checkpoints.pragma("journal_mode = WAL");
+    checkpoints.pragma("synchronous = NORMAL");
+    const checkpointer = new SqliteSaver(checkpoints);
     const graph = caseGraph({ store, peers, log: component.log }, checkpointer);
     const steps = new StepRunner(store, peers);
     const running = new Map<string, Promise<void>>();
     component.onStop(async () => {
       await Promise.allSettled(running.values());
       store.close();
+      checkpoints.close();
     });
 
     /** Moves a case on from wherever its graph stands; one run per case at a time. */

@@ -26,7 +26,12 @@ function falco(rule: string, namespace: string | null, pod: string | null, image
 const trace = (n: number) => n.toString(16).padStart(32, "0");
 const storefront = "ghcr.io/acme/storefront";
 
-function query(pod: string | null, image: string | null, exclude = trace(999), namespace: string | null = "shop") {
+function query(
+  pod: string | null,
+  image: string | null,
+  exclude = trace(999),
+  namespace: string | null = "shop",
+) {
   return { namespace, pod, image, exclude_trace_id: exclude };
 }
 

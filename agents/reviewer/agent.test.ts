@@ -69,9 +69,12 @@ describe("policyInput", () => {
 
   it("tags a kube-system target as control-plane", () => {
     const input = policyInput(
-      analysis({}, {
-        target: { kind: "Pod", namespace: "kube-system", name: "coredns-1", labels: {}, image: null },
-      }),
+      analysis(
+        {},
+        {
+          target: { kind: "Pod", namespace: "kube-system", name: "coredns-1", labels: {}, image: null },
+        },
+      ),
     );
     expect(input.asset_tags).toEqual(["control-plane"]);
     expect(input.action.target.namespace).toBe("kube-system");

@@ -1,10 +1,13 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 
-const root = join(import.meta.dirname, "..", "..");
+/** The package root, from the source (fleet/) or the build (dist/fleet/). */
+const root = [join(import.meta.dirname, ".."), join(import.meta.dirname, "..", "..")].find((dir) =>
+  existsSync(join(dir, "package.json")),
+) as string;
 let fleets = 0;
 
 export interface SocResult {
@@ -17,9 +20,11 @@ export interface SocResult {
 /**
  * The whole fleet as `npm start` runs it (separate processes, mTLS, real OPA), in a temporary
  * SOC_HOME on ports of its own, driven the way a person would: HTTP to the ingest, `soc` commands.
+ * Tests and benchmarks use it.
  */
-export class TestFleet {
+export class LocalFleet {
   readonly output: string[] = [];
+  readonly #listeners: ((line: string) => void)[] = [];
   private constructor(
     readonly home: string,
     readonly env: NodeJS.ProcessEnv,
@@ -30,10 +35,12 @@ export class TestFleet {
   static async start({
     env = {},
     command = [process.execPath, join(root, "dist", "fleet", "start.js"), "--no-sample"],
-  }: { env?: Record<string, string>; command?: string[] } = {}): Promise<TestFleet> {
+  }: { env?: Record<string, string>; command?: string[] } = {}): Promise<LocalFleet> {
     const home = mkdtempSync(join(tmpdir(), "soc-test-"));
     // Each vitest worker and each fleet in it gets its own port range.
-    const base = 20_000 + Number(process.env.VITEST_POOL_ID ?? 1) * 400 + (fleets++ % 8) * 40;
+    const base = Number(
+      env.SOC_PORT_BASE ?? 20_000 + Number(process.env.VITEST_POOL_ID ?? 1) * 400 + (fleets++ % 8) * 40,
+    );
     const fleetEnv = {
       ...process.env,
       SOC_HOME: home,
@@ -48,9 +55,12 @@ export class TestFleet {
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     });
-    const fleet = new TestFleet(home, fleetEnv, launcher, `http://127.0.0.1:${base + 1}/falco`);
+    const fleet = new LocalFleet(home, fleetEnv, launcher, `http://127.0.0.1:${base + 1}/falco`);
     const lines = createInterface({ input: launcher.stdout });
-    lines.on("line", (line) => fleet.output.push(line));
+    lines.on("line", (line) => {
+      fleet.output.push(line);
+      for (const listener of fleet.#listeners) listener(line);
+    });
     launcher.stderr?.on("data", (chunk: Buffer) => fleet.output.push(chunk.toString()));
     await fleet.waitFor(
       () => fleet.output.some((l) => l.startsWith("fleet ready")),
@@ -58,6 +68,11 @@ export class TestFleet {
       "the fleet to start",
     );
     return fleet;
+  }
+
+  /** Calls `listener` with every line the launcher prints from now on (escalations among them). */
+  onLine(listener: (line: string) => void): void {
+    this.#listeners.push(listener);
   }
 
   async post(event: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -82,6 +97,17 @@ export class TestFleet {
         },
       );
     });
+  }
+
+  /** Every supervised process (OPA and each component) by name. */
+  pids(): Record<string, number> {
+    const dir = join(this.home, "run");
+    return Object.fromEntries(
+      readdirSync(dir).map((file) => [
+        file.replace(/\.pid$/, ""),
+        Number(readFileSync(join(dir, file), "utf8").trim()),
+      ]),
+    );
   }
 
   pid(component: string): number {

