@@ -28,6 +28,8 @@ export const FleetConfig = z
       ),
     SOC_OPA_URL: z.url().optional(),
     SOC_OPA_BIN: z.string().optional(),
+    /** Extra Node options for every component process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
+    SOC_NODE_ARGS: z.string().default(""),
   })
   .transform((env) => {
     const home = resolve(env.SOC_HOME);
@@ -45,6 +47,7 @@ export const FleetConfig = z
       remediateMode: env.SOC_REMEDIATE_MODE,
       opaUrl: env.SOC_OPA_URL ?? `http://${env.SOC_HOST}:${base + 11}`,
       opaBin: env.SOC_OPA_BIN,
+      nodeArgs: env.SOC_NODE_ARGS.split(/\s+/).filter(Boolean),
       ingestUrl: `http://${env.SOC_HOST}:${base + 1}/falco`,
       ingestPort: base + 1,
       port: (name: AgentName | McpServerName) => base + ports[name],

@@ -1,15 +1,13 @@
 import { agentUrls, FleetConfig } from "../contracts/config.js";
 import { Peers } from "../runtime/a2a/client.js";
-import { serveAgent } from "../runtime/a2a/server.js";
 import { runComponent } from "../runtime/component.js";
 import { loadConfig } from "../runtime/config.js";
-import { serveMcp } from "../runtime/mcp/server.js";
 import { components } from "./components.js";
 
 /** `node dist/fleet/run.js <component>`: one fleet process. */
 async function main(name: string | undefined): Promise<void> {
-  const definition = components.find((c) => c.name === name);
-  if (!definition) {
+  const entry = components.find((c) => c.name === name);
+  if (!entry) {
     process.stderr.write(`usage: run.js <${components.map((c) => c.name).join("|")}>\n`);
     process.exit(2);
   }
@@ -20,6 +18,7 @@ async function main(name: string | undefined): Promise<void> {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(2);
   }
+  const definition = await entry.load();
   const options = {
     name: definition.name,
     host: config.host,
@@ -34,13 +33,16 @@ async function main(name: string | undefined): Promise<void> {
       peers: new Peers(component, { urls: agentUrls(config), timeoutMs: config.agentTimeoutMs }),
     };
     const listen = { host: config.host, port: config.port(definition.name) };
+    // Each kind's server library is loaded only by the processes that serve it.
     if (definition.kind === "agent") {
+      const { serveAgent } = await import("../runtime/a2a/server.js");
       await serveAgent(component, {
         ...listen,
         description: definition.description,
         skills: await definition.skills(context),
       });
     } else {
+      const { serveMcp } = await import("../runtime/mcp/server.js");
       await serveMcp(component, {
         ...listen,
         callers: definition.callers,

@@ -49,7 +49,7 @@ async function main(argv: string[]): Promise<void> {
     ...components.map((c): ProcessSpec => ({
       name: c.name,
       command: process.execPath,
-      args: [join(root, "dist", "fleet", "run.js"), c.name],
+      args: [...config.nodeArgs, join(root, "dist", "fleet", "run.js"), c.name],
       terminal: c.name === "notify" ? "raw" : "prefixed",
     })),
   ];

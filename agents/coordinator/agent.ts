@@ -124,7 +124,9 @@ export const coordinator: Agent = {
 async function runGraph(graph: CaseGraph, store: CaseStore, caseId: string): Promise<void> {
   const current = store.get(caseId);
   if (!current || current.status === "closed") return;
-  const config = { configurable: { thread_id: caseId }, durability: "sync" as const };
+  // Checkpoint when the graph stops (at the human interrupt or the end), not after every node: the
+  // step store already journals each hop, and a node re-run after a crash reuses its recorded step.
+  const config = { configurable: { thread_id: caseId }, durability: "exit" as const };
   await withTrace({ ...newTrace(current.trace_id), caseId }, async () => {
     const state = await graph.getState(config);
     const waiting = state.tasks.some((task) => task.interrupts.length > 0);

@@ -77,6 +77,7 @@ export type NewStep = Omit<Step, "case_id" | "seq" | "trace_id" | "at">;
 /** The case store: every case and every step of its reasoning chain, in one SQLite file. */
 export class CaseStore {
   readonly #db: Database.Database;
+  readonly #statements = new Map<string, Database.Statement>();
 
   constructor(path: string) {
     this.#db = new Database(path);
@@ -85,91 +86,93 @@ export class CaseStore {
     this.#db.exec(schema);
   }
 
+  /** Prepared once per SQL text: preparing on every call was a hot spot. */
+  #sql<P extends unknown[], R = unknown>(sql: string): Database.Statement<P, R> {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement as unknown as Database.Statement<P, R>;
+  }
+
   close(): void {
     this.#db.close();
   }
 
   /** Opens a case for an anomaly; an event seen before returns its existing case. */
   open(anomaly: Anomaly): { case: Case; duplicate: boolean } {
-    const existing = this.#db
-      .prepare<[string, string | null], CaseRow>("SELECT * FROM cases WHERE trace_id = ? OR event_id = ?")
-      .get(anomaly.trace_id, anomaly.event.uuid ?? null);
+    const existing = this.#sql<[string, string | null], CaseRow>(
+      "SELECT * FROM cases WHERE trace_id = ? OR event_id = ?",
+    ).get(anomaly.trace_id, anomaly.event.uuid ?? null);
     if (existing) return { case: toCase(existing), duplicate: true };
     const now = new Date().toISOString();
     const workload = workloadOf(anomaly.event);
     for (;;) {
       const id = newCaseId();
-      const inserted = this.#db
-        .prepare(
-          `INSERT OR IGNORE INTO cases (id, trace_id, event_id, status, rule, priority, namespace, pod, image, anomaly, created_at, updated_at)
+      const inserted = this.#sql(
+        `INSERT OR IGNORE INTO cases (id, trace_id, event_id, status, rule, priority, namespace, pod, image, anomaly, created_at, updated_at)
            VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          id,
-          anomaly.trace_id,
-          anomaly.event.uuid ?? null,
-          anomaly.event.rule,
-          anomaly.event.priority,
-          workload.namespace,
-          workload.pod,
-          workload.image,
-          JSON.stringify(anomaly),
-          now,
-          now,
-        );
+      ).run(
+        id,
+        anomaly.trace_id,
+        anomaly.event.uuid ?? null,
+        anomaly.event.rule,
+        anomaly.event.priority,
+        workload.namespace,
+        workload.pod,
+        workload.image,
+        JSON.stringify(anomaly),
+        now,
+        now,
+      );
       if (inserted.changes === 1) return { case: this.get(id) as Case, duplicate: false };
     }
   }
 
   get(id: string): Case | undefined {
-    const row = this.#db
-      .prepare<[string, string], CaseRow>("SELECT * FROM cases WHERE id = ? OR trace_id = ?")
-      .get(id, id);
+    const row = this.#sql<[string, string], CaseRow>("SELECT * FROM cases WHERE id = ? OR trace_id = ?").get(
+      id,
+      id,
+    );
     return row ? toCase(row) : undefined;
   }
 
   anomaly(id: string): Anomaly {
-    const row = this.#db
-      .prepare<[string], { anomaly: string }>("SELECT anomaly FROM cases WHERE id = ?")
-      .get(id);
+    const row = this.#sql<[string], { anomaly: string }>("SELECT anomaly FROM cases WHERE id = ?").get(id);
     if (!row) throw new Error(`no case ${id}`);
     return JSON.parse(row.anomaly) as Anomaly;
   }
 
   list(status: CaseStatus | null, limit: number): Case[] {
     const rows = status
-      ? this.#db
-          .prepare<[string, number], CaseRow>(
-            "SELECT * FROM cases WHERE status = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
-          )
-          .all(status, limit)
-      : this.#db
-          .prepare<[number], CaseRow>("SELECT * FROM cases ORDER BY created_at DESC, rowid DESC LIMIT ?")
-          .all(limit);
+      ? this.#sql<[string, number], CaseRow>(
+          "SELECT * FROM cases WHERE status = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
+        ).all(status, limit)
+      : this.#sql<[number], CaseRow>("SELECT * FROM cases ORDER BY created_at DESC, rowid DESC LIMIT ?").all(
+          limit,
+        );
     return rows.map(toCase);
   }
 
   /** Cases whose graph has not finished: to resume after a restart. */
   unfinished(): Case[] {
-    return this.#db
-      .prepare<[], CaseRow>("SELECT * FROM cases WHERE status != 'closed' ORDER BY created_at")
+    return this.#sql<[], CaseRow>("SELECT * FROM cases WHERE status != 'closed' ORDER BY created_at")
       .all()
       .map(toCase);
   }
 
   counts(): Record<string, number> {
-    const rows = this.#db
-      .prepare<[], { status: string; n: number }>("SELECT status, COUNT(*) AS n FROM cases GROUP BY status")
-      .all();
+    const rows = this.#sql<[], { status: string; n: number }>(
+      "SELECT status, COUNT(*) AS n FROM cases GROUP BY status",
+    ).all();
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
   }
 
   oldestWaiting(): Case | null {
-    const row = this.#db
-      .prepare<[], CaseRow>(
-        "SELECT * FROM cases WHERE status = 'awaiting_human' AND decision IS NULL ORDER BY created_at LIMIT 1",
-      )
-      .get();
+    const row = this.#sql<[], CaseRow>(
+      "SELECT * FROM cases WHERE status = 'awaiting_human' AND decision IS NULL ORDER BY created_at LIMIT 1",
+    ).get();
     return row ? toCase(row) : null;
   }
 
@@ -183,59 +186,57 @@ export class CaseStore {
       ([k, v]) => [k, k === "reasons" ? JSON.stringify(v) : v] as const,
     );
     const sets = [...columns.map(([k]) => `${k} = ?`), "updated_at = ?"].join(", ");
-    this.#db
-      .prepare(`UPDATE cases SET ${sets} WHERE id = ?`)
-      .run(...columns.map(([, v]) => v), new Date().toISOString(), id);
+    this.#sql(`UPDATE cases SET ${sets} WHERE id = ?`).run(
+      ...columns.map(([, v]) => v),
+      new Date().toISOString(),
+      id,
+    );
     return this.get(id) as Case;
   }
 
   /** Records a human decision at most once: only on a case awaiting one, compare-and-set. */
   decide(id: string, decision: Decision): boolean {
-    const result = this.#db
-      .prepare(
-        "UPDATE cases SET decision = ?, updated_at = ? WHERE id = ? AND status = 'awaiting_human' AND decision IS NULL",
-      )
-      .run(JSON.stringify(decision), decision.at, id);
+    const result = this.#sql(
+      "UPDATE cases SET decision = ?, updated_at = ? WHERE id = ? AND status = 'awaiting_human' AND decision IS NULL",
+    ).run(JSON.stringify(decision), decision.at, id);
     return result.changes === 1;
   }
 
   /** A step already recorded under this key, so a re-run node does not repeat its work. */
   step(caseId: string, key: string): Step | undefined {
-    const row = this.#db
-      .prepare<[string, string], StepRow>("SELECT * FROM steps WHERE case_id = ? AND key = ?")
-      .get(caseId, key);
+    const row = this.#sql<[string, string], StepRow>("SELECT * FROM steps WHERE case_id = ? AND key = ?").get(
+      caseId,
+      key,
+    );
     return row ? toStep(row) : undefined;
   }
 
   /** Appends a step; a step with the same key is recorded once. */
   addStep(caseId: string, traceId: string, key: string, step: NewStep): Step {
-    this.#db
-      .prepare(
-        `INSERT OR IGNORE INTO steps (case_id, seq, key, trace_id, agent, skill, summary, input, output, mcp_calls, tokens, duration_ms, error, at)
+    this.#sql(
+      `INSERT OR IGNORE INTO steps (case_id, seq, key, trace_id, agent, skill, summary, input, output, mcp_calls, tokens, duration_ms, error, at)
          VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM steps WHERE case_id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        caseId,
-        caseId,
-        key,
-        traceId,
-        step.agent,
-        step.skill,
-        step.summary,
-        JSON.stringify(step.input ?? null),
-        JSON.stringify(step.output ?? null),
-        JSON.stringify(step.mcp_calls),
-        JSON.stringify(step.tokens),
-        step.duration_ms,
-        step.error,
-        new Date().toISOString(),
-      );
+    ).run(
+      caseId,
+      caseId,
+      key,
+      traceId,
+      step.agent,
+      step.skill,
+      step.summary,
+      JSON.stringify(step.input ?? null),
+      JSON.stringify(step.output ?? null),
+      JSON.stringify(step.mcp_calls),
+      JSON.stringify(step.tokens),
+      step.duration_ms,
+      step.error,
+      new Date().toISOString(),
+    );
     return this.step(caseId, key) as Step;
   }
 
   steps(caseId: string): Step[] {
-    return this.#db
-      .prepare<[string], StepRow>("SELECT * FROM steps WHERE case_id = ? ORDER BY seq")
+    return this.#sql<[string], StepRow>("SELECT * FROM steps WHERE case_id = ? ORDER BY seq")
       .all(caseId)
       .map(toStep);
   }
