@@ -10,7 +10,9 @@ import { LocalFleet } from "../fleet/local.js";
  */
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=") as [string, string]));
 const events = Number(args.get("events") ?? 1000);
-const rate = Number(args.get("rate") ?? 50);
+const rate = Number(args.get("rate") ?? 10);
+/** Events sent first and not counted: JIT, first TLS handshakes and the MCP session warm up here. */
+const warmup = Number(args.get("warmup") ?? 20);
 
 const fleet = await LocalFleet.start({
   env: { SOC_LOG_LEVEL: "info", SOC_PORT_BASE: args.get("port-base") ?? "24000" },
@@ -18,13 +20,20 @@ const fleet = await LocalFleet.start({
 try {
   await new Promise((resolve) => setTimeout(resolve, 3_000));
   const memory = residentMemory(fleet.pids());
-  const latencies = await escalationLatency(fleet, events, rate);
+  const cold = await escalationLatency(fleet, warmup, rate, "warmup");
+  const latencies = await escalationLatency(fleet, events, rate, "run");
+  console.log(`warm-up (not counted): ${warmup} events, slowest ${cold.at(-1)?.toFixed(1) ?? "?"} ms`);
   report(latencies, memory);
 } finally {
   await fleet.stop();
 }
 
-async function escalationLatency(f: LocalFleet, count: number, perSecond: number): Promise<number[]> {
+async function escalationLatency(
+  f: LocalFleet,
+  count: number,
+  perSecond: number,
+  batch: string,
+): Promise<number[]> {
   const sentAt = new Map<string, number>();
   const shownAt = new Map<string, number>();
   f.onLine((line) => {
@@ -42,7 +51,7 @@ async function escalationLatency(f: LocalFleet, count: number, perSecond: number
       priority: "Critical",
       tags: ["TA0003", "container", "maturity_stable", "mitre_persistence", "process"],
       namespace: "identity",
-      pod: `keycloak-${i}`,
+      pod: `keycloak-${batch}-${i}`,
       image: "quay.io/keycloak/keycloak",
     });
     const t0 = performance.now();

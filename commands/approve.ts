@@ -6,6 +6,8 @@ export const approve = command({
   name: "approve",
   usage: "approve <case>",
   summary: "Approve the proposed action of an escalated case; remediate carries it out.",
+  flags: [],
+  arity: 1,
   args: z.object({ case: CaseId }),
   read: ([id]) => ({ case: id?.toUpperCase() }),
   async run(args, { desk, actor }) {

@@ -38,6 +38,10 @@ export interface Command<A extends z.ZodType = z.ZodType> {
   usage: string;
   summary: string;
   args: A;
+  /** The `--flags` it takes (besides `--json`); anything else that starts with `--` is a word. */
+  flags: readonly string[];
+  /** How many words it takes after its name; more is a usage error. */
+  arity: number;
   /** Maps the words after the command name to the raw arguments `args` validates. */
   read(words: string[], flags: Record<string, string | true>): unknown;
   run(args: z.output<A>, context: { desk: CaseDesk; actor: Actor }): Promise<Reply>;

@@ -6,6 +6,8 @@ export const dismiss = command({
   name: "dismiss",
   usage: "dismiss <case> <reason…>",
   summary: "Close an escalated case without action, with the reason (a benign label for the model).",
+  flags: [],
+  arity: Infinity,
   args: z.object({
     case: CaseId,
     reason: z.string().trim().min(3, "give a reason of a few words").max(2000),

@@ -7,6 +7,8 @@ export function help(registry: () => readonly Command[]) {
     name: "help",
     usage: "help",
     summary: "This list.",
+    flags: [],
+    arity: 0,
     args: z.object({}),
     read: () => ({}),
     run: () =>

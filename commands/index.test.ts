@@ -110,18 +110,18 @@ async function runArgv(argv: string[], desk = new FakeDesk()): Promise<{ reply: 
 
 describe("splitFlags", () => {
   it("separates words from --flag value and --flag=value", () => {
-    expect(splitFlags(["cases", "--state", "closed", "--limit=5"])).toEqual({
+    expect(splitFlags(["cases", "--state", "closed", "--limit=5"], ["state", "limit"])).toEqual({
       words: ["cases"],
       flags: { state: "closed", limit: "5" },
     });
   });
 
   it("does not let --json eat the next word", () => {
-    expect(splitFlags(["--json", "approve", "C-7K2F9"])).toEqual({
+    expect(splitFlags(["--json", "approve", "C-7K2F9"], [])).toEqual({
       words: ["approve", "C-7K2F9"],
       flags: { json: true },
     });
-    expect(splitFlags(["dismiss", "--json", "C-7K2F9", "benign"]).words).toEqual([
+    expect(splitFlags(["dismiss", "--json", "C-7K2F9", "benign"], []).words).toEqual([
       "dismiss",
       "C-7K2F9",
       "benign",
@@ -129,25 +129,37 @@ describe("splitFlags", () => {
   });
 
   it("makes a flag followed by another flag or nothing a bare true", () => {
-    expect(splitFlags(["cases", "--state", "--json"])).toEqual({
+    expect(splitFlags(["cases", "--state", "--json"], ["state", "limit"])).toEqual({
       words: ["cases"],
       flags: { state: true, json: true },
     });
-    expect(splitFlags(["cases", "--limit"]).flags).toEqual({ limit: true });
+    expect(splitFlags(["cases", "--limit"], ["state", "limit"]).flags).toEqual({ limit: true });
   });
 
   it("keeps an empty value given with =", () => {
-    expect(splitFlags(["cases", "--state="]).flags).toEqual({ state: "" });
+    expect(splitFlags(["cases", "--state="], ["state", "limit"]).flags).toEqual({ state: "" });
   });
 
   it("treats words that only look like flags as words", () => {
-    expect(splitFlags(["dismiss", "C-7K2F9", "-x", "--Upper", "--a_b"]).words).toEqual([
-      "dismiss",
-      "C-7K2F9",
-      "-x",
-      "--Upper",
-      "--a_b",
-    ]);
+    expect(splitFlags(["dismiss", "C-7K2F9", "-x", "--Upper", "--a_b", "--see", "ticket"], []).words).toEqual(
+      ["dismiss", "C-7K2F9", "-x", "--Upper", "--a_b", "--see", "ticket"],
+    );
+  });
+});
+
+describe("parse, strictly", () => {
+  it("keeps words of a dismiss reason that look like flags", () => {
+    expect(parse(["dismiss", "C-7K2F9", "benign", "--see", "ticket", "42"]).args).toEqual({
+      case: "C-7K2F9",
+      reason: "benign --see ticket 42",
+    });
+  });
+
+  it("refuses extra words and a --limit without a number", () => {
+    expect(usageError(["approve", "C-7K2F9", "C-22222"]).message).toMatch(/too many arguments: C-22222/);
+    expect(usageError(["cases", "--limit"]).message).toMatch(/give a number of cases/);
+    expect(usageError(["cases", "--limit", "0x10"]).message).toMatch(/give a number of cases/);
+    expect(usageError(["cases", "--bogus"]).message).toMatch(/too many arguments: --bogus/);
   });
 });
 

@@ -26,24 +26,28 @@ export interface Invocation {
   args: unknown;
 }
 
-/** Splits `--flag value` and `--flag` from the words. */
-export function splitFlags(argv: readonly string[]): {
-  words: string[];
-  flags: Record<string, string | true>;
-} {
+/**
+ * Splits the known `--flag value`, `--flag=value` and `--flag` from the words; `--json` takes no
+ * value. Anything else, `--see` in a dismiss reason included, stays a word.
+ */
+export function splitFlags(
+  argv: readonly string[],
+  known: readonly string[],
+): { words: string[]; flags: Record<string, string | true> } {
   const words: string[] = [];
   const flags: Record<string, string | true> = {};
   for (let i = 0; i < argv.length; i++) {
     const word = argv[i] ?? "";
     const flag = /^--([a-z-]+)(?:=(.*))?$/.exec(word);
-    if (!flag?.[1]) {
+    const name = flag?.[1];
+    if (!name || (name !== "json" && !known.includes(name))) {
       words.push(word);
     } else if (flag[2] !== undefined) {
-      flags[flag[1]] = flag[2];
-    } else if (argv[i + 1] !== undefined && !argv[i + 1]?.startsWith("--") && flag[1] !== "json") {
-      flags[flag[1]] = argv[++i] ?? "";
+      flags[name] = flag[2];
+    } else if (name !== "json" && argv[i + 1] !== undefined && !argv[i + 1]?.startsWith("--")) {
+      flags[name] = argv[++i] ?? "";
     } else {
-      flags[flag[1]] = true;
+      flags[name] = true;
     }
   }
   return { words, flags };
@@ -51,13 +55,22 @@ export function splitFlags(argv: readonly string[]): {
 
 /** Finds and validates a command; a bad one is a `usage` error carrying what to type instead. */
 export function parse(argv: readonly string[]): Invocation {
-  const { words, flags } = splitFlags(argv);
-  const [name, ...rest] = words;
+  const name = argv.find((word) => !word.startsWith("--"));
   const found = commands.find((c) => c.name === name);
   if (!found) {
     throw new SocError("usage", `${name ? `unknown command "${name}"` : "no command given"}\n${usage()}`);
   }
-  const parsed = found.args.safeParse(found.read(rest, flags));
+  const { words, flags } = splitFlags(
+    argv.filter((word, i) => i !== argv.indexOf(found.name)),
+    found.flags,
+  );
+  if (words.length > found.arity) {
+    throw new SocError(
+      "usage",
+      `too many arguments: ${words.slice(found.arity).join(" ")}\nusage: soc ${found.usage}`,
+    );
+  }
+  const parsed = found.args.safeParse(found.read(words, flags));
   if (!parsed.success) {
     const problems = parsed.error.issues
       .map((i) => `${i.path.join(".") || "arguments"}: ${i.message}`)

@@ -6,6 +6,8 @@ export const investigate = command({
   name: "investigate",
   usage: "investigate <case>",
   summary: "Gather more evidence for an escalated case; it stays open for a decision.",
+  flags: [],
+  arity: 1,
   args: z.object({ case: CaseId }),
   read: ([id]) => ({ case: id?.toUpperCase() }),
   async run(args, { desk, actor }) {

@@ -5,6 +5,8 @@ export const status = command({
   name: "status",
   usage: "status",
   summary: "Cases by state and the oldest case awaiting a decision.",
+  flags: [],
+  arity: 0,
   args: z.object({}),
   read: () => ({}),
   async run(_args, { desk }) {
