@@ -14,7 +14,8 @@ export const FleetConfig = z
   .object({
     SOC_HOME: z.string().default("./.soc"),
     SOC_HOST: z.string().default("127.0.0.1"),
-    SOC_PORT_BASE: port.default(2800),
+    // The fleet uses base+1 … base+30.
+    SOC_PORT_BASE: z.coerce.number().int().min(1024).max(65_505).default(2800),
     SOC_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
     SOC_MIN_PRIORITY: Priority.default("Warning"),
     SOC_AGENT_TIMEOUT_MS: millis.default(10_000),

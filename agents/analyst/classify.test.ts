@@ -148,6 +148,18 @@ describe("MITRE mapping", () => {
 });
 
 describe("proposed action", () => {
+  it("proposes nothing for an audit event without a pod: its hostname is Falco's host, not the workload's node", () => {
+    const audit = event({
+      source: "k8s_audit",
+      output_fields: {
+        "k8s.ns.name": null,
+        "k8s.pod.name": null,
+        "ka.user.name": "system:serviceaccount:shop:default",
+      },
+    });
+    expect(classify(audit, two).action.type).toBe("none");
+  });
+
   it("is none without any MITRE tag, whatever the priority", () => {
     const analysis = classify(
       event({ priority: "Emergency", tags: ["container", "maturity_stable"] }),

@@ -60,7 +60,8 @@ function propose(event: FalcoEvent, severity: Severity, mapped: boolean): Propos
   if (!mapped || severity === "low")
     return { ...none, description: "no response: not an attack technique worth acting on" };
   if (!w.pod) {
-    if (!w.node) return none;
+    // An audit event's hostname is Falco's host, not the node of the workload: nothing to cordon.
+    if (!w.node || event.source === "k8s_audit") return none;
     return {
       type: "cordon_node",
       target: { kind: "Node", namespace: null, name: w.node, labels: {}, image: null },

@@ -36,15 +36,35 @@ const labelPatch = {
   method: "PATCH",
   path: "/api/v1/namespaces/shop/pods/storefront-7d9c8b6f5-x2x9q",
   contentType: "application/merge-patch+json",
-  body: { metadata: { labels: { "soc.fleet/quarantine": "c-7k2f9" } } },
+  body: {
+    metadata: { labels: { "soc.fleet/quarantine": "true" }, annotations: { "soc.fleet/case": "C-7K2F9" } },
+  },
 };
 
 describe("requestsFor", () => {
+  it("never lifts an earlier isolation: a later case on the same pod sets the same label", () => {
+    const first = isolation("C-AAAAA");
+    const later = LabelBody.parse(requestsFor(action("label_pod"), "C-BBBBB")[0]?.body);
+    expect(first.policy.spec.endpointSelector.matchLabels).toEqual(later.metadata.labels);
+  });
+
+  it.each([
+    ["a path in the pod name", { name: "../../nodes/worker-a1" }],
+    ["a query in the pod name", { name: "x?dryRun=All" }],
+    ["an upper-case namespace", { namespace: "Shop" }],
+    ["no namespace", { namespace: null }],
+    ["no name", { name: null }],
+  ])("refuses %s: only valid Kubernetes names reach a path", (_what, target) => {
+    expect(() => requestsFor(action("isolate_pod", target), "C-7K2F9")).toThrow(
+      /not a valid Kubernetes name/,
+    );
+  });
+
   it("uses soc.fleet/quarantine as the quarantine label", () => {
     expect(QUARANTINE_LABEL).toBe("soc.fleet/quarantine");
   });
 
-  it("labels a pod with one merge patch carrying the lower-cased case id", () => {
+  it("labels a pod with one merge patch: the quarantine label, and the case in an annotation", () => {
     expect(requestsFor(action("label_pod"), "C-7K2F9")).toEqual([labelPatch]);
   });
 
@@ -62,10 +82,10 @@ describe("requestsFor", () => {
         metadata: {
           name: "soc-quarantine-c-7k2f9",
           namespace: "shop",
-          labels: { "soc.fleet/quarantine": "c-7k2f9" },
+          annotations: { "soc.fleet/case": "C-7K2F9" },
         },
         spec: {
-          endpointSelector: { matchLabels: { "soc.fleet/quarantine": "c-7k2f9" } },
+          endpointSelector: { matchLabels: { "soc.fleet/quarantine": "true" } },
           ingressDeny: [{ fromEntities: ["all"] }],
           egressDeny: [{ toEntities: ["all"] }],
         },

@@ -36,6 +36,14 @@ function query(
 }
 
 describe("RecentEvents.related", () => {
+  it("counts a same-named pod of another namespace as the same image, not the same pod", () => {
+    const recent = new RecentEvents();
+    recent.add(falco("Terminal shell in container", "staging", "web-1", storefront), trace(1));
+    const related = recent.related(query("web-1", storefront));
+    expect(related.same_pod).toEqual([]);
+    expect(related.same_image.map((e) => e.trace_id)).toEqual([trace(1)]);
+  });
+
   it("is empty before anything was seen", () => {
     expect(new RecentEvents().related(query("web-1", storefront))).toEqual({ same_pod: [], same_image: [] });
   });

@@ -50,7 +50,11 @@ export class RecentEvents {
     const samePod = query.pod
       ? others.filter((e) => e.pod === query.pod && e.namespace === query.namespace)
       : [];
-    const sameImage = query.image ? others.filter((e) => e.image === query.image && e.pod !== query.pod) : [];
+    const sameImage = query.image
+      ? others.filter(
+          (e) => e.image === query.image && (e.pod !== query.pod || e.namespace !== query.namespace),
+        )
+      : [];
     const view = ({ time, rule, priority, pod, image, trace_id }: SeenEvent) => ({
       time,
       rule,
