@@ -3,7 +3,6 @@ import { z } from "zod";
 import { Priority } from "./falco.js";
 import type { AgentName, Identity, McpServerName } from "./skills.js";
 
-const port = z.coerce.number().int().min(1).max(65535);
 const millis = z.coerce.number().int().positive();
 
 /**

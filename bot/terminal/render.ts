@@ -9,10 +9,11 @@ import type { Reply } from "../../commands/index.js";
  */
 export function safe(value: string | null | undefined, max = 120): string {
   if (value === null || value === undefined) return "-";
-  // eslint-disable-next-line no-control-regex
   // Control characters, and the bidi and line-separator marks that can reorder what is shown.
+  // eslint-disable-next-line no-control-regex
   const clean = value.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028-\u202e\u2066-\u2069]/g, "␣");
-  const chars = [...clean];
+  // By code point, so truncation never splits a surrogate pair.
+  const chars = Array.from(clean);
   return chars.length > max ? `${chars.slice(0, max - 1).join("")}…` : clean;
 }
 
