@@ -4,6 +4,7 @@ import type { Case, CaseStatus, DecisionAction } from "../contracts/case.js";
 import type { Step } from "../contracts/step.js";
 import { SocError } from "../runtime/errors.js";
 import { commands, parse, run, splitFlags, usage, type CaseDesk, type Reply } from "./index.js";
+import { escalatedCase } from "../test/fixtures.js";
 
 function usageError(argv: string[]): SocError {
   try {
@@ -19,25 +20,7 @@ function argsOf(argv: string[]): unknown {
   return parse(argv).args;
 }
 
-const kase: Case = {
-  id: "C-7K2F9",
-  trace_id: "4bf92f3577b34da6a3ce929d0e0e4736",
-  status: "awaiting_human",
-  rule: "Read sensitive file untrusted",
-  priority: "Warning",
-  namespace: "shop",
-  pod: "storefront-7d9c8b6f5-x2x9q",
-  image: "ghcr.io/acme/storefront",
-  technique: "T1555",
-  severity: "medium",
-  confidence: 0.85,
-  outcome: "escalate",
-  reasons: ["label_pod needs a human in shop"],
-  decision: null,
-  resolution: null,
-  created_at: "2026-11-24T09:00:00.000Z",
-  updated_at: "2026-11-24T09:00:01.000Z",
-};
+const kase = escalatedCase;
 
 const evidence: Evidence = {
   same_pod: [],

@@ -1,8 +1,14 @@
 import { agentUrls, FleetConfig } from "../contracts/config.js";
 import { Peers } from "../runtime/a2a/client.js";
 import { runComponent } from "../runtime/component.js";
+import { McpPeer } from "../runtime/mcp/client.js";
+import type { McpServerName } from "../contracts/skills.js";
+import { fileURLToPath } from "node:url";
 import { loadConfig } from "../runtime/config.js";
+import { loadAgentConfig } from "./agent-config.js";
 import { components } from "./components.js";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
 
 /** `node dist/fleet/run.js <component>`: one fleet process. */
 async function main(name: string | undefined): Promise<void> {
@@ -27,10 +33,13 @@ async function main(name: string | undefined): Promise<void> {
     logLevel: config.logLevel,
   };
   await runComponent(options, async (component) => {
+    const tools = loadAgentConfig(root, definition.name)?.spec.tools ?? [];
     const context = {
       component,
       config,
       peers: new Peers(component, { urls: agentUrls(config), timeoutMs: config.agentTimeoutMs }),
+      mcp: (server: McpServerName) =>
+        new McpPeer(component, server, config.url(server), config.agentTimeoutMs, tools),
     };
     const listen = { host: config.host, port: config.port(definition.name) };
     // Each kind's server library is loaded only by the processes that serve it.

@@ -122,4 +122,22 @@ describe("reliability: crashes, refusals and silence never lose a case or repeat
       f.signal("remediate", "SIGCONT");
     }
   });
+
+  it("OPA that cannot answer never auto-executes: the verdict is escalate, and policy resumes when OPA does", async () => {
+    const f = (fleet = await LocalFleet.start({ env: { SOC_OPA_TIMEOUT_MS: "500" } }));
+    f.signal("opa", "SIGSTOP");
+    let silent: string;
+    try {
+      silent = await post(f, autoExecuteOn("web-opa-down"));
+      const waiting = await settle(f, silent, (x) => x.case.status === "awaiting_human");
+      expect(waiting.case.outcome).toBe("escalate");
+      expect(waiting.case.reasons.join(" ")).toMatch(/OPA did not answer/);
+      expect(waiting.steps.some((s) => s.agent === "remediate")).toBe(false);
+    } finally {
+      f.signal("opa", "SIGCONT");
+    }
+    const answered = await post(f, autoExecuteOn("web-opa-back"));
+    expect((await settle(f, answered, (x) => x.case.status === "closed")).case.outcome).toBe("auto_execute");
+    expect((await traceOf(f, silent))?.case.status).toBe("awaiting_human");
+  });
 });

@@ -1,7 +1,6 @@
 import { z } from "zod";
 import { skills } from "../../contracts/skills.js";
 import { handler } from "../../runtime/a2a/skill.js";
-import { McpPeer } from "../../runtime/mcp/client.js";
 import type { Agent } from "../agent.js";
 
 const Applied = z.object({
@@ -16,13 +15,8 @@ export const remediate: Agent = {
   name: "remediate",
   description:
     "Executes the response action a verdict or a human allowed, and nothing more, through cluster-actions.",
-  skills({ component, config }) {
-    const cluster = new McpPeer(
-      component,
-      "cluster-actions",
-      config.url("cluster-actions"),
-      config.agentTimeoutMs,
-    );
+  skills({ component, mcp }) {
+    const cluster = mcp("cluster-actions");
     return [
       handler(skills.execute, async ({ case_id, action, allowed_by, idempotency_key }) => {
         const applied = Applied.parse(

@@ -2,7 +2,6 @@ import type { Analysis } from "../../contracts/analysis.js";
 import { PolicyDecision, type PolicyInput } from "../../contracts/policy.js";
 import { skills } from "../../contracts/skills.js";
 import { handler } from "../../runtime/a2a/skill.js";
-import { McpPeer } from "../../runtime/mcp/client.js";
 import { SocError } from "../../runtime/errors.js";
 import type { Agent } from "../agent.js";
 
@@ -10,13 +9,8 @@ export const reviewer: Agent = {
   kind: "agent",
   name: "reviewer",
   description: "Turns a proposed action into a policy question and returns the policy engine's verdict.",
-  skills({ component, config }) {
-    const policy = new McpPeer(
-      component,
-      "policy-engine",
-      config.url("policy-engine"),
-      config.agentTimeoutMs,
-    );
+  skills({ mcp }) {
+    const policy = mcp("policy-engine");
     return [
       handler(skills.review, async ({ case_id, analysis }) => {
         const input = policyInput(analysis);

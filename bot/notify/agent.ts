@@ -1,6 +1,7 @@
 import { skills } from "../../contracts/skills.js";
 import { handler } from "../../runtime/a2a/skill.js";
 import type { FleetConfig } from "../../contracts/config.js";
+import type { McpServerName } from "../../contracts/skills.js";
 import type { Agent } from "../../runtime/agent.js";
 import { renderEscalation, safe } from "../terminal/render.js";
 
@@ -8,7 +9,7 @@ import { renderEscalation, safe } from "../terminal/render.js";
  * The front end's agent. Until Mattermost is configured, the terminal is the front end: escalations
  * and case updates are written for people on stderr (stdout carries the JSON logs).
  */
-export const notify: Agent<FleetConfig> & { name: "notify" } = {
+export const notify: Agent<FleetConfig, McpServerName> & { name: "notify" } = {
   kind: "agent",
   name: "notify",
   description: "Shows escalations and case updates to the humans who decide them.",

@@ -18,9 +18,17 @@ export class McpPeer {
     private readonly server: string,
     private readonly url: string,
     private readonly timeoutMs: number,
+    /** The tools this agent's configuration allows, as `<server>/<tool>`. */
+    private readonly allowed: readonly string[],
   ) {}
 
   async call(tool: string, args: Record<string, unknown>): Promise<Record<string, unknown>> {
+    if (!this.allowed.includes(`${this.server}/${tool}`)) {
+      throw new SocError(
+        "tool_not_allowed",
+        `${this.component.name} may not call ${this.server}/${tool}: not in its AgentConfig tools`,
+      );
+    }
     const started = performance.now();
     let error: string | null = null;
     try {

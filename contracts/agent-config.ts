@@ -1,0 +1,44 @@
+import { z } from "zod";
+
+/**
+ * An agent's configuration as a Kubernetes custom resource (kind AgentConfig), synced by Argo CD
+ * in a cluster and read from `agents/<name>/agent-config.yaml` locally: its system prompt, the
+ * MCP tools it may call, which of those need a human's approval, and the language model it uses.
+ */
+export const AgentConfig = z
+  .object({
+    apiVersion: z.literal("soc.fleet/v1alpha1"),
+    kind: z.literal("AgentConfig"),
+    metadata: z.object({
+      name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "a Kubernetes name"),
+      namespace: z.string().optional(),
+      labels: z.record(z.string(), z.string()).optional(),
+    }),
+    spec: z.object({
+      /** System prompt for the optional language model; the deterministic path does not read it. */
+      prompt: z.string().default(""),
+      /** MCP tools the agent may call, as `<server>/<tool>`. */
+      tools: z.array(z.string().regex(/^[a-z-]+\/[a-z_]+$/, "tools are named <server>/<tool>")).default([]),
+      /** Tools whose every call needs a human's approval first: a subset of `tools`. */
+      requireApproval: z.array(z.string()).default([]),
+      llm: z
+        .object({
+          provider: z.enum(["none", "openai", "embedded"]).default("none"),
+          model: z.string().optional(),
+          maxTokens: z.number().int().positive().max(32_768).default(512),
+        })
+        .default({ provider: "none", maxTokens: 512 }),
+    }),
+  })
+  .superRefine((config, ctx) => {
+    for (const tool of config.spec.requireApproval) {
+      if (!config.spec.tools.includes(tool)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["spec", "requireApproval"],
+          message: `${tool} needs approval but is not in spec.tools`,
+        });
+      }
+    }
+  });
+export type AgentConfig = z.output<typeof AgentConfig>;

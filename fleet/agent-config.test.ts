@@ -1,0 +1,62 @@
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadAgentConfig } from "./agent-config.js";
+
+const root = join(import.meta.dirname, "..");
+
+function fixture(name: string, yaml: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "agent-config-"));
+  mkdirSync(join(dir, "agents", name), { recursive: true });
+  writeFileSync(join(dir, "agents", name, "agent-config.yaml"), yaml);
+  return dir;
+}
+
+describe("AgentConfig documents", () => {
+  it("every agents/*/agent-config.yaml is valid and named after its folder", () => {
+    const names = readdirSync(join(root, "agents"), { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name)
+      .filter((name) => readdirSync(join(root, "agents", name)).includes("agent-config.yaml"));
+    expect(names.sort()).toEqual(["analyst", "prefilter", "remediate", "reviewer"]);
+    for (const name of names) expect(loadAgentConfig(root, name)?.metadata.name).toBe(name);
+  });
+
+  it("gives the reviewer the policy tools and the analyst a prompt that treats Falco text as data", () => {
+    expect(loadAgentConfig(root, "reviewer")?.spec.tools).toContain("policy-engine/evaluate_action");
+    expect(loadAgentConfig(root, "analyst")?.spec.prompt).toMatch(/attacker-controlled/);
+  });
+
+  it("is absent for an agent without prompt or tools", () => {
+    expect(loadAgentConfig(root, "coordinator")).toBeNull();
+  });
+
+  it("reports every problem of a document at once", () => {
+    const dir = fixture(
+      "remediate",
+      `apiVersion: soc.fleet/v1alpha1\nkind: AgentConfg\nmetadata: {name: remediate}\nspec:\n  tools: [cluster-actions/apply_action, "no slash"]\n`,
+    );
+    expect(() => loadAgentConfig(dir, "remediate")).toThrow(
+      / kind: [\s\S]* spec\.tools\.1: tools are named <server>\/<tool>/,
+    );
+  });
+
+  it("refuses approval for a tool the agent may not call at all", () => {
+    const dir = fixture(
+      "remediate",
+      `apiVersion: soc.fleet/v1alpha1\nkind: AgentConfig\nmetadata: {name: remediate}\nspec:\n  tools: [cluster-actions/apply_action]\n  requireApproval: [cluster-actions/delete_everything]\n`,
+    );
+    expect(() => loadAgentConfig(dir, "remediate")).toThrow(
+      /cluster-actions\/delete_everything needs approval but is not in spec.tools/,
+    );
+  });
+
+  it("refuses a document named after another agent", () => {
+    const dir = fixture(
+      "analyst",
+      "apiVersion: soc.fleet/v1alpha1\nkind: AgentConfig\nmetadata: {name: remediate}\nspec: {}\n",
+    );
+    expect(() => loadAgentConfig(dir, "analyst")).toThrow(/named remediate, not analyst/);
+  });
+});
