@@ -48,7 +48,7 @@ export const skills = {
     description: "Validate one Falco event and forward it to the fleet when it is worth a case.",
     callers: ["operator"],
     input: z.object({ event: z.unknown() }),
-    output: z.object({ trace_id: TraceId, forwarded: z.boolean(), case_id: CaseId.nullable() }),
+    output: z.object({ trace_id: TraceId.nullable(), forwarded: z.boolean(), case_id: CaseId.nullable() }),
   }),
   recentEvents: skill({
     agent: "prefilter",

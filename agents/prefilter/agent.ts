@@ -1,9 +1,12 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { SocError } from "../../runtime/errors.js";
 import { skills } from "../../contracts/skills.js";
 import { handler } from "../../runtime/a2a/skill.js";
 import type { Agent } from "../agent.js";
-import { ingestor, serveIngest } from "./ingest.js";
+import { serveHttpIngest } from "./http.js";
+import { Pipeline } from "./pipeline.js";
+import { PriorityScorer } from "./scorer.js";
 import { RecentEvents } from "./window.js";
 
 export const prefilter: Agent = {
@@ -13,13 +16,27 @@ export const prefilter: Agent = {
   async skills({ component, config, peers }) {
     mkdirSync(config.dataDir, { recursive: true });
     const recent = new RecentEvents();
-    const path = ingestor(component, peers, recent, {
-      minPriority: config.minPriority,
-      rejectedPath: join(config.dataDir, "rejected-events.jsonl"),
-    });
-    await serveIngest(component, config.host, config.ingestPort, path);
+    const pipeline = new Pipeline(component, peers, recent, new PriorityScorer(config.minPriority));
+    await serveHttpIngest(
+      component,
+      {
+        host: config.host,
+        port: config.ingestPort,
+        rejectedPath: join(config.dataDir, "rejected-events.jsonl"),
+      },
+      pipeline,
+    );
     return [
-      handler(skills.ingest, ({ event }) => path.ingest(event)),
+      handler(skills.ingest, async ({ event }) => {
+        const outcome = await pipeline.process(event);
+        if (outcome.kind === "rejected") throw new SocError("invalid_event", outcome.reason);
+        if (outcome.kind === "duplicate") return { trace_id: null, forwarded: false, case_id: null };
+        return {
+          trace_id: outcome.trace_id,
+          forwarded: outcome.kind === "forwarded",
+          case_id: outcome.kind === "forwarded" ? outcome.case_id : null,
+        };
+      }),
       handler(skills.recentEvents, (query) => Promise.resolve(recent.related(query))),
     ];
   },

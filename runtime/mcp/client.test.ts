@@ -1,17 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { createLogger } from "../log.js";
-import { createMetrics } from "../metrics.js";
-import type { Component } from "../component.js";
+import { clientComponentForTests } from "../../test/fakes.js";
 import { McpPeer } from "./client.js";
 
-const component: Component = {
-  name: "reviewer",
-  log: createLogger("reviewer", "silent"),
-  metrics: createMetrics("reviewer"),
-  identity: { name: "reviewer", ca: Buffer.from(""), cert: Buffer.from(""), key: Buffer.from("") },
-  fetch: () => Promise.reject(new Error("no network in this test")),
-  onStop: () => undefined,
-};
+const component = clientComponentForTests("reviewer");
 
 describe("McpPeer", () => {
   it("refuses a tool its AgentConfig does not list, before any call goes out", async () => {

@@ -1,0 +1,64 @@
+import { appendFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import express, { type NextFunction, type Request, type Response } from "express";
+import type { Component } from "../../runtime/component.js";
+import { causeChain, SocError } from "../../runtime/errors.js";
+import type { Outcome, Pipeline } from "./pipeline.js";
+
+/**
+ * Falco's `http_output` target: one JSON event per POST on plain HTTP (Falco sends no client
+ * certificate). Rejected input gets a 400 with the reason and is kept in `rejectedPath`.
+ */
+export async function serveHttpIngest(
+  component: Component,
+  { host, port, rejectedPath }: { host: string; port: number; rejectedPath: string },
+  pipeline: Pipeline,
+): Promise<void> {
+  const keep = (reason: string, body: unknown) =>
+    appendFile(rejectedPath, `${JSON.stringify({ at: new Date().toISOString(), reason, body })}\n`);
+  const answer = async (res: Response, outcome: Outcome, body: unknown) => {
+    switch (outcome.kind) {
+      case "rejected":
+        await keep(outcome.reason, body);
+        res.status(400).json({ error: { code: "invalid_event", message: outcome.reason, retryable: false } });
+        return;
+      case "duplicate":
+        res.status(200).json({ forwarded: false, duplicate: true, case_id: null });
+        return;
+      case "dropped":
+        res.status(200).json({ trace_id: outcome.trace_id, forwarded: false, case_id: null });
+        return;
+      case "forwarded":
+        res.status(200).json({ trace_id: outcome.trace_id, forwarded: true, case_id: outcome.case_id });
+    }
+  };
+
+  const app = express();
+  app.disable("x-powered-by");
+  app.use(express.json({ limit: "256kb", type: () => true }));
+  app.post("/falco", (req: Request, res: Response) => {
+    pipeline
+      .process(req.body)
+      .then((outcome) => answer(res, outcome, req.body))
+      .catch((error: unknown) => {
+        // Forwarding failed: 503 tells the sender to try again; nothing was remembered.
+        res.status(503).json({ error: SocError.from(error).toJSON() });
+      });
+  });
+  // Body that is not JSON at all: a 400 with the reason, kept like any rejected event.
+  app.use((error: Error, req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    const reason = `body is not JSON: ${error.message}`;
+    component.log.warn({ reason, err: causeChain(error), path: req.path }, "event rejected");
+    void answer(res, { kind: "rejected", reason }, (error as { body?: unknown }).body ?? null);
+  });
+  const server = createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, resolve);
+  });
+  component.onStop(() => new Promise<void>((resolve) => server.close(() => resolve())));
+}

@@ -1,0 +1,97 @@
+import { describe, expect, it } from "vitest";
+import type { Anomaly } from "../../contracts/anomaly.js";
+import type { Peers } from "../../runtime/a2a/client.js";
+import { clientComponentForTests } from "../../test/fakes.js";
+import { Pipeline } from "./pipeline.js";
+import { PriorityScorer } from "./scorer.js";
+import { RecentEvents } from "./window.js";
+
+const alert = (overrides: Record<string, unknown> = {}) => ({
+  uuid: "8d3c7a2e-4f1b-4c2a-9e6d-0a1b2c3d4e5f",
+  time: "2026-11-24T09:00:00.123456789Z",
+  rule: "Read sensitive file untrusted",
+  priority: "Warning",
+  source: "syscall",
+  tags: ["T1555", "container", "mitre_credential_access"],
+  hostname: "worker-1",
+  output: "Sensitive file opened",
+  output_fields: { "k8s.ns.name": "shop", "k8s.pod.name": "web-1", "container.image.repository": "nginx" },
+  ...overrides,
+});
+
+/** A coordinator that opens cases, or fails while `down` is set. */
+class FakeCoordinator {
+  down = false;
+  opened: Anomaly[] = [];
+  call: Peers["call"] = (_spec, input) => {
+    if (this.down) return Promise.reject(new Error("coordinator unavailable"));
+    this.opened.push(input as Anomaly);
+    return Promise.resolve({
+      output: { case_id: `C-2222${String(this.opened.length + 1)}`, trace_id: "", duplicate: false },
+      usage: { mcp_calls: [], tokens: { in: 0, out: 0 } },
+    }) as never;
+  };
+}
+
+function pipeline(coordinator: FakeCoordinator, sunk: string[] = []) {
+  return new Pipeline(
+    clientComponentForTests("prefilter"),
+    coordinator,
+    new RecentEvents(),
+    new PriorityScorer("Warning"),
+    [
+      (anomaly, key) => {
+        sunk.push(`${key} ${anomaly.event.rule}`);
+        return Promise.resolve();
+      },
+    ],
+  );
+}
+
+describe("the prefilter pipeline", () => {
+  it("forwards what the scorer selects to the coordinator and every sink, keyed by namespace/pod", async () => {
+    const coordinator = new FakeCoordinator();
+    const sunk: string[] = [];
+    const outcome = await pipeline(coordinator, sunk).process(alert());
+    expect(outcome).toMatchObject({ kind: "forwarded", case_id: "C-22222" });
+    expect(coordinator.opened[0]).toMatchObject({
+      model_version: "priority-baseline",
+      threshold: "Warning",
+      score: null,
+    });
+    expect(sunk).toEqual(["shop/web-1 Read sensitive file untrusted"]);
+  });
+
+  it("drops what is below the threshold and forwards nothing", async () => {
+    const coordinator = new FakeCoordinator();
+    expect((await pipeline(coordinator).process(alert({ priority: "Notice" }))).kind).toBe("dropped");
+    expect(coordinator.opened).toEqual([]);
+  });
+
+  it("rejects invalid input with every reason", async () => {
+    const outcome = await pipeline(new FakeCoordinator()).process(alert({ priority: "Loud", rule: "" }));
+    expect(outcome.kind).toBe("rejected");
+    expect(outcome.kind === "rejected" && outcome.reason).toMatch(/rule[\s\S]*priority|priority[\s\S]*rule/);
+  });
+
+  it("suppresses a duplicate event id, but only once the first copy was forwarded", async () => {
+    const coordinator = new FakeCoordinator();
+    const p = pipeline(coordinator);
+    coordinator.down = true;
+    await expect(p.process(alert())).rejects.toThrow(/unavailable/);
+    coordinator.down = false;
+    expect((await p.process(alert())).kind).toBe("forwarded");
+    expect((await p.process(alert())).kind).toBe("duplicate");
+    expect(coordinator.opened).toHaveLength(1);
+  });
+
+  it("tells Falco's own alerts apart without a uuid: same time, rule and fields are one event", async () => {
+    const coordinator = new FakeCoordinator();
+    const p = pipeline(coordinator);
+    const falco: Record<string, unknown> = alert();
+    delete falco.uuid;
+    expect((await p.process(falco)).kind).toBe("forwarded");
+    expect((await p.process(falco)).kind).toBe("duplicate");
+    expect((await p.process({ ...falco, time: "2026-11-24T09:00:01Z" })).kind).toBe("forwarded");
+  });
+});
