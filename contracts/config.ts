@@ -28,6 +28,11 @@ export const FleetConfig = z
       ),
     SOC_OPA_URL: z.url().optional(),
     SOC_OPA_BIN: z.string().optional(),
+    /** Kafka bootstrap servers, comma-separated; unset means HTTP ingest only. */
+    KAFKA_BROKERS: z
+      .string()
+      .regex(/^[\w.-]+:\d+(,[\w.-]+:\d+)*$/, "KAFKA_BROKERS is host:port[,host:port…]")
+      .optional(),
     /** Extra Node options for every component process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
     SOC_NODE_ARGS: z.string().default(""),
   })
@@ -47,6 +52,7 @@ export const FleetConfig = z
       remediateMode: env.SOC_REMEDIATE_MODE,
       opaUrl: env.SOC_OPA_URL ?? `http://${env.SOC_HOST}:${base + 11}`,
       opaBin: env.SOC_OPA_BIN,
+      kafkaBrokers: env.KAFKA_BROKERS?.split(",") ?? [],
       nodeArgs: env.SOC_NODE_ARGS.split(/\s+/).filter(Boolean),
       ingestUrl: `http://${env.SOC_HOST}:${base + 1}/falco`,
       ingestPort: base + 1,

@@ -5,6 +5,14 @@ import { skills } from "../../contracts/skills.js";
 import { handler } from "../../runtime/a2a/skill.js";
 import type { Agent } from "../agent.js";
 import { serveHttpIngest } from "./http.js";
+import {
+  anomalyTopic,
+  connectProducer,
+  consumeEvents,
+  ensureTopics,
+  Kafka,
+  kafkaClientOptions,
+} from "./kafka.js";
 import { Pipeline } from "./pipeline.js";
 import { PriorityScorer } from "./scorer.js";
 import { RecentEvents } from "./window.js";
@@ -16,7 +24,14 @@ export const prefilter: Agent = {
   async skills({ component, config, peers }) {
     mkdirSync(config.dataDir, { recursive: true });
     const recent = new RecentEvents();
-    const pipeline = new Pipeline(component, peers, recent, new PriorityScorer(config.minPriority));
+    const kafka =
+      config.kafkaBrokers.length > 0
+        ? new Kafka(kafkaClientOptions(component.name, config.kafkaBrokers))
+        : null;
+    const producer = kafka ? await connectProducer(kafka) : null;
+    if (producer) component.onStop(() => producer.disconnect());
+    const sinks = producer ? [anomalyTopic(producer)] : [];
+    const pipeline = new Pipeline(component, peers, recent, new PriorityScorer(config.minPriority), sinks);
     await serveHttpIngest(
       component,
       {
@@ -26,6 +41,10 @@ export const prefilter: Agent = {
       },
       pipeline,
     );
+    if (kafka && producer) {
+      await ensureTopics(kafka);
+      await consumeEvents(component, kafka, producer, pipeline);
+    }
     return [
       handler(skills.ingest, async ({ event }) => {
         const outcome = await pipeline.process(event);
