@@ -26,7 +26,7 @@ export const prefilter: Agent = {
     const recent = new RecentEvents();
     const kafka =
       config.kafkaBrokers.length > 0
-        ? new Kafka(kafkaClientOptions(component.name, config.kafkaBrokers))
+        ? new Kafka(kafkaClientOptions(config.kafkaBrokers, component.name))
         : null;
     const producer = kafka ? await connectProducer(kafka) : null;
     if (producer) component.onStop(() => producer.disconnect());

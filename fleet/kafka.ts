@@ -1,0 +1,272 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { createServer } from "node:net";
+import { homedir, tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
+import { createInterface } from "node:readline";
+
+export const KAFKA_VERSION = "4.1.2";
+/**
+ * Kafka's poms name no Log4j (its release tarball adds the jars); 2.25.3 is the Log4j 2 line Kafka
+ * moved to, with the fix for CVE-2025-68161, and binds SLF4J 1.7 as Kafka 4.1 needs.
+ */
+export const LOG4J_VERSION = "2.25.3";
+
+const cache = join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "soc-fleet");
+/** The pom sits in the source tree, next to this file or, from the build (dist/fleet/), two levels up. */
+const pom = [
+  join(import.meta.dirname, "kafka", "pom.xml"),
+  join(import.meta.dirname, "..", "..", "fleet", "kafka", "pom.xml"),
+].find((path) => existsSync(path));
+
+export { kafkaClientOptions, kafkaRetry } from "../agents/prefilter/kafka.js";
+
+/** Runs a command to completion, with stdout and stderr together for error messages. */
+function run(command: string, args: string[]): Promise<{ code: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.once("error", reject);
+    child.once("close", (code) => resolve({ code: code ?? 1, output }));
+  });
+}
+
+/**
+ * The broker's Java classpath: Kafka and the Log4j 2 binding from Maven Central, resolved by
+ * Maven once per machine (jars in ~/.cache/soc-fleet/m2, the classpath beside them) and then read
+ * from the cache. Resolved again when the pom or the versions change, or a jar has gone.
+ */
+export async function kafkaClasspath(log: (line: string) => void = () => undefined): Promise<string> {
+  if (!pom) throw new Error("fleet/kafka/pom.xml not found next to fleet/kafka.ts or in the source tree");
+  const dir = join(cache, `kafka-${KAFKA_VERSION}`);
+  const file = join(dir, "classpath.txt");
+  const keyFile = join(dir, "key.txt");
+  const key = createHash("sha256")
+    .update(readFileSync(pom))
+    .update(`${KAFKA_VERSION} ${LOG4J_VERSION}`)
+    .digest("hex");
+  if (existsSync(file) && existsSync(keyFile) && readFileSync(keyFile, "utf8") === key) {
+    const classpath = readFileSync(file, "utf8").trim();
+    if (classpath && classpath.split(delimiter).every((jar) => existsSync(jar))) return classpath;
+  }
+  log(`resolving Apache Kafka ${KAFKA_VERSION} from Maven Central (first run only)…`);
+  mkdirSync(dir, { recursive: true });
+  // Written beside the final name, then renamed: a concurrent reader never sees half a classpath.
+  const partial = `${file}.${process.pid}.partial`;
+  const { code, output } = await run("mvn", [
+    "--batch-mode",
+    "--quiet",
+    "-f",
+    pom,
+    `-Dmaven.repo.local=${join(cache, "m2")}`,
+    `-Dkafka.version=${KAFKA_VERSION}`,
+    `-Dlog4j.version=${LOG4J_VERSION}`,
+    "-Dmdep.includeScope=runtime",
+    `-Dmdep.outputFile=${partial}`,
+    "dependency:build-classpath",
+  ]);
+  if (code !== 0 || !existsSync(partial)) {
+    rmSync(partial, { force: true });
+    throw new Error(`mvn could not resolve Kafka ${KAFKA_VERSION} (exit ${code}):\n${output.slice(-4_000)}`);
+  }
+  renameSync(partial, file);
+  writeFileSync(keyFile, key);
+  return readFileSync(file, "utf8").trim();
+}
+
+/** Free loopback ports, all held open together so that two calls cannot return the same one. */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => {
+      const server = createServer();
+      return new Promise<typeof server>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(0, "127.0.0.1", () => resolve(server));
+      });
+    }),
+  );
+  const ports = servers.map((server) => {
+    const address = server.address();
+    return typeof address === "object" && address ? address.port : 0;
+  });
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
+}
+
+function serverProperties(dir: string, port: number, controllerPort: number): string {
+  return `${[
+    "process.roles=broker,controller",
+    "node.id=1",
+    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+    "controller.listener.names=CONTROLLER",
+    "inter.broker.listener.name=PLAINTEXT",
+    `log.dirs=${join(dir, "data")}`,
+    // Internal topics default to 3 replicas, which one broker can never host: groups would not work.
+    "offsets.topic.replication.factor=1",
+    "transaction.state.log.replication.factor=1",
+    "transaction.state.log.min.isr=1",
+    "share.coordinator.state.topic.replication.factor=1",
+    "share.coordinator.state.topic.min.isr=1",
+    // After a kill -9 the controller refuses the new incarnation until the old one's session expires
+    // (9 s by default); one node on loopback misses no heartbeats, so 4 heartbeats' grace is plenty.
+    "broker.heartbeat.interval.ms=1000",
+    "broker.session.timeout.ms=4000",
+    // The default 3 s wait for more members only slows every test's first consumer down.
+    "group.initial.rebalance.delay.ms=0",
+  ].join("\n")}\n`;
+}
+
+/** Brokers still running in this process, killed if it exits without stopping them. */
+const running = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
+export interface KafkaBrokerOptions {
+  port?: number;
+  controllerPort?: number;
+  /** Kept after stop() when given; a fresh temporary directory, removed on stop(), otherwise. */
+  dir?: string;
+  /** Told when the classpath has to be resolved first (a one-off of about ten seconds). */
+  log?: (line: string) => void;
+  readyTimeoutMs?: number;
+}
+
+/**
+ * A real Apache Kafka broker, KRaft, one node (broker and controller) on 127.0.0.1, for tests,
+ * benchmarks and `npm start` without KAFKA_BROKERS. Its output goes to `<dir>/broker.log`.
+ */
+export class KafkaBroker {
+  readonly brokers: string[];
+  #child: ChildProcess | undefined;
+
+  private constructor(
+    readonly port: number,
+    readonly controllerPort: number,
+    readonly dir: string,
+    private readonly classpath: string,
+    private readonly ownsDir: boolean,
+    private readonly readyTimeoutMs: number,
+  ) {
+    this.brokers = [`127.0.0.1:${port}`];
+  }
+
+  static async start(options: KafkaBrokerOptions = {}): Promise<KafkaBroker> {
+    const classpath = await kafkaClasspath(options.log);
+    const [freePort = 0, freeControllerPort = 0] = await freePorts(2);
+    const ownsDir = options.dir === undefined;
+    const dir = options.dir ?? mkdtempSync(join(tmpdir(), "soc-kafka-"));
+    mkdirSync(dir, { recursive: true });
+    const port = options.port ?? freePort;
+    const controllerPort = options.controllerPort ?? freeControllerPort;
+    const readyTimeoutMs = options.readyTimeoutMs ?? 90_000;
+    const broker = new KafkaBroker(port, controllerPort, dir, classpath, ownsDir, readyTimeoutMs);
+    try {
+      const config = join(dir, "server.properties");
+      writeFileSync(config, serverProperties(dir, port, controllerPort));
+      // Kafka's cluster ids are 16 random bytes in URL-safe base64; a given dir keeps the one it has.
+      const clusterId = randomBytes(16).toString("base64url");
+      const tool = ["kafka.tools.StorageTool", "format", "--ignore-formatted", "-t", clusterId];
+      const format = await run("java", ["-cp", classpath, ...tool, "-c", config]);
+      if (format.code !== 0)
+        throw new Error(`formatting Kafka storage failed:\n${format.output.slice(-4_000)}`);
+      await broker.#launch();
+    } catch (error) {
+      await broker.stop();
+      throw error;
+    }
+    return broker;
+  }
+
+  get running(): boolean {
+    return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
+  }
+
+  /** Graceful shutdown (SIGTERM, SIGKILL after the grace), then the temporary directory goes. */
+  async stop(graceMs = 20_000): Promise<void> {
+    await this.#signal("SIGTERM", graceMs);
+    if (this.ownsDir) rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** The JVM dies at once, as on a crash; the data stays for restart(). */
+  async kill(): Promise<void> {
+    await this.#signal("SIGKILL", 0);
+  }
+
+  /** Starts the broker again on the same ports and data, stopping it first if it still runs. */
+  async restart(): Promise<void> {
+    await this.#signal("SIGTERM", 20_000);
+    await this.#launch();
+  }
+
+  async #launch(): Promise<void> {
+    // Without a Log4j 2 configuration nothing is logged, and readiness is read from the log.
+    const jvm = ["-Xms512m", "-Xmx512m", "-XX:+UseG1GC", "-Djava.awt.headless=true", "-Dlog4j2.level=INFO"];
+    const args = [...jvm, "-cp", this.classpath, "kafka.Kafka", join(this.dir, "server.properties")];
+    const child = spawn("java", args, { stdio: ["ignore", "pipe", "pipe"] });
+    this.#child = child;
+    running.add(child);
+    const logFile = createWriteStream(join(this.dir, "broker.log"), { flags: "a" });
+    child.once("exit", () => {
+      running.delete(child);
+      logFile.end();
+    });
+    const tail: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const fail = (reason: string): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        child.kill("SIGKILL");
+        reject(new Error(`Kafka broker on port ${this.port} ${reason}; last lines:\n${tail.join("\n")}`));
+      };
+      const timer = setTimeout(() => fail(`not ready within ${this.readyTimeoutMs} ms`), this.readyTimeoutMs);
+      const onLine = (line: string): void => {
+        logFile.write(`${line}\n`);
+        if (settled) return;
+        tail.push(line);
+        if (tail.length > 30) tail.shift();
+        // Only this JVM's own output counts: a port probe could answer from a previous broker.
+        if (line.includes("Kafka Server started")) {
+          settled = true;
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      createInterface({ input: child.stdout }).on("line", onLine);
+      createInterface({ input: child.stderr }).on("line", onLine);
+      child.once("error", (error) => fail(`could not start: ${error.message}`));
+      child.once("exit", (code, signal) => fail(`exited (${signal ?? `code ${code}`}) before it was ready`));
+    });
+  }
+
+  /** Sends `signal` and waits for the JVM to exit, so that its ports and files are free. */
+  async #signal(signal: NodeJS.Signals, graceMs: number): Promise<void> {
+    const child = this.#child;
+    if (!child || !this.running) return;
+    await new Promise<void>((resolve) => {
+      const timer = graceMs > 0 ? setTimeout(() => child.kill("SIGKILL"), graceMs) : undefined;
+      child.once("exit", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      child.kill(signal);
+    });
+  }
+}

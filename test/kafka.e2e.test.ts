@@ -1,0 +1,127 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Kafka, logLevel, type Consumer, type Producer } from "kafkajs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { kafkaClientOptions, kafkaRetry, topics } from "../agents/prefilter/kafka.js";
+import { FalcoEvent, priorityRank } from "../contracts/falco.js";
+import { KafkaBroker } from "../fleet/kafka.js";
+import { LocalFleet } from "../fleet/local.js";
+
+process.env.KAFKAJS_NO_PARTITIONER_WARNING = "1";
+const sample = readFileSync(join(import.meta.dirname, "..", "fleet", "sample", "falco-events.jsonl"), "utf8")
+  .split("\n")
+  .filter(Boolean);
+
+/** What reached a topic, read by a consumer group of the test's own. */
+async function collect(kafka: Kafka, topic: string) {
+  const seen: { key: string | null; value: string; reason: string | null }[] = [];
+  const consumer: Consumer = kafka.consumer({
+    groupId: `test-${topic}-${String(Date.now())}`,
+    retry: kafkaRetry,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: ({ message }) => {
+      seen.push({
+        key: message.key?.toString() ?? null,
+        value: message.value?.toString() ?? "",
+        reason: message.headers?.reason?.toString() ?? null,
+      });
+      return Promise.resolve();
+    },
+  });
+  return { seen, stop: () => consumer.disconnect() };
+}
+
+describe("the prefilter on a real Kafka broker (falcosidekick's Kafka output format)", () => {
+  let broker: KafkaBroker;
+  let fleet: LocalFleet;
+  let kafka: Kafka;
+  let producer: Producer;
+
+  beforeAll(async () => {
+    broker = await KafkaBroker.start();
+    fleet = await LocalFleet.start({ env: { KAFKA_BROKERS: broker.brokers.join(",") } });
+    // The broker restart makes every client log connection errors: expected here, so kept quiet.
+    kafka = new Kafka({ ...kafkaClientOptions(broker.brokers, "test"), logLevel: logLevel.NOTHING });
+    producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+  });
+  afterAll(async () => {
+    await producer.disconnect();
+    await fleet.stop();
+    await broker.stop();
+  });
+
+  const produce = (lines: string[]) =>
+    producer.send({ topic: topics.events, acks: -1, messages: lines.map((value) => ({ value })) });
+
+  it("forwards exactly the events at or above the threshold to soc.anomalies, keyed by namespace/pod, and survives a broker restart", async () => {
+    const anomalies = await collect(kafka, topics.anomalies);
+    const expected = sample
+      .map((l) => FalcoEvent.parse(JSON.parse(l)))
+      .filter((e) => priorityRank(e.priority) >= priorityRank("Warning"));
+    const half = Math.floor(sample.length / 2);
+    await produce(sample.slice(0, half));
+    await broker.kill();
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    await broker.restart();
+    await produce(sample.slice(half));
+    await fleet.waitFor(
+      () => anomalies.seen.length >= expected.length,
+      120_000,
+      "every anomaly on soc.anomalies",
+    );
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    await anomalies.stop();
+
+    const forwarded = anomalies.seen.map((m) => JSON.parse(m.value) as { event: FalcoEvent });
+    const ids = forwarded.map((a) => a.event.uuid ?? `${a.event.time} ${a.event.rule}`);
+    expect(ids.sort()).toEqual(expected.map((e) => e.uuid ?? `${e.time} ${e.rule}`).sort());
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const message of anomalies.seen) {
+      const { event } = JSON.parse(message.value) as { event: FalcoEvent };
+      expect(message.key).toBe(
+        `${String(event.output_fields["k8s.ns.name"] ?? "-")}/${String(event.output_fields["k8s.pod.name"] ?? event.hostname)}`,
+      );
+    }
+    const cases = (await fleet.soc(["cases", "--limit", "1000"])).json as { cases: unknown[] };
+    expect(cases.cases).toHaveLength(expected.length);
+  });
+
+  it("sends 10 000 malformed or fuzzed messages to the dead-letter topic with a reason, and keeps consuming", async () => {
+    const deadLetters = await collect(kafka, topics.deadLetter);
+    const anomalies = await collect(kafka, topics.anomalies);
+    const valid = JSON.parse(sample[0] ?? "{}") as Record<string, unknown>;
+    const bad = Array.from({ length: 10_000 }, (_, i) => {
+      switch (i % 5) {
+        case 0:
+          return `{not json ${String(i)}`;
+        case 1:
+          return JSON.stringify({ ...valid, uuid: `bad-${String(i)}`, priority: `Loud${String(i)}` });
+        case 2:
+          return JSON.stringify({ ...valid, uuid: `bad-${String(i)}`, time: "yesterday" });
+        case 3:
+          return JSON.stringify([i, "array", null]);
+        default:
+          return JSON.stringify({ ...valid, uuid: `bad-${String(i)}`, rule: "" }).slice(0, 40 + (i % 200));
+      }
+    });
+    for (let i = 0; i < bad.length; i += 1000) await produce(bad.slice(i, i + 1000));
+    const after = { ...valid, uuid: "after-the-storm", priority: "Critical", time: "2026-11-24T10:00:00Z" };
+    await produce([JSON.stringify(after)]);
+    await fleet.waitFor(() => deadLetters.seen.length >= bad.length, 180_000, "10 000 dead letters");
+    await deadLetters.stop();
+    expect(deadLetters.seen).toHaveLength(bad.length);
+    expect(deadLetters.seen.every((m) => m.reason && m.reason.length > 0)).toBe(true);
+    expect(deadLetters.seen.map((m) => m.value).sort()).toEqual([...bad].sort());
+    // Still consuming: the valid event produced after the storm is forwarded.
+    await fleet.waitFor(
+      () => anomalies.seen.some((m) => m.value.includes('"after-the-storm"')),
+      60_000,
+      "the event after the storm",
+    );
+    await anomalies.stop();
+  });
+});
