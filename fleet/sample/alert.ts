@@ -50,9 +50,18 @@ export function nanosOf(time: string): bigint {
   return BigInt(Date.parse(`${seconds}Z`)) * 1_000_000n + BigInt(fraction.padEnd(9, "0"));
 }
 
+// The last second formatted: alerts come in time order, often several in one second, and the
+// corpus formats each alert's time twice (its `time` and the clock in `output`).
+let cachedSecond = -1n;
+let cachedBase = "";
+
 function splitNanos(ns: bigint): { base: string; fraction: string } {
-  const base = new Date(Number(ns / 1_000_000_000n) * 1000).toISOString().slice(0, 19);
-  return { base, fraction: (ns % 1_000_000_000n).toString().padStart(9, "0") };
+  const second = ns / 1_000_000_000n;
+  if (second !== cachedSecond) {
+    cachedBase = new Date(Number(second) * 1000).toISOString().slice(0, 19);
+    cachedSecond = second;
+  }
+  return { base: cachedBase, fraction: (ns % 1_000_000_000n).toString().padStart(9, "0") };
 }
 
 /** Falco's form: always nine fraction digits. */

@@ -6,114 +6,11 @@ import {
   sortTags,
   type FalcoAlert,
   type FieldValue,
-  type Priority,
 } from "./alert.js";
 
-/**
- * The Falco rules the sample fires, with the priority, tags and output message of
- * falcosecurity/rules (falco_rules.yaml, plus two incubating rules that are common noise).
- * Output lines carry only fields that are also in output_fields, so a reader can cross-check them.
- */
-interface RuleDef {
-  priority: Priority;
-  tags: readonly string[];
-  message: string;
-  /** Rule-specific `name=%field` pairs that come before the common process fields. */
-  lead: readonly (readonly [string, string])[];
-}
+import { syscallRules, type RuleDef, type SyscallRule } from "./catalogue.js";
 
-const file = [["file", "fd.name"]] as const;
-const connection = [["connection", "fd.name"]] as const;
-
-export const syscallRules = {
-  "Terminal shell in container": {
-    priority: "Notice",
-    tags: ["maturity_stable", "container", "shell", "mitre_execution", "T1059"],
-    message: "A shell was spawned in a container with an attached terminal",
-    lead: [],
-  },
-  "Run shell untrusted": {
-    priority: "Notice",
-    tags: ["maturity_stable", "host", "container", "process", "shell", "mitre_execution", "T1059.004"],
-    message: "Shell spawned by untrusted binary",
-    lead: [],
-  },
-  "Contact K8S API Server From Container": {
-    priority: "Notice",
-    tags: ["maturity_stable", "container", "network", "k8s", "mitre_discovery", "T1565"],
-    message: "Unexpected connection to K8s API Server from container",
-    lead: connection,
-  },
-  "Packet socket created in container": {
-    priority: "Notice",
-    tags: ["maturity_stable", "container", "network", "mitre_credential_access", "T1557.002"],
-    message: "Packet socket was created in a container",
-    lead: connection,
-  },
-  "Launch Package Management Process in Container": {
-    priority: "Error",
-    tags: ["maturity_incubating", "container", "process", "software_mgmt", "mitre_persistence", "T1505"],
-    message: "Package management process launched in container",
-    lead: [],
-  },
-  "Launch Remote File Copy Tools in Container": {
-    priority: "Notice",
-    tags: ["maturity_incubating", "container", "network", "process", "mitre_exfiltration", "TA0010"],
-    message: "Remote file copy tool launched in container",
-    lead: [],
-  },
-  "Launch Privileged Container": {
-    priority: "Informational",
-    tags: ["maturity_incubating", "container", "cis", "mitre_execution", "T1610"],
-    message: "Privileged container started",
-    lead: [],
-  },
-  "Read sensitive file untrusted": {
-    priority: "Warning",
-    tags: ["maturity_stable", "host", "container", "filesystem", "mitre_credential_access", "T1555"],
-    message: "Sensitive file opened for reading by non-trusted program",
-    lead: file,
-  },
-  "Search Private Keys or Passwords": {
-    priority: "Warning",
-    tags: [
-      "maturity_stable",
-      "host",
-      "container",
-      "process",
-      "filesystem",
-      "mitre_credential_access",
-      "T1552.001",
-    ],
-    message: "Grep private keys or passwords activities found",
-    lead: [],
-  },
-  "Find AWS Credentials": {
-    priority: "Warning",
-    tags: ["maturity_stable", "host", "container", "process", "aws", "mitre_credential_access", "T1552"],
-    message: "Detected AWS credentials search activity",
-    lead: [],
-  },
-  "Netcat Remote Code Execution in Container": {
-    priority: "Warning",
-    tags: ["maturity_stable", "container", "network", "process", "mitre_execution", "T1059"],
-    message: "Netcat runs inside container that allows remote code execution",
-    lead: [],
-  },
-  "Drop and execute new binary in container": {
-    priority: "Critical",
-    tags: ["maturity_stable", "container", "process", "mitre_persistence", "TA0003", "PCI_DSS_11.5.1"],
-    message: "Executing binary not part of base image",
-    lead: [],
-  },
-  "Fileless execution via memfd_create": {
-    priority: "Critical",
-    tags: ["maturity_stable", "host", "container", "process", "mitre_defense_evasion", "T1620"],
-    message: "Fileless execution via memfd_create",
-    lead: [],
-  },
-} as const satisfies Record<string, RuleDef>;
-export type SyscallRule = keyof typeof syscallRules;
+export { syscallRules, type SyscallRule } from "./catalogue.js";
 
 const processPairs = [
   ["evt_type", "evt.type"],
@@ -136,13 +33,14 @@ const containerPairs = [
   ["k8s_ns_name", "k8s.ns.name"],
 ] as const;
 
+/** Where a syscall happened. On the host itself Falco says id and name "host" and no image or pod. */
 export interface Container {
   id: string;
   name: string;
-  image: string;
-  tag: string;
-  namespace: string;
-  pod: string;
+  image: string | null;
+  tag: string | null;
+  namespace: string | null;
+  pod: string | null;
   node: string;
 }
 

@@ -34,15 +34,18 @@ export const episodes = {
 export type EpisodeId = keyof typeof episodes;
 export type Label = "benign" | EpisodeId;
 
-interface Planned {
+export interface Planned<L extends string = Label> {
   ns: bigint;
-  label: Label;
+  label: L;
   build: (uuid: string | undefined) => FalcoAlert;
 }
 
-/** Collects events at offsets from the start; every event gets random sub-millisecond digits. */
-export class Plan {
-  readonly items: Planned[] = [];
+/**
+ * Collects events at offsets from the start; every event gets random sub-millisecond digits. The
+ * label type is the sample's episodes by default; the corpus labels its numbered episodes.
+ */
+export class Plan<L extends string = Label> {
+  readonly items: Planned<L>[] = [];
 
   constructor(
     readonly rng: Rng,
@@ -53,15 +56,7 @@ export class Plan {
     return this.startNs + BigInt(Math.round(seconds * 1000)) * 1_000_000n + this.rng.nanosWithin(0.001);
   }
 
-  syscall(
-    label: Label,
-    seconds: number,
-    rule: SyscallRule,
-    on: Container,
-    p: Proc,
-    evt: string,
-    fd?: string,
-  ) {
+  syscall(label: L, seconds: number, rule: SyscallRule, on: Container, p: Proc, evt: string, fd?: string) {
     const ns = this.at(seconds);
     const event = { rule, ns, container: on, proc: p, evtType: evt, ...(fd === undefined ? {} : { fd }) };
     this.items.push({ ns, label, build: (uuid) => syscallAlert(event, uuid) });
