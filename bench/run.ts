@@ -15,7 +15,7 @@ const rate = Number(args.get("rate") ?? 10);
 const warmup = Number(args.get("warmup") ?? 20);
 
 const fleet = await LocalFleet.start({
-  env: { SOC_LOG_LEVEL: "info", SOC_PORT_BASE: args.get("port-base") ?? "24000" },
+  env: { SOC_LOG_LEVEL: "info", SOC_PREFILTER: "priority", SOC_PORT_BASE: args.get("port-base") ?? "24000" },
 });
 try {
   await new Promise((resolve) => setTimeout(resolve, 3_000));

@@ -16,7 +16,10 @@ export const FleetConfig = z
     // The fleet uses base+1 … base+30.
     SOC_PORT_BASE: z.coerce.number().int().min(1024).max(65_505).default(2800),
     SOC_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
+    /** How the prefilter picks events: the anomaly model, or every event at or above SOC_MIN_PRIORITY. */
+    SOC_PREFILTER: z.enum(["model", "priority"]).default("model"),
     SOC_MIN_PRIORITY: Priority.default("Warning"),
+    SOC_THRESHOLD_REFRESH_MS: millis.default(5_000),
     SOC_AGENT_TIMEOUT_MS: millis.default(10_000),
     SOC_OPA_TIMEOUT_MS: millis.default(2_000),
     SOC_REMEDIATE_MODE: z
@@ -46,7 +49,9 @@ export const FleetConfig = z
       certDir: join(home, "certs"),
       dataDir: join(home, "data"),
       logLevel: env.SOC_LOG_LEVEL,
+      prefilter: env.SOC_PREFILTER,
       minPriority: env.SOC_MIN_PRIORITY,
+      thresholdRefreshMs: env.SOC_THRESHOLD_REFRESH_MS,
       agentTimeoutMs: env.SOC_AGENT_TIMEOUT_MS,
       opaTimeoutMs: env.SOC_OPA_TIMEOUT_MS,
       remediateMode: env.SOC_REMEDIATE_MODE,

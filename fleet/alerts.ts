@@ -12,6 +12,8 @@ export interface AlertOptions {
   source?: string;
   uuid?: string;
   cmdline?: string;
+  /** More `output_fields`, e.g. `fd.name` or `proc.exepath`. */
+  fields?: Record<string, string | number | null>;
 }
 
 let sequence = 0;
@@ -48,12 +50,25 @@ export function falcoAlert(options: AlertOptions) {
       "user.name": "root",
       "user.uid": 0,
       "evt.type": "execve",
+      ...options.fields,
     },
   };
 }
 
 /** One alert per verdict path, with the policy's default data. */
 export const alerts = {
+  /** A cgroup release_agent escape from an identity store's pod: anomalous to the model, and escalated. */
+  containerEscape: () =>
+    falcoAlert({
+      rule: "Detect release_agent File Container Escapes",
+      priority: "Critical",
+      tags: ["T1611", "container", "maturity_stable", "mitre_privilege_escalation"],
+      namespace: "identity",
+      pod: "keycloak-0",
+      image: "quay.io/keycloak/keycloak",
+      cmdline: "sh -c echo /tmp/x > /sys/fs/cgroup/release_agent",
+      fields: { "proc.exepath": "/tmp/x", "fd.name": "/sys/fs/cgroup/release_agent", "proc.tty": 34816 },
+    }),
   /** Critical on an identity store: the policy escalates. */
   escalate: () =>
     falcoAlert({

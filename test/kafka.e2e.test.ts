@@ -42,7 +42,9 @@ describe("the prefilter on a real Kafka broker (falcosidekick's Kafka output for
 
   beforeAll(async () => {
     broker = await KafkaBroker.start();
-    fleet = await LocalFleet.start({ env: { KAFKA_BROKERS: broker.brokers.join(",") } });
+    fleet = await LocalFleet.start({
+      env: { KAFKA_BROKERS: broker.brokers.join(","), SOC_PREFILTER: "priority" },
+    });
     // The broker restart makes every client log connection errors: expected here, so kept quiet.
     kafka = new Kafka({ ...kafkaClientOptions(broker.brokers, "test"), logLevel: logLevel.NOTHING });
     producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });

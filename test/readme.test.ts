@@ -37,7 +37,7 @@ describe("the README's two commands", () => {
       "an escalation of the sample",
     );
 
-    const { body } = await fleet.post(alerts.escalate());
+    const { body } = await fleet.post(alerts.containerEscape());
     const id = body.case_id as string;
     const f = fleet;
     const listed = await f.waitFor(

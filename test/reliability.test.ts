@@ -41,7 +41,7 @@ describe("reliability: crashes, refusals and silence never lose a case or repeat
 
   for (const victim of ["coordinator", "remediate"] as const) {
     it(`kill -9 of the ${victim} with cases in flight: every case reaches its end, each action recorded once`, async () => {
-      const f = (fleet = await LocalFleet.start());
+      const f = (fleet = await LocalFleet.start({ env: { SOC_PREFILTER: "priority" } }));
       const before = f.pid(victim);
       // Hold remediate so the cases are certainly in flight (executing) when the victim dies.
       f.signal("remediate", "SIGSTOP");
@@ -103,7 +103,9 @@ describe("reliability: crashes, refusals and silence never lose a case or repeat
   }
 
   it("a hung remediate blocks nothing that does not need it, and the case that does escalates after the timeout", async () => {
-    const f = (fleet = await LocalFleet.start({ env: { SOC_AGENT_TIMEOUT_MS: "1500" } }));
+    const f = (fleet = await LocalFleet.start({
+      env: { SOC_PREFILTER: "priority", SOC_AGENT_TIMEOUT_MS: "1500" },
+    }));
     f.signal("remediate", "SIGSTOP");
     try {
       const needsRemediate = await post(f, autoExecuteOn("web-hung"));
@@ -124,7 +126,9 @@ describe("reliability: crashes, refusals and silence never lose a case or repeat
   });
 
   it("OPA that cannot answer never auto-executes: the verdict is escalate, and policy resumes when OPA does", async () => {
-    const f = (fleet = await LocalFleet.start({ env: { SOC_OPA_TIMEOUT_MS: "500" } }));
+    const f = (fleet = await LocalFleet.start({
+      env: { SOC_PREFILTER: "priority", SOC_OPA_TIMEOUT_MS: "500" },
+    }));
     f.signal("opa", "SIGSTOP");
     let silent: string;
     try {

@@ -13,6 +13,7 @@ import {
   Kafka,
   kafkaClientOptions,
 } from "./kafka.js";
+import { modelScorer } from "./model-scorer.js";
 import { Pipeline } from "./pipeline.js";
 import { PriorityScorer } from "./scorer.js";
 import { RecentEvents } from "./window.js";
@@ -21,7 +22,7 @@ export const prefilter: Agent = {
   kind: "agent",
   name: "prefilter",
   description: "Receives every Falco event, keeps the recent past, and forwards only what deserves a case.",
-  async skills({ component, config, peers }) {
+  async skills({ component, config, peers, mcp }) {
     mkdirSync(config.dataDir, { recursive: true });
     const recent = new RecentEvents();
     const kafka =
@@ -31,7 +32,11 @@ export const prefilter: Agent = {
     const producer = kafka ? await connectProducer(kafka) : null;
     if (producer) component.onStop(() => producer.disconnect());
     const sinks = producer ? [anomalyTopic(producer)] : [];
-    const pipeline = new Pipeline(component, peers, recent, new PriorityScorer(config.minPriority), sinks);
+    const scorer =
+      config.prefilter === "model"
+        ? await modelScorer(component, mcp("policy-engine"), { refreshMs: config.thresholdRefreshMs })
+        : new PriorityScorer(config.minPriority);
+    const pipeline = new Pipeline(component, peers, recent, scorer, sinks);
     await serveHttpIngest(
       component,
       {
