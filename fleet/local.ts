@@ -2,13 +2,13 @@ import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createServer } from "node:net";
 import { createInterface } from "node:readline";
 
 /** The package root, from the source (fleet/) or the build (dist/fleet/). */
 const root = [join(import.meta.dirname, ".."), join(import.meta.dirname, "..", "..")].find((dir) =>
   existsSync(join(dir, "package.json")),
 ) as string;
-let fleets = 0;
 
 export interface SocResult {
   code: number;
@@ -37,10 +37,8 @@ export class LocalFleet {
     command = [process.execPath, join(root, "dist", "fleet", "start.js"), "--no-sample"],
   }: { env?: Record<string, string>; command?: string[] } = {}): Promise<LocalFleet> {
     const home = mkdtempSync(join(tmpdir(), "soc-test-"));
-    // Each vitest worker and each fleet in it gets its own port range.
-    const base = Number(
-      env.SOC_PORT_BASE ?? 20_000 + Number(process.env.VITEST_POOL_ID ?? 1) * 400 + (fleets++ % 8) * 40,
-    );
+    // Every fleet gets ports of its own: test files start fleets in parallel.
+    const base = Number(env.SOC_PORT_BASE ?? (await freePortBase()));
     const fleetEnv = {
       ...process.env,
       SOC_HOME: home,
@@ -164,4 +162,21 @@ function parseJson(text: string): unknown {
   } catch {
     return null;
   }
+}
+
+/** A random base whose 31 ports (base … base+30) are all free now; test files run fleets in parallel. */
+async function freePortBase(): Promise<number> {
+  for (;;) {
+    const base = 20_000 + 40 * Math.floor(Math.random() * 1000);
+    const free = await Promise.all(Array.from({ length: 31 }, (_, i) => portFree(base + i)));
+    if (free.every(Boolean)) return base;
+  }
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
 }
