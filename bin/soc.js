@@ -2,7 +2,7 @@
 // The `soc` command: the compiled terminal client (built by `npm start` or `npm run build`).
 import { existsSync } from "node:fs";
 
-const entry = new URL("../dist/bot/terminal/cli.js", import.meta.url);
+const entry = new URL("../dist/fleet/soc.js", import.meta.url);
 if (!existsSync(entry)) {
   process.stderr.write("soc: not built yet: run `npm start` (or `npm run build`) first\n");
   process.exit(2);

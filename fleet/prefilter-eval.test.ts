@@ -1,0 +1,49 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { DEFAULT_MODEL } from "../agents/prefilter/model-scorer.js";
+import { IsolationForest } from "../agents/prefilter/model/scorer.js";
+import { evaluate, renderEvaluation } from "./prefilter-eval.js";
+import { toJsonLine } from "./sample/alert.js";
+import { DEFAULT_CORPUS_START, generateCorpus } from "./sample/generate-corpus.js";
+
+const dir = mkdtempSync(join(tmpdir(), "soc-eval-test-"));
+const corpus = generateCorpus({ seed: 3, benign: 6000, episodes: 12, start: DEFAULT_CORPUS_START });
+const events = join(dir, "events.jsonl");
+const labels = join(dir, "labels.jsonl");
+writeFileSync(events, corpus.map((c) => toJsonLine(c.event)).join("\n"));
+writeFileSync(labels, corpus.map((c) => JSON.stringify({ uuid: c.event.uuid, label: c.label })).join("\n"));
+
+describe("soc prefilter eval", () => {
+  it("counts benign events and episodes for the model and the Warning baseline alike", () => {
+    const result = evaluate(events, labels, { threshold: 0.7 });
+    expect(result.model_version).toBe(IsolationForest.loadFile(DEFAULT_MODEL ?? "").version);
+    for (const economy of [result.model, result.baseline_warning]) {
+      expect(economy.benign_events).toBe(6000);
+      expect(economy.episodes).toBe(12);
+      expect(economy.benign_forwarded).toBeLessThanOrEqual(economy.benign_events);
+    }
+    // Every generated episode has an event at Warning or above, so the baseline sees them all.
+    expect(result.baseline_warning.episodes_detected).toBe(12);
+    expect(renderEvaluation(result)).toMatch(/anomaly model .*episodes detected[\s\S]*every Warning and up/);
+  });
+
+  it("forwards nothing at threshold 1 and every event at threshold 0", () => {
+    expect(evaluate(events, labels, { threshold: 1.01 }).model).toMatchObject({
+      benign_forwarded: 0,
+      episodes_detected: 0,
+    });
+    expect(evaluate(events, labels, { threshold: 0 }).model).toMatchObject({
+      benign_forwarded: 6000,
+      episodes_detected: 12,
+    });
+  });
+
+  it("with --train-hours, trains on the first hours with scikit-learn and evaluates only the rest", () => {
+    const result = evaluate(events, labels, { threshold: 0.7, trainHours: 2 });
+    expect(result.trained_on_hours).toBe(2);
+    expect(result.evaluated_events).toBeLessThan(corpus.length);
+    expect(result.model_version).not.toBe(IsolationForest.loadFile(DEFAULT_MODEL ?? "").version);
+  }, 300_000);
+});

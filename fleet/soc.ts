@@ -1,0 +1,48 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { main as caseCommands } from "../bot/terminal/cli.js";
+import { evaluate, renderEvaluation } from "./prefilter-eval.js";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const evalUsage =
+  "usage: soc prefilter eval <events.jsonl> --labels <labels.jsonl> [--train-hours H] [--threshold T] [--json]";
+
+/**
+ * The `soc` command. Case commands go to the running fleet (the same command code every front end
+ * runs); `soc prefilter eval` is offline analysis of a user's own labelled events.
+ */
+export async function main(argv: string[]): Promise<number> {
+  if (argv[0] !== "prefilter") return caseCommands(argv);
+  const [, verb, events, ...rest] = argv;
+  const option = (name: string) => {
+    const i = rest.indexOf(`--${name}`);
+    return i >= 0 ? rest[i + 1] : undefined;
+  };
+  const labels = option("labels");
+  const trainHours = option("train-hours");
+  const threshold = option("threshold") ?? String(policyThreshold());
+  if (
+    verb !== "eval" ||
+    !events ||
+    !labels ||
+    (trainHours !== undefined && !(Number(trainHours) > 0)) ||
+    !(Number(threshold) >= 0)
+  ) {
+    process.stderr.write(`${evalUsage}\n`);
+    return 2;
+  }
+  const result = evaluate(events, labels, {
+    threshold: Number(threshold),
+    ...(trainHours === undefined ? {} : { trainHours: Number(trainHours) }),
+  });
+  process.stdout.write(`${rest.includes("--json") ? JSON.stringify(result) : renderEvaluation(result)}\n`);
+  return 0;
+}
+
+/** The threshold the bundled policy sets, so an evaluation matches what the fleet would forward. */
+function policyThreshold(): number {
+  const settings = JSON.parse(readFileSync(`${root}/policies/soc/settings/data.json`, "utf8")) as {
+    anomaly_threshold?: number;
+  };
+  return settings.anomaly_threshold ?? 0.7;
+}
