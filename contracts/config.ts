@@ -30,6 +30,8 @@ export const FleetConfig = z
         "enforce needs the Kubernetes cluster actions, not in this release: use dry-run",
       ),
     SOC_OPA_URL: z.url().optional(),
+    /** How the policy engine evaluates the Rego: OPA's REST API beside it, or compiled to Wasm in-process. */
+    SOC_POLICY_EVALUATOR: z.enum(["opa", "wasm"]).default("opa"),
     SOC_OPA_BIN: z.string().optional(),
     /** Kafka bootstrap servers, comma-separated; unset means HTTP ingest only. */
     KAFKA_BROKERS: z
@@ -57,6 +59,7 @@ export const FleetConfig = z
       remediateMode: env.SOC_REMEDIATE_MODE,
       opaUrl: env.SOC_OPA_URL ?? `http://${env.SOC_HOST}:${base + 11}`,
       opaBin: env.SOC_OPA_BIN,
+      policyEvaluator: env.SOC_POLICY_EVALUATOR,
       kafkaBrokers: env.KAFKA_BROKERS?.split(",") ?? [],
       nodeArgs: env.SOC_NODE_ARGS.split(/\s+/).filter(Boolean),
       ingestUrl: `http://${env.SOC_HOST}:${base + 1}/falco`,

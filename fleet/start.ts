@@ -28,10 +28,11 @@ async function main(argv: string[]): Promise<void> {
   if (created.length > 0) say(`created development certificates: ${created.join(", ")}`);
 
   const opaAddress = new URL(config.opaUrl).host;
+  const opa = opaBinary(say);
   const specs: ProcessSpec[] = [
     {
       name: "opa",
-      command: opaBinary(say),
+      command: opa,
       args: [
         "run",
         "--server",
@@ -53,7 +54,7 @@ async function main(argv: string[]): Promise<void> {
       terminal: c.name === "notify" ? "raw" : "prefixed",
     })),
   ];
-  const supervisor = new Supervisor(dirs, { ...process.env, SOC_HOME: config.home }, say);
+  const supervisor = new Supervisor(dirs, { ...process.env, SOC_HOME: config.home, SOC_OPA_BIN: opa }, say);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

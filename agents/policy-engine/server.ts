@@ -1,63 +1,123 @@
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Counter } from "prom-client";
 import { z } from "zod";
-import { PolicyDecision, PolicyInput } from "../../contracts/policy.js";
+import type { FleetConfig } from "../../contracts/config.js";
 import { CaseId } from "../../contracts/case.js";
-import { tool } from "../../runtime/mcp/server.js";
+import { PolicyDecision, PolicyInput } from "../../contracts/policy.js";
+import type { Component } from "../../runtime/component.js";
+import { tool, type ToolDefinition } from "../../runtime/mcp/server.js";
 import type { McpServerAgent } from "../agent.js";
-import { Opa } from "./opa.js";
+import { DecisionLog } from "./decision-log.js";
+import { PolicyEngine } from "./engine.js";
+import { PolicyExplanation, ThresholdAnswer, type PolicyEvaluator } from "./evaluator.js";
+import { OpaRest } from "./opa.js";
+import { WasmPolicy } from "./wasm.js";
 
+// Every tool only reads policy: safe to call again, nothing outside the policy is touched.
 const readOnly = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
 
 export const policyEngine: McpServerAgent = {
   kind: "mcp",
   name: "policy-engine",
   description:
-    "The reviewer's verdicts from the Rego in policies/, evaluated by OPA; escalates whenever OPA cannot answer.",
+    "The reviewer's verdicts from the Rego in policies/, evaluated by OPA or in-process Wasm; escalates whenever the policy cannot answer.",
   callers: ["reviewer", "prefilter"],
-  tools({ component, config }) {
-    const opa = new Opa(config.opaUrl, config.opaTimeoutMs);
-    const decisions = new Counter({
-      name: "soc_policy_decisions_total",
-      help: "Verdicts given, by outcome and whether OPA answered",
-      labelNames: ["outcome", "opa"],
-      registers: [component.metrics.registry],
+  async tools({ component, config }) {
+    const evaluator = await startEvaluator(component, config);
+    const decisions = new DecisionLog(join(config.dataDir, "decisions.jsonl"));
+    component.onStop(() => decisions.close());
+    const engine = new PolicyEngine(evaluator, {
+      registry: component.metrics.registry,
+      log: component.log,
+      decisions,
     });
-    return [
-      tool({
-        name: "evaluate_action",
-        title: "Evaluate a proposed response action",
-        description:
-          "Returns auto_execute, auto_reject or escalate for a proposed action, with the reasons and the policy version.",
-        input: z.object({ case_id: CaseId, input: PolicyInput }),
-        output: PolicyDecision,
-        annotations: readOnly,
-        async handle({ input }) {
-          const { decision, failure } = await opa.decide(input);
-          decisions.inc({ outcome: decision.outcome, opa: failure ? "failed" : "answered" });
-          component.log.info(
-            {
-              outcome: decision.outcome,
-              reasons: decision.reasons,
-              policy_version: decision.policy_version,
-              opa_failure: failure,
-            },
-            "policy decision",
-          );
-          return decision;
-        },
-      }),
-      tool({
-        name: "get_threshold",
-        title: "Anomaly threshold",
-        description: "The anomaly score at or above which the prefilter forwards an event.",
-        input: z.object({}),
-        output: z.object({ threshold: z.number().nullable() }),
-        annotations: readOnly,
-        async handle() {
-          const value = await opa.value("soc/settings/anomaly_threshold");
-          return { threshold: typeof value === "number" ? value : null };
-        },
-      }),
-    ];
+    return policyTools(engine);
   },
 };
+
+/** The MCP tools over an engine: what any MCP client sees, with input and output schemas. */
+export function policyTools(engine: PolicyEngine): ToolDefinition[] {
+  return [
+    tool({
+      name: "evaluate_action",
+      title: "Evaluate a proposed response action",
+      description:
+        "Returns auto_execute, auto_reject or escalate for a proposed action, with the reasons and the policy version. Escalates when the policy cannot answer.",
+      input: z.object({ case_id: CaseId, input: PolicyInput }),
+      output: PolicyDecision,
+      annotations: readOnly,
+      handle: ({ case_id, input }) => engine.decide(case_id, input),
+    }),
+    tool({
+      name: "explain",
+      title: "Explain a verdict",
+      description:
+        "The verdict for an input and every policy rule that fired (also those that lost on precedence: auto_reject > escalate > auto_execute), with the input fields and settings found missing or malformed.",
+      input: z.object({ input: PolicyInput }),
+      output: PolicyExplanation,
+      annotations: readOnly,
+      handle: ({ input }) => engine.explain(input),
+    }),
+    tool({
+      name: "get_threshold",
+      title: "Anomaly threshold",
+      description:
+        "The anomaly score at or above which the prefilter forwards an event (data.soc.threshold.value), and whether it comes from the bundle or a live override; null when the policy cannot say.",
+      input: z.object({}),
+      output: ThresholdAnswer,
+      annotations: readOnly,
+      handle: () => engine.threshold(),
+    }),
+  ];
+}
+
+/** OPA's REST API (OPA beside the engine, as in the cluster) unless SOC_POLICY_EVALUATOR=wasm. */
+async function startEvaluator(component: Component, config: FleetConfig): Promise<PolicyEvaluator> {
+  if (config.policyEvaluator === "wasm") {
+    return startWasm(component, config.opaBin ?? "opa", policiesDir());
+  }
+  const opa = new OpaRest(config.opaUrl, config.opaTimeoutMs);
+  component.onStop(() => opa.close());
+  return opa;
+}
+
+/**
+ * Compiles the bundle at start and again whenever it changes. A bundle that fails is refused and
+ * reported (log line, counter) and the one in force stays; with none yet, every decision escalates.
+ */
+export async function startWasm(
+  component: Component,
+  opaBinary: string,
+  bundleDir: string,
+): Promise<WasmPolicy> {
+  const loads = new Counter({
+    name: "soc_policy_bundle_loads_total",
+    help: "Policy bundle loads into the Wasm evaluator, by result (loaded or refused)",
+    labelNames: ["result"],
+    registers: [component.metrics.registry],
+  });
+  const wasm = new WasmPolicy(opaBinary, bundleDir);
+  const report = (result: Awaited<ReturnType<WasmPolicy["load"]>>) => {
+    loads.inc({ result: result.ok ? "loaded" : "refused" });
+    if (result.ok)
+      component.log.info({ policy_version: result.revision, bundle: bundleDir }, "policy bundle loaded");
+    else
+      component.log.error(
+        { err: result.error, keeping: result.keeping, bundle: bundleDir },
+        "policy bundle refused",
+      );
+  };
+  report(await wasm.load());
+  component.onStop(wasm.watch(report));
+  return wasm;
+}
+
+/** `policies/` of this checkout: the nearest ancestor of this file that holds `policies/.manifest`. */
+export function policiesDir(from = dirname(fileURLToPath(import.meta.url))): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "policies", ".manifest"))) return join(dir, "policies");
+    if (dirname(dir) === dir) throw new Error(`no policies/.manifest above ${from}`);
+  }
+}

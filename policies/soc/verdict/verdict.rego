@@ -23,9 +23,60 @@ decision := {
 	"policy_version": policy_version,
 }
 
+# METADATA
+# title: Explanation
+# description: >-
+#   The decision and every rule that fired for this input, including those that
+#   lost on precedence, as {"rule", "outcome", "reason"} in order of precedence,
+#   then rule, then reason; with the input fields and settings found missing or
+#   malformed.
+# scope: document
+# entrypoint: true
+explanation := {
+	"decision": decision,
+	"fired": [{"rule": key[1], "outcome": key[3], "reason": key[2]} |
+		some key in sort({[precedence[hit.outcome], hit.rule, hit.reason, hit.outcome] | some hit in fired})
+	],
+	"input_problems": sort(input_problems),
+	"settings_problems": sort(settings_problems),
+}
+
+precedence := {"auto_reject": 0, "escalate": 1, "auto_execute": 2}
+
+fired contains {"rule": concat("", ["reject.", rule]), "outcome": "auto_reject", "reason": reason} if {
+	some rule, reasons in reject
+	some reason in reasons
+}
+
+fired contains {"rule": concat("", ["escalate.", rule]), "outcome": "escalate", "reason": reason} if {
+	some rule, reasons in escalate
+	some reason in reasons
+}
+
+fired contains {"rule": "execute.allowed", "outcome": "auto_execute", "reason": execute_reason} if execute_allowed
+
+# METADATA
+# title: Policy version
+# description: >-
+#   The revision in policies/.manifest, its one source: OPA exposes a loaded bundle's
+#   manifest at data.system.bundles[<name>].manifest, and the in-process Wasm evaluator
+#   puts the same document into its data. "unknown" when the policies were loaded as
+#   plain files (opa eval -d, opa test) instead of a bundle, or when two loaded bundles
+#   claim the soc root with different revisions.
+# scope: document
 default policy_version := "unknown"
 
-policy_version := settings.policy_version if is_string(settings.policy_version)
+policy_version := only if {
+	count(bundle_revisions) == 1
+	some only in bundle_revisions
+}
+
+bundle_revisions contains loaded.manifest.revision if {
+	some loaded in data.system.bundles
+	"soc" in loaded.manifest.roots
+	is_string(loaded.manifest.revision)
+	loaded.manifest.revision != ""
+}
 
 # Only reached if no reject, no escalate and the action is not executable,
 # which the rules below rule out; kept so the answer is never auto_execute by accident.
@@ -35,79 +86,93 @@ result := {"outcome": "auto_reject", "reasons": sort(reject_reasons)} if {
 	count(reject_reasons) > 0
 } else := {"outcome": "escalate", "reasons": sort(escalate_reasons)} if {
 	count(escalate_reasons) > 0
-} else := {"outcome": "auto_execute", "reasons": [sprintf("action %s allowed within limits", [input.action.type])]} if {
+} else := {"outcome": "auto_execute", "reasons": [execute_reason]} if {
 	execute_allowed
 }
+
+reject_reasons contains reason if {
+	some reasons in reject
+	some reason in reasons
+}
+
+escalate_reasons contains reason if {
+	some reasons in escalate
+	some reason in reasons
+}
+
+# Messages without numbers are built with concat: compiled to Wasm, sprintf costs
+# several microseconds per call, a noticeable share of a decision.
+execute_reason := concat("", ["action ", input.action.type, " allowed within limits"])
 
 execute_allowed if {
 	input.action.type in settings.allowed_actions
 	is_object(settings.blast_radius_limits[input.action.type])
 }
 
-# --- auto_reject ---------------------------------------------------------
+# --- auto_reject: reject.<rule> is the set of reasons that rule gives ------------
 
-reject_reasons contains "no response action proposed" if input.action.type == "none"
+reject.no_action contains "no response action proposed" if input.action.type == "none"
 
 # With settings.allowed_actions missing this rule does not fire (see the note on
-# negation below); the settings check escalates instead.
-reject_reasons contains sprintf("action %s is not an allowed action", [type]) if {
+# negation in checks.rego); the settings check escalates instead.
+reject.not_allowed contains concat("", ["action ", type, " is not an allowed action"]) if {
 	type := input.action.type
 	is_string(type)
 	type != "none"
 	not type in settings.allowed_actions
 }
 
-reject_reasons contains msg if {
+reject.destructive_in_protected_namespace contains msg if {
 	type := input.action.type
 	type in settings.destructive_actions
 	namespace := input.action.target.namespace
 	namespace in settings.protected_namespaces
-	msg := sprintf("destructive action %s on protected namespace %s is not allowed", [type, namespace])
+	msg := concat("", ["destructive action ", type, " on protected namespace ", namespace, " is not allowed"])
 }
 
-# --- escalate ------------------------------------------------------------
+# --- escalate: escalate.<rule> is the set of reasons that rule gives -------------
 
-escalate_reasons contains msg if {
+escalate.input_incomplete contains msg if {
 	count(input_problems) > 0
 	msg := sprintf("input incomplete: missing or malformed %s", [concat(", ", sort(input_problems))])
 }
 
-escalate_reasons contains msg if {
+escalate.settings_incomplete contains msg if {
 	count(settings_problems) > 0
 	msg := sprintf("policy settings incomplete: missing or malformed %s", [concat(", ", sort(settings_problems))])
 }
 
-escalate_reasons contains msg if {
+escalate.low_confidence contains msg if {
 	is_number(input.confidence)
 	input.confidence < settings.confidence_threshold
 	msg := sprintf("confidence %v below threshold %v", [input.confidence, settings.confidence_threshold])
 }
 
-escalate_reasons contains sprintf("namespace %s is always escalated", [namespace]) if {
+escalate.namespace contains concat("", ["namespace ", namespace, " is always escalated"]) if {
 	namespace := input.action.target.namespace
 	namespace in settings.always_escalate.namespaces
 }
 
-escalate_reasons contains sprintf("image %s is an identity store", [image]) if {
+# Matched with string operations, not regexes: compiled to Wasm, regex.match compiles
+# its pattern on every evaluation and cost about 100 µs per decision.
+escalate.image contains concat("", ["image ", image, " is an identity store"]) if {
 	image := input.action.target.image
 	is_string(image)
-	repository := image_repository(image)
-	some pattern in settings.always_escalate.images
-	regex.match(pattern, repository)
+	identity_store_image(image_repository(image))
 }
 
-escalate_reasons contains sprintf("label %s=%s is always escalated", [key, value]) if {
+escalate.label contains concat("", ["label ", key, "=", value, " is always escalated"]) if {
 	some key, values in settings.always_escalate.labels
 	value := input.action.target.labels[key]
 	value in values
 }
 
-escalate_reasons contains sprintf("asset tag %s is always escalated", [tag]) if {
+escalate.asset_tag contains concat("", ["asset tag ", tag, " is always escalated"]) if {
 	some tag in input.asset_tags
 	tag in settings.always_escalate.asset_tags
 }
 
-escalate_reasons contains msg if {
+escalate.blast_radius contains msg if {
 	type := input.action.type
 	some dimension, limit in settings.blast_radius_limits[type]
 	value := input.blast_radius[dimension]
@@ -117,170 +182,24 @@ escalate_reasons contains msg if {
 
 # A limit of 0 on every dimension means the action never runs on its own,
 # whatever blast radius the reviewer reported.
-escalate_reasons contains sprintf("action %s always needs a human (all blast radius limits are 0)", [type]) if {
+escalate.never_automatic contains msg if {
 	type := input.action.type
 	limits := settings.blast_radius_limits[type]
 	every limit in limits {
 		limit == 0
 	}
+	msg := concat("", ["action ", type, " always needs a human (all blast radius limits are 0)"])
 }
 
-escalate_reasons contains sprintf("no blast radius limits configured for %s", [type]) if {
+escalate.no_limits contains concat("", ["no blast radius limits configured for ", type]) if {
 	type := input.action.type
 	type in settings.allowed_actions
 	not settings.blast_radius_limits[type]
 }
 
-escalate_reasons contains sprintf("severity critical requires a human for %s", [type]) if {
+escalate.critical_severity contains concat("", ["severity critical requires a human for ", type]) if {
 	input.severity == "critical"
 	type := input.action.type
 	is_string(type)
 	not type in settings.critical_severity_actions
-}
-
-# --- input and settings checks -------------------------------------------
-
-severities := {"low", "medium", "high", "critical"}
-
-blast_radius_dimensions := {"pods", "nodes", "namespaces"}
-
-# Checks are written positively (valid_* sets) and negated as a set difference:
-# `not f(input.missing)` is undefined rather than true in OPA, because the
-# compiler moves call arguments out of the negation.
-
-required_input_fields := {
-	"action.type",
-	"action.target.namespace",
-	"action.target.image",
-	"action.target.labels",
-	"blast_radius.pods",
-	"blast_radius.nodes",
-	"blast_radius.namespaces",
-	"confidence",
-	"severity",
-	"asset_tags",
-}
-
-input_problems := required_input_fields - valid_input_fields
-
-valid_input_fields contains "action.type" if is_string(input.action.type)
-
-valid_input_fields contains "action.target.namespace" if string_or_null(input.action.target.namespace)
-
-valid_input_fields contains "action.target.image" if string_or_null(input.action.target.image)
-
-valid_input_fields contains "action.target.labels" if string_map(input.action.target.labels)
-
-valid_input_fields contains sprintf("blast_radius.%s", [dimension]) if {
-	some dimension in blast_radius_dimensions
-	non_negative_number(input.blast_radius[dimension])
-}
-
-valid_input_fields contains "confidence" if unit_interval(input.confidence)
-
-valid_input_fields contains "severity" if input.severity in severities
-
-valid_input_fields contains "asset_tags" if string_array(input.asset_tags)
-
-required_settings := {
-	"policy_version",
-	"confidence_threshold",
-	"allowed_actions",
-	"destructive_actions",
-	"protected_namespaces",
-	"critical_severity_actions",
-	"always_escalate.namespaces",
-	"always_escalate.images",
-	"always_escalate.labels",
-	"always_escalate.asset_tags",
-	"blast_radius_limits",
-}
-
-settings_problems := (required_settings - valid_settings) | invalid_blast_radius_limits
-
-valid_settings contains "policy_version" if is_string(settings.policy_version)
-
-valid_settings contains "confidence_threshold" if unit_interval(settings.confidence_threshold)
-
-valid_settings contains name if {
-	some name in ["allowed_actions", "destructive_actions", "protected_namespaces", "critical_severity_actions"]
-	string_array(settings[name])
-}
-
-valid_settings contains sprintf("always_escalate.%s", [name]) if {
-	some name in ["namespaces", "asset_tags"]
-	string_array(settings.always_escalate[name])
-}
-
-valid_settings contains "always_escalate.images" if regex_array(settings.always_escalate.images)
-
-valid_settings contains "always_escalate.labels" if label_rules(settings.always_escalate.labels)
-
-valid_settings contains "blast_radius_limits" if is_object(settings.blast_radius_limits)
-
-invalid_blast_radius_limits contains sprintf("blast_radius_limits.%s", [type]) if {
-	some type, limits in settings.blast_radius_limits
-	not valid_limits(limits)
-}
-
-# --- helpers ---------------------------------------------------------------
-
-# "quay.io/keycloak/keycloak:26.0@sha256:…" -> "quay.io/keycloak/keycloak" (lowercased);
-# a registry port ("registry:5000/dex") is kept.
-image_repository(image) := repository if {
-	segments := split(split(image, "@")[0], "/")
-	last := count(segments) - 1
-	name := split(segments[last], ":")[0]
-	repository := lower(concat("/", array.concat(array.slice(segments, 0, last), [name])))
-}
-
-string_or_null(x) if is_string(x)
-
-string_or_null(x) if is_null(x)
-
-string_array(x) if {
-	is_array(x)
-	every item in x {
-		is_string(item)
-	}
-}
-
-string_map(x) if {
-	is_object(x)
-	every value in x {
-		is_string(value)
-	}
-}
-
-non_negative_number(x) if {
-	is_number(x)
-	x >= 0
-}
-
-unit_interval(x) if {
-	is_number(x)
-	x >= 0
-	x <= 1
-}
-
-regex_array(x) if {
-	string_array(x)
-	every pattern in x {
-		regex.is_valid(pattern)
-	}
-}
-
-label_rules(x) if {
-	is_object(x)
-	every values in x {
-		string_array(values)
-	}
-}
-
-valid_limits(limits) if {
-	is_object(limits)
-	every dimension, limit in limits {
-		dimension in blast_radius_dimensions
-		non_negative_number(limit)
-	}
 }

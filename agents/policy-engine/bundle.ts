@@ -1,0 +1,107 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, dirname, join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { entrypoints } from "./evaluator.js";
+
+/** A policy bundle compiled to Wasm: the module, the bundle's data and its manifest. */
+export interface CompiledBundle {
+  name: string;
+  wasm: Buffer;
+  data: Record<string, unknown>;
+  manifest: { revision: string; roots: string[] };
+}
+
+/** The bundle cannot be used: it does not compile, lacks a revision, or answers wrongly. */
+export class BundleRefused extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "BundleRefused";
+  }
+}
+
+/**
+ * Compiles a bundle directory to Wasm with `opa build -t wasm`, leaving the tests out, and reads
+ * the result back. OPA runs from the directory's parent so that the paths in the tarball are
+ * relative (run elsewhere they start with `/..`).
+ */
+export async function compileBundle(opaBinary: string, bundleDir: string): Promise<CompiledBundle> {
+  const out = await mkdtemp(join(tmpdir(), "soc-wasm-"));
+  const tarball = join(out, "bundle.tar.gz");
+  try {
+    const args = ["build", "-t", "wasm", ...Object.values(entrypoints).flatMap((e) => ["-e", e])];
+    args.push("--ignore", "*_test.rego", "-b", basename(bundleDir), "-o", tarball);
+    await run(opaBinary, args, dirname(bundleDir));
+    const files = untar(gunzipSync(await readFile(tarball)));
+    const wasm = files.get("policy.wasm");
+    if (!wasm) throw new BundleRefused("opa build produced no policy.wasm");
+    const manifest = parseJson(files.get(".manifest"), ".manifest") as {
+      revision?: unknown;
+      roots?: unknown;
+    };
+    if (typeof manifest.revision !== "string" || manifest.revision === "") {
+      throw new BundleRefused(
+        "the bundle's .manifest has no revision: decisions would carry no policy version",
+      );
+    }
+    const roots = Array.isArray(manifest.roots) ? manifest.roots.filter((r) => typeof r === "string") : [];
+    const data = parseJson(files.get("data.json") ?? Buffer.from("{}"), "data.json");
+    if (data === null || typeof data !== "object" || Array.isArray(data)) {
+      throw new BundleRefused("the bundle's data is not an object");
+    }
+    return {
+      name: basename(bundleDir),
+      wasm,
+      data: data as Record<string, unknown>,
+      manifest: { revision: manifest.revision, roots },
+    };
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+}
+
+function run(command: string, args: string[], cwd: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { cwd, encoding: "utf8" }, (error, _stdout, stderr) => {
+      if (error)
+        reject(new BundleRefused(`opa build failed: ${stderr.trim() || error.message}`, { cause: error }));
+      else resolve();
+    });
+  });
+}
+
+function parseJson(bytes: Buffer | undefined, name: string): unknown {
+  if (!bytes) throw new BundleRefused(`the compiled bundle has no ${name}`);
+  try {
+    return JSON.parse(bytes.toString("utf8")) as unknown;
+  } catch (error) {
+    throw new BundleRefused(`the bundle's ${name} is not JSON`, { cause: error });
+  }
+}
+
+/**
+ * The regular files of a ustar archive, by path without a leading `/`. Enough for what `opa build`
+ * writes; not a general tar reader (no long-name extensions, no links).
+ */
+export function untar(archive: Buffer): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  const text = (start: number, length: number, at: number) =>
+    archive.toString("utf8", at + start, at + start + length).replace(/\0.*$/s, "");
+  let at = 0;
+  while (at + 512 <= archive.length) {
+    const name = text(0, 100, at);
+    if (name === "") break; // two zero blocks end the archive
+    const prefix = text(345, 155, at);
+    const size = Number.parseInt(text(124, 12, at).trim() || "0", 8);
+    const type = archive[at + 156];
+    const start = at + 512;
+    // "0" (48) or NUL marks a regular file; directories and metadata entries are skipped.
+    if (type === 48 || type === 0) {
+      const path = (prefix ? `${prefix}/${name}` : name).replace(/^\/+/, "");
+      files.set(path, archive.subarray(start, start + size));
+    }
+    at = start + Math.ceil(size / 512) * 512;
+  }
+  return files;
+}

@@ -1,0 +1,145 @@
+import { Counter, Histogram, type Registry } from "prom-client";
+import { PolicyDecision, type PolicyInput } from "../../contracts/policy.js";
+import type { Logger } from "../../runtime/log.js";
+import { currentTrace } from "../../runtime/trace.js";
+import { inputDigest, type DecisionLog } from "./decision-log.js";
+import {
+  PolicyExplanation,
+  PolicyUnavailable,
+  ThresholdAnswer,
+  entrypoints,
+  failsafeDecision,
+  parseAnswer,
+  type PolicyEvaluator,
+} from "./evaluator.js";
+
+export interface EngineOptions {
+  registry: Registry;
+  log: Logger;
+  /** Where every decision goes as one JSON line; null keeps none (benchmarks of the bare path). */
+  decisions: DecisionLog | null;
+}
+
+/**
+ * The policy engine's behaviour, independent of MCP: asks the evaluator, escalates whenever it
+ * cannot answer (never auto-executes on a failure), counts and times every decision and writes
+ * it to the decision log.
+ */
+export class PolicyEngine {
+  readonly #decided: Counter<"outcome" | "evaluator">;
+  readonly #failsafe: Counter<"cause">;
+  readonly #latency: Histogram<"outcome" | "evaluator">;
+
+  constructor(
+    readonly evaluator: PolicyEvaluator,
+    private readonly options: EngineOptions,
+  ) {
+    const registers = [options.registry];
+    this.#decided = new Counter({
+      name: "soc_policy_decisions_total",
+      help: "Verdicts given, by outcome and by the evaluator asked (opa: REST, wasm: in-process)",
+      labelNames: ["outcome", "evaluator"],
+      registers,
+    });
+    this.#failsafe = new Counter({
+      name: "soc_policy_failsafe_total",
+      help: "Verdicts escalated because the policy could not answer, by cause",
+      labelNames: ["cause"],
+      registers,
+    });
+    this.#latency = new Histogram({
+      name: "soc_policy_decision_seconds",
+      help: "Time to a verdict inside the policy engine, fail-safe escalations included",
+      labelNames: ["outcome", "evaluator"],
+      buckets: [
+        0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 2.5, 5,
+      ],
+      registers,
+    });
+  }
+
+  /** The verdict for a case: the policy's answer, or a fail-safe escalation naming why there is none. */
+  async decide(caseId: string, input: PolicyInput): Promise<PolicyDecision> {
+    const started = performance.now();
+    let decision: PolicyDecision;
+    let failure: PolicyUnavailable | null = null;
+    try {
+      const value = await this.evaluator.query(entrypoints.decision, input);
+      decision = parseAnswer(PolicyDecision, value, "decision");
+    } catch (error) {
+      failure = asUnavailable(error);
+      decision = failsafeDecision(failure);
+      this.#failsafe.inc({ cause: failure.failsafe });
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const labels = { outcome: decision.outcome, evaluator: this.evaluator.kind };
+    this.#decided.inc(labels);
+    this.#latency.observe(labels, seconds);
+    this.options.decisions?.write({
+      time: new Date().toISOString(),
+      trace_id: currentTrace()?.traceId ?? null,
+      case_id: caseId,
+      input_digest: inputDigest(input),
+      input,
+      outcome: decision.outcome,
+      reasons: decision.reasons,
+      policy_version: decision.policy_version,
+      evaluator: this.evaluator.kind,
+      failsafe: failure?.failsafe ?? null,
+      latency_ms: Math.round(seconds * 1e6) / 1e3,
+    });
+    // The log line carries the trace_id (from the async context) so a case can be followed here too.
+    const fields = { case_id: caseId, outcome: decision.outcome, policy_version: decision.policy_version };
+    if (failure) {
+      this.options.log.warn(
+        { ...fields, cause: failure.failsafe, err: failure.message },
+        "fail-safe escalation",
+      );
+    } else {
+      this.options.log.info({ ...fields, reasons: decision.reasons }, "policy decision");
+    }
+    return decision;
+  }
+
+  /** The rules that fired; when the policy cannot answer, the fail-safe escalation as the one rule. */
+  async explain(input: PolicyInput): Promise<PolicyExplanation> {
+    try {
+      const value = await this.evaluator.query(entrypoints.explanation, input);
+      return parseAnswer(PolicyExplanation, value, "explanation");
+    } catch (error) {
+      const failure = asUnavailable(error);
+      const decision = failsafeDecision(failure);
+      return {
+        decision,
+        fired: decision.reasons.map((reason) => ({
+          rule: `failsafe.${failure.failsafe}`,
+          outcome: "escalate",
+          reason,
+        })),
+        input_problems: [],
+        settings_problems: [],
+      };
+    }
+  }
+
+  /** The prefilter's anomaly threshold; null (and source "unavailable") when the policy cannot say. */
+  async threshold(): Promise<ThresholdAnswer> {
+    try {
+      const [value, source] = await Promise.all([
+        this.evaluator.query(entrypoints.threshold, {}),
+        this.evaluator.query(entrypoints.thresholdSource, {}),
+      ]);
+      return ThresholdAnswer.parse({ threshold: typeof value === "number" ? value : null, source });
+    } catch (error) {
+      this.options.log.warn({ err: asUnavailable(error).message }, "anomaly threshold unavailable");
+      return { threshold: null, source: "unavailable" };
+    }
+  }
+}
+
+/** Anything unexpected from an evaluator is also a reason to escalate, never to proceed. */
+function asUnavailable(error: unknown): PolicyUnavailable {
+  if (error instanceof PolicyUnavailable) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new PolicyUnavailable("malformed", `the policy evaluation failed: ${message}`, error);
+}
