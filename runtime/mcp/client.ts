@@ -1,10 +1,13 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import type { Component } from "../component.js";
 import { SocError } from "../errors.js";
 import { traceparent } from "../trace.js";
 import { recordMcpCall } from "../usage.js";
 import { MCP_PATH } from "./server.js";
+
+const requestTimeout: number = ErrorCode.RequestTimeout;
 
 /**
  * Calls one MCP server's tools over mutual TLS, with the traceparent in `_meta`. Every call is
@@ -32,13 +35,7 @@ export class McpPeer {
     const started = performance.now();
     let error: string | null = null;
     try {
-      const client = await this.#connect();
-      const header = traceparent();
-      const result = await client.callTool(
-        { name: tool, arguments: args, ...(header ? { _meta: { traceparent: header } } : {}) },
-        undefined,
-        { timeout: this.timeoutMs },
-      );
+      const result = await this.#callTool(tool, args);
       if (result.isError) {
         const text = Array.isArray(result.content)
           ? (result.content[0] as { text?: string } | undefined)?.text
@@ -66,6 +63,23 @@ export class McpPeer {
         seconds,
       );
       recordMcpCall({ server: this.server, tool, latency_ms: Math.round(seconds * 1e4) / 10, error });
+    }
+  }
+
+  /**
+   * One call; when the session is gone (the server restarted, or the connection dropped), one more
+   * on a new session. Tools the fleet calls are read-only or idempotent, so a repeat is safe.
+   */
+  async #callTool(tool: string, args: Record<string, unknown>) {
+    const header = traceparent();
+    const request = { name: tool, arguments: args, ...(header ? { _meta: { traceparent: header } } : {}) };
+    try {
+      return await (await this.#connect()).callTool(request, undefined, { timeout: this.timeoutMs });
+    } catch (error) {
+      // A timeout is the server being slow, not gone: asking again would only double the wait.
+      if (error instanceof McpError && error.code === requestTimeout) throw error;
+      this.#client = undefined;
+      return (await this.#connect()).callTool(request, undefined, { timeout: this.timeoutMs });
     }
   }
 

@@ -2,6 +2,8 @@ import { createServer } from "node:https";
 import express, { type Request, type Response } from "express";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
+import { randomUUID } from "node:crypto";
 import type { z } from "zod";
 import type { Component } from "../component.js";
 import { SocError, causeChain } from "../errors.js";
@@ -40,8 +42,14 @@ export interface McpOptions {
 
 export const MCP_PATH = "/mcp";
 
-/** Serves tools over stateless Streamable HTTP on mutual TLS: a fresh MCP server per POST. */
+/**
+ * Serves tools over Streamable HTTP on mutual TLS. Each client gets a session (one MCP server and
+ * its validators, built once at `initialize`): a fresh server per request cost more than the
+ * policy it asked. A client whose session is gone (the server restarted) is told 404 and starts
+ * a new one; requests without a session that are not `initialize` are answered statelessly.
+ */
 export async function serveMcp(component: Component, options: McpOptions): Promise<void> {
+  const sessions = new Map<string, StreamableHTTPServerTransport>();
   const app = express();
   app.disable("x-powered-by");
   app.use(express.json({ limit: "1mb" }));
@@ -57,25 +65,56 @@ export async function serveMcp(component: Component, options: McpOptions): Promi
     }
     next();
   });
+  const fail = (res: Response) => (error: unknown) => {
+    component.log.error({ err: causeChain(error) }, "mcp request failed");
+    if (!res.headersSent) res.status(500).end();
+  };
   app.post(MCP_PATH, (req: Request, res: Response) => {
+    const sessionId = req.header("mcp-session-id");
+    if (sessionId) {
+      const transport = sessions.get(sessionId);
+      if (!transport) {
+        res
+          .status(404)
+          .json({ jsonrpc: "2.0", error: { code: -32001, message: "session not found" }, id: null });
+        return;
+      }
+      transport.handleRequest(req, res, req.body).catch(fail(res));
+      return;
+    }
+    const initializing = isInitializeRequest(req.body);
     const server = mcpServer(component, options.tools);
     const transport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: undefined,
+      sessionIdGenerator: initializing ? randomUUID : undefined,
       enableJsonResponse: true,
+      onsessioninitialized: (id) => {
+        sessions.set(id, transport);
+        // Sessions are few (one per calling process); the oldest goes first when a flood arrives.
+        if (sessions.size > 1000) {
+          const oldest = sessions.keys().next().value;
+          if (oldest !== undefined) void sessions.get(oldest)?.close();
+        }
+      },
     });
-    res.on("close", () => {
-      void transport.close();
+    transport.onclose = () => {
+      if (transport.sessionId) sessions.delete(transport.sessionId);
       void server.close();
-    });
+    };
+    if (!initializing) res.on("close", () => void transport.close());
     server
       .connect(transport)
       .then(() => transport.handleRequest(req, res, req.body))
-      .catch((error: unknown) => {
-        component.log.error({ err: causeChain(error) }, "mcp request failed");
-        if (!res.headersSent) res.status(500).end();
-      });
+      .catch(fail(res));
   });
-  // Stateless: no server-initiated stream. 405 (not 404) keeps MCP clients and the Inspector happy.
+  app.delete(MCP_PATH, (req: Request, res: Response) => {
+    const transport = sessions.get(req.header("mcp-session-id") ?? "");
+    if (!transport) {
+      res.status(404).end();
+      return;
+    }
+    transport.handleRequest(req, res).catch(fail(res));
+  });
+  // No server-initiated stream. 405 (not 404) keeps MCP clients and the Inspector happy.
   app.all(MCP_PATH, (_req, res) => {
     res.status(405).set("Allow", "POST").end();
   });
