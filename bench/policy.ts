@@ -14,12 +14,10 @@ import { policyCases } from "../agents/policy-engine/policy-cases.js";
 import { policiesDir, policyTools } from "../agents/policy-engine/server.js";
 import { WasmPolicy } from "../agents/policy-engine/wasm.js";
 import { policyInput } from "../agents/reviewer/agent.js";
-import type { Component } from "../runtime/component.js";
+import { clientComponent } from "../runtime/component.js";
 import { createLogger } from "../runtime/log.js";
 import { McpPeer } from "../runtime/mcp/client.js";
 import { serveMcp } from "../runtime/mcp/server.js";
-import { createMetrics } from "../runtime/metrics.js";
-import { loadIdentity, mtlsFetch } from "../runtime/tls.js";
 import { ensureCertificates } from "../fleet/certs.js";
 import { opaBinary } from "../fleet/tools.js";
 
@@ -86,18 +84,6 @@ function line(name: string, { sorted, cpuMs }: Run, unit: "ms" | "µs"): string 
   return `${name.padEnd(34)} n=${sorted.length}  ${quantiles}  max ${f(at(sorted, 1))}  cpu/call ${f(cpuMs)}`;
 }
 
-function component(certDir: string, name: string): Component {
-  const identity = loadIdentity(certDir, name);
-  return {
-    name,
-    log: createLogger(name, "silent"),
-    metrics: createMetrics(name),
-    identity,
-    fetch: mtlsFetch(identity),
-    onStop: () => undefined,
-  };
-}
-
 const work = mkdtempSync(join(tmpdir(), "soc-bench-policy-"));
 const binary = opaBinary((l) => console.log(l));
 const bundle = policiesDir();
@@ -133,13 +119,13 @@ try {
 
   // 3. MCP over mTLS → policy engine (decision log, metrics) → OPA REST, as the reviewer calls it.
   ensureCertificates(join(work, "certs"), ["policy-engine", "reviewer"]);
-  const server = component(join(work, "certs"), "policy-engine");
+  const server = clientComponent("policy-engine", join(work, "certs"));
   const log = new DecisionLog(join(work, "data", "decisions.jsonl"));
   const rest = new OpaRest(opa.url, 2_000);
   const engine = new PolicyEngine(rest, { registry: new Registry(), log: server.log, decisions: log });
   const port = await freePort();
   await serveMcp(server, { host: "127.0.0.1", port, callers: ["reviewer"], tools: policyTools(engine) });
-  const reviewer = component(join(work, "certs"), "reviewer");
+  const reviewer = clientComponent("reviewer", join(work, "certs"));
   const peer = new McpPeer(reviewer, "policy-engine", `https://127.0.0.1:${port}`, 10_000, [
     "policy-engine/evaluate_action",
   ]);

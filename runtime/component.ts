@@ -90,8 +90,15 @@ function serveOps(options: ComponentOptions, metrics: Metrics, isReady: () => bo
   });
 }
 
-/** A component that only calls others (a command-line client): identity and metrics, no server. */
-export function clientComponent(name: string, certDir: string): Component {
+/**
+ * A component without a process of its own (a command-line client, a test, a benchmark): identity,
+ * metrics and silent logs, no ops server. `onStop` collects what a test must stop afterwards.
+ */
+export function clientComponent(
+  name: string,
+  certDir: string,
+  onStop: Component["onStop"] = () => undefined,
+): Component {
   const identity = loadIdentity(certDir, name);
   return {
     name,
@@ -99,6 +106,6 @@ export function clientComponent(name: string, certDir: string): Component {
     metrics: createMetrics(name),
     identity,
     fetch: mtlsFetch(identity),
-    onStop: () => undefined,
+    onStop,
   };
 }

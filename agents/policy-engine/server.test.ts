@@ -6,11 +6,8 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureCertificates } from "../../fleet/certs.js";
-import type { Component } from "../../runtime/component.js";
-import { createLogger } from "../../runtime/log.js";
+import { clientComponent } from "../../runtime/component.js";
 import { MCP_PATH, serveMcp } from "../../runtime/mcp/server.js";
-import { createMetrics } from "../../runtime/metrics.js";
-import { loadIdentity, mtlsFetch } from "../../runtime/tls.js";
 import { PolicyEngine } from "./engine.js";
 import { PolicyUnavailable, entrypoints, type Entrypoint, type PolicyEvaluator } from "./evaluator.js";
 import { freePort } from "./opa-process.js";
@@ -31,17 +28,7 @@ const evaluator: PolicyEvaluator = {
       : Promise.reject(new PolicyUnavailable("unreachable", "OPA at test is unreachable")),
 };
 
-function component(name: string): Component {
-  const identity = loadIdentity(certDir, name);
-  return {
-    name,
-    log: createLogger(name, "silent"),
-    metrics: createMetrics(name),
-    identity,
-    fetch: mtlsFetch(identity),
-    onStop: (stop) => stops.push(stop),
-  };
-}
+const component = (name: string) => clientComponent(name, certDir, (stop) => stops.push(stop));
 
 async function connect(as: string): Promise<Client> {
   const client = new Client({ name: as, version: "1.0.0" });

@@ -5,27 +5,15 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { ensureCertificates } from "../../fleet/certs.js";
-import type { Component } from "../component.js";
-import { createLogger } from "../log.js";
-import { createMetrics } from "../metrics.js";
-import { loadIdentity, mtlsFetch } from "../tls.js";
+import { clientComponent } from "../component.js";
 import { McpPeer } from "./client.js";
 import { serveMcp, tool } from "./server.js";
 
 const certDir = mkdtempSync(join(tmpdir(), "soc-mcp-certs-"));
 ensureCertificates(certDir, ["policy-engine", "reviewer"]);
 
-function component(name: string, stops: (() => unknown)[]): Component {
-  const identity = loadIdentity(certDir, name);
-  return {
-    name,
-    log: createLogger(name, "silent"),
-    metrics: createMetrics(name),
-    identity,
-    fetch: mtlsFetch(identity),
-    onStop: (stop) => stops.push(stop),
-  };
-}
+const component = (name: string, stops: (() => unknown)[]) =>
+  clientComponent(name, certDir, (stop) => stops.push(stop));
 
 let calls = 0;
 const echo = tool({
