@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { gunzipSync } from "node:zlib";
+import tar from "tar-stream";
 import { entrypoints } from "./evaluator.js";
 
 /** A policy bundle compiled to Wasm: the module, the bundle's data and its manifest. */
@@ -33,7 +34,7 @@ export async function compileBundle(opaBinary: string, bundleDir: string): Promi
     const args = ["build", "-t", "wasm", ...Object.values(entrypoints).flatMap((e) => ["-e", e])];
     args.push("--ignore", "*_test.rego", "-b", basename(bundleDir), "-o", tarball);
     await run(opaBinary, args, dirname(bundleDir));
-    const files = untar(gunzipSync(await readFile(tarball)));
+    const files = await untar(gunzipSync(await readFile(tarball)));
     const wasm = files.get("policy.wasm");
     if (!wasm) throw new BundleRefused("opa build produced no policy.wasm");
     const manifest = parseJson(files.get(".manifest"), ".manifest") as {
@@ -63,9 +64,14 @@ export async function compileBundle(opaBinary: string, bundleDir: string): Promi
 
 function run(command: string, args: string[], cwd: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    execFile(command, args, { cwd, encoding: "utf8" }, (error, _stdout, stderr) => {
+    execFile(command, args, { cwd, encoding: "utf8" }, (error, stdout, stderr) => {
+      // OPA 1.x prints build errors on stdout.
       if (error)
-        reject(new BundleRefused(`opa build failed: ${stderr.trim() || error.message}`, { cause: error }));
+        reject(
+          new BundleRefused(`opa build failed: ${`${stdout}\n${stderr}`.trim() || error.message}`, {
+            cause: error,
+          }),
+        );
       else resolve();
     });
   });
@@ -80,28 +86,25 @@ function parseJson(bytes: Buffer | undefined, name: string): unknown {
   }
 }
 
-/**
- * The regular files of a ustar archive, by path without a leading `/`. Enough for what `opa build`
- * writes; not a general tar reader (no long-name extensions, no links).
- */
-export function untar(archive: Buffer): Map<string, Buffer> {
+/** The regular files of a tar archive, by path without a leading `/` (what `opa build` writes). */
+export async function untar(archive: Buffer): Promise<Map<string, Buffer>> {
   const files = new Map<string, Buffer>();
-  const text = (start: number, length: number, at: number) =>
-    archive.toString("utf8", at + start, at + start + length).replace(/\0.*$/s, "");
-  let at = 0;
-  while (at + 512 <= archive.length) {
-    const name = text(0, 100, at);
-    if (name === "") break; // two zero blocks end the archive
-    const prefix = text(345, 155, at);
-    const size = Number.parseInt(text(124, 12, at).trim() || "0", 8);
-    const type = archive[at + 156];
-    const start = at + 512;
-    // "0" (48) or NUL marks a regular file; directories and metadata entries are skipped.
-    if (type === 48 || type === 0) {
-      const path = (prefix ? `${prefix}/${name}` : name).replace(/^\/+/, "");
-      files.set(path, archive.subarray(start, start + size));
-    }
-    at = start + Math.ceil(size / 512) * 512;
-  }
+  const extract = tar.extract();
+  const done = new Promise<void>((resolve, reject) => {
+    extract.on("finish", resolve);
+    extract.on("error", reject);
+  });
+  extract.on("entry", (header, stream, next) => {
+    const chunks: Buffer[] = [];
+    stream.on("data", (chunk: unknown) => {
+      if (Buffer.isBuffer(chunk)) chunks.push(chunk);
+    });
+    stream.on("end", () => {
+      if (header.type === "file") files.set(header.name.replace(/^\/+/, ""), Buffer.concat(chunks));
+      next();
+    });
+  });
+  extract.end(archive);
+  await done;
   return files;
 }
