@@ -1,0 +1,808 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { logLevel, type Admin, type Kafka as KafkaClient } from "kafkajs";
+import { FeatureExtractor } from "../agents/prefilter/features/index.js";
+import {
+  anomalyTopic,
+  CONSUMER_GROUP,
+  connectProducer,
+  consumeEvents,
+  Kafka,
+  kafkaClientOptions,
+  kafkaRetry,
+  topics,
+} from "../agents/prefilter/kafka.js";
+import { DriftWindow } from "../agents/prefilter/model/drift.js";
+import { IsolationForest } from "../agents/prefilter/model/scorer.js";
+import { DEFAULT_MODEL } from "../agents/prefilter/model-scorer.js";
+import { Pipeline } from "../agents/prefilter/pipeline.js";
+import { ModelScorer } from "../agents/prefilter/scorer.js";
+import { RecentEvents } from "../agents/prefilter/window.js";
+import { KAFKA_VERSION, KafkaBroker } from "../fleet/kafka.js";
+import { LocalFleet } from "../fleet/local.js";
+import { evaluate, renderEvaluation } from "../fleet/prefilter-eval.js";
+import { toJsonLine } from "../fleet/sample/alert.js";
+import { corpusItems, DEFAULT_CORPUS_START, generateCorpus } from "../fleet/sample/generate-corpus.js";
+import { FleetConfig } from "../contracts/config.js";
+import type { Peers } from "../runtime/a2a/client.js";
+import type { Component } from "../runtime/component.js";
+import { loadConfig } from "../runtime/config.js";
+import { createLogger } from "../runtime/log.js";
+import { createMetrics } from "../runtime/metrics.js";
+
+/**
+ * `node dist/bench/prefilter.js`: issue 4's Kafka and detection-economy measures, in one run on one
+ * machine (build first: `npx tsc -p tsconfig.build.json`).
+ *
+ * 1. Through a real broker (Apache Kafka, KRaft, started here and deleted at the end): `--events`
+ *    corpus events, falcosidekick's JSON without a key, produced once to `falco.events` (4
+ *    partitions) before anything consumes them. Then, each in a process of its own and a consumer
+ *    group of its own (or a freshly deleted `soc-prefilter`):
+ *    a. the ceiling: a raw kafkajs consumer that only parses each message's JSON and commits;
+ *    b. the prefilter as the fleet runs it (`LocalFleet`, `SOC_PREFILTER=model`), measured from
+ *       outside by its group's committed offsets (polled every 250 ms);
+ *    c. the prefilter's own consumer, pipeline, model scorer and anomaly producer in a harness
+ *       process with a coordinator that answers at once, one process and then two in one group.
+ *    Rates are steady state, from 10 % to 90 % of the events, so that process start, group join
+ *    and JIT warm-up stay out of them.
+ * 2. Detection economy: a generated corpus (fixed seed, `--benign` benign events, `--episodes`
+ *    attack episodes) through `evaluate()` at the policy's threshold, next to the "every Warning
+ *    and above" baseline.
+ *
+ * Options: --events=100000 --benign=100000 --episodes=60 --seed=11 (the economy corpus; the
+ * throughput corpus uses seed+1), --skip-kafka, --skip-economy.
+ * Internal: --role=ceiling|harness runs one measured consumer process (the bench starts them).
+ */
+
+const args = new Map(
+  process.argv.slice(2).map((arg) => {
+    const [key = "", value = "true"] = arg.replace(/^--/, "").split("=");
+    return [key, value] as const;
+  }),
+);
+
+function integer(name: string, fallback: number, min = 1): number {
+  const raw = args.get(name);
+  const value = raw === undefined ? fallback : Number(raw);
+  if (!Number.isSafeInteger(value) || value < min)
+    throw new RangeError(`--${name} must be an integer ≥ ${min}`);
+  return value;
+}
+
+const PARTITIONS = 4;
+const POLL_MS = 250;
+const TOPIC = topics.events;
+/** The package root, from the source (bench/) or the build (dist/bench/). */
+const root = [join(import.meta.dirname, ".."), join(import.meta.dirname, "..", "..")].find((dir) =>
+  existsSync(join(dir, "package.json")),
+) as string;
+const self = fileURLToPath(import.meta.url);
+const now = (): number => performance.timeOrigin + performance.now();
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The threshold the policy ships with (what the fleet's get_threshold answers unless overridden). */
+function policyThreshold(): number {
+  const data = JSON.parse(readFileSync(join(root, "policies", "soc", "settings", "data.json"), "utf8")) as {
+    anomaly_threshold: number;
+  };
+  return data.anomaly_threshold;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child processes: each measured consumer runs alone in a Node process, as a prefilter does.
+// Protocol on stdout: "BENCH ready", then (after "go" on stdin) "BENCH {json}" for the ceiling.
+// ---------------------------------------------------------------------------------------------
+
+function say(message: string): void {
+  process.stdout.write(`BENCH ${message}\n`);
+}
+
+function waitForGo(): Promise<void> {
+  return new Promise((resolve) => {
+    createInterface({ input: process.stdin }).on("line", (line) => {
+      if (line.trim() === "go") resolve();
+    });
+  });
+}
+
+/** CPU time of this process in ms (user + system). */
+function ownCpuMs(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+}
+
+/** The ceiling: consume, parse each message's JSON, resolve and commit; nothing else. */
+async function ceilingRole(): Promise<void> {
+  const brokers = (args.get("brokers") ?? "").split(",");
+  const groupId = args.get("group") ?? "";
+  const expect = integer("expect", 1);
+  const kafka = new Kafka(kafkaClientOptions(brokers, "bench-ceiling"));
+  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, retry: kafkaRetry });
+  await consumer.connect();
+  await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
+  process.once("SIGTERM", () => void consumer.disconnect().then(() => process.exit(0)));
+  say("ready");
+  await waitForGo();
+  let count = 0;
+  let objects = 0;
+  const at = { first: 0, p10: 0, p90: 0, last: 0, cpu10: 0, cpu90: 0 };
+  const [i10, i90] = [Math.ceil(expect * 0.1), Math.floor(expect * 0.9)];
+  await consumer.run({
+    eachBatchAutoResolve: false,
+    autoCommit: true,
+    eachBatch: async (run) => {
+      for (const message of run.batch.messages) {
+        if (!run.isRunning() || run.isStale()) break;
+        const body: unknown = JSON.parse(message.value?.toString("utf8") ?? "");
+        if (typeof body === "object") objects++;
+        run.resolveOffset(message.offset);
+        await run.commitOffsetsIfNecessary();
+        count++;
+        if (count === 1) at.first = now();
+        if (count === i10) [at.p10, at.cpu10] = [now(), ownCpuMs()];
+        if (count === i90) [at.p90, at.cpu90] = [now(), ownCpuMs()];
+        if (count === expect) {
+          at.last = now();
+          say(JSON.stringify({ count, objects, ...at }));
+        }
+      }
+    },
+  });
+}
+
+/** A component for a process the fleet does not run: its own metrics, warnings on stderr, no network. */
+function harnessComponent(name: string, stops: (() => Promise<void> | void)[]): Component {
+  return {
+    name,
+    log: createLogger(name, "warn"),
+    metrics: createMetrics(name),
+    identity: { name, ca: Buffer.from(""), cert: Buffer.from(""), key: Buffer.from("") },
+    fetch: () => Promise.reject(new Error("the bench harness has no peers")),
+    onStop: (stop) => stops.push(stop),
+  };
+}
+
+/**
+ * The prefilter minus its process shell: the same Kafka consumer (consumeEvents, group
+ * soc-prefilter), Pipeline, ModelScorer on the shipped model at the policy's threshold, drift
+ * window and idempotent anomaly producer as agents/prefilter/agent.ts builds. Only the coordinator
+ * is replaced, by a function that opens a case at once (the fleet makes an mTLS A2A call).
+ */
+async function harnessRole(): Promise<void> {
+  const brokers = (args.get("brokers") ?? "").split(",");
+  const stops: (() => Promise<void> | void)[] = [];
+  const component = harnessComponent("prefilter", stops);
+  let cases = 0;
+  const coordinator: Pick<Peers, "call"> = {
+    call: () =>
+      Promise.resolve({
+        output: { case_id: `C-${String(++cases).padStart(5, "0")}`, trace_id: "", duplicate: false },
+        usage: { mcp_calls: [], tokens: { in: 0, out: 0 } },
+      }) as never,
+  };
+  const model = IsolationForest.loadFile(DEFAULT_MODEL ?? "");
+  const scorer = new ModelScorer(
+    model,
+    new FeatureExtractor(),
+    policyThreshold(),
+    new DriftWindow(model.distribution),
+  );
+  const kafka = new Kafka(kafkaClientOptions(brokers, `bench-prefilter-${process.pid}`));
+  const producer = await connectProducer(kafka);
+  stops.push(() => producer.disconnect());
+  // Timed, not changed: how long the consumer waits for anomaly sends (acks=all, one at a time).
+  const send = anomalyTopic(producer);
+  const sends = { count: 0, ms: 0 };
+  const timedSend: typeof send = async (anomaly, key) => {
+    const started = now();
+    await send(anomaly, key);
+    sends.count++;
+    sends.ms += now() - started;
+  };
+  const pipeline = new Pipeline(component, coordinator, new RecentEvents(), scorer, [timedSend]);
+  process.once("SIGTERM", () => {
+    void (async () => {
+      say(JSON.stringify(sends));
+      for (const stop of stops.reverse()) await stop();
+      process.exit(0);
+    })();
+  });
+  say("ready");
+  await waitForGo();
+  await consumeEvents(component, kafka, producer, pipeline);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The bench itself.
+// ---------------------------------------------------------------------------------------------
+
+/** Everything to undo, newest first, also on Ctrl-C. */
+const cleanups: (() => Promise<void> | void)[] = [];
+async function cleanUp(): Promise<void> {
+  while (cleanups.length > 0) {
+    const step = cleanups.pop();
+    try {
+      await step?.();
+    } catch (error) {
+      log(`cleanup: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}
+
+/** A measured child process of this bench (--role=…), with its protocol lines. */
+class Child {
+  readonly lines: string[] = [];
+  readonly exited: Promise<void>;
+  private constructor(readonly proc: ChildProcess) {
+    createInterface({ input: proc.stdout as NodeJS.ReadableStream }).on("line", (line) => {
+      if (line.startsWith("BENCH ")) this.lines.push(line.slice(6));
+      else log(`[${proc.pid ?? "?"}] ${line}`);
+    });
+    this.exited = new Promise((resolve) => proc.once("exit", () => resolve()));
+  }
+
+  static spawn(role: string, extra: string[]): Child {
+    const child = new Child(
+      spawn(process.execPath, [self, `--role=${role}`, ...extra], { stdio: ["pipe", "pipe", "inherit"] }),
+    );
+    cleanups.push(() => child.stop());
+    return child;
+  }
+
+  get pid(): number {
+    return this.proc.pid ?? 0;
+  }
+
+  async waitFor(prefix: string, timeoutMs = 60_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const line = this.lines.find((l) => l.startsWith(prefix));
+      if (line !== undefined) return line;
+      if (this.proc.exitCode !== null) throw new Error(`--role child ${this.pid} exited early`);
+      if (Date.now() > deadline) throw new Error(`--role child ${this.pid}: no "${prefix}" in time`);
+      await sleep(20);
+    }
+  }
+
+  go(): void {
+    this.proc.stdin?.write("go\n");
+  }
+
+  async stop(): Promise<void> {
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    const timer = setTimeout(() => this.proc.kill("SIGKILL"), 15_000);
+    this.proc.kill("SIGTERM");
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+/** User + system CPU seconds of a process so far (Linux /proc; clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** All cores' busy and total clock ticks since boot (first line of /proc/stat). */
+function machineTicks(): { busy: number; all: number } {
+  const [, ...ticks] = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/);
+  const values = ticks.slice(0, 8).map(Number);
+  const all = sum(values);
+  // idle and iowait are the 4th and 5th fields.
+  return { busy: all - (values[3] ?? 0) - (values[4] ?? 0), all };
+}
+
+interface Sample {
+  t: number;
+  done: number;
+  members: number;
+  state: string;
+  /** CPU seconds of the measured processes, NaN while they are not known yet. */
+  cpu: number;
+  /** The whole machine's busy and total CPU time so far (/proc/stat), in clock ticks. */
+  busy: number;
+  all: number;
+}
+
+interface Watch {
+  groupId: string;
+  /** Per partition: where the measured consumption starts (the group's position before it). */
+  from: number[];
+  to: number[];
+  /** The processes whose CPU time is recorded with every sample. */
+  pids: () => number[];
+  timeoutMs: number;
+}
+
+/** Polls the group's committed offsets (and members) until every event is committed. */
+async function watchGroup(admin: Admin, watch: Watch): Promise<Sample[]> {
+  const total = sum(watch.to) - sum(watch.from);
+  const samples: Sample[] = [];
+  const deadline = Date.now() + watch.timeoutMs;
+  for (;;) {
+    const started = Date.now();
+    const sample = await groupSample(admin, watch).catch((error: unknown) => {
+      // A coordinator move or a slow answer costs one sample, not the measurement.
+      log(`poll of ${watch.groupId} failed: ${error instanceof Error ? error.message : String(error)}`);
+      return null;
+    });
+    if (sample) samples.push(sample);
+    if (sample && sample.done >= total) return samples;
+    if (Date.now() > deadline)
+      throw new Error(`group ${watch.groupId}: ${samples.at(-1)?.done ?? 0} of ${total} committed in time`);
+    await sleep(Math.max(0, POLL_MS - (Date.now() - started)));
+  }
+}
+
+async function groupSample(admin: Admin, watch: Watch): Promise<Sample> {
+  const [offsets] = await admin.fetchOffsets({ groupId: watch.groupId, topics: [TOPIC] });
+  const t = now();
+  const pids = watch.pids();
+  const cpu = pids.length > 0 ? sum(pids.map(cpuSeconds)) : Number.NaN;
+  const { groups } = await admin.describeGroups([watch.groupId]);
+  let done = 0;
+  for (const { partition, offset } of offsets?.partitions ?? []) {
+    const from = watch.from[partition] ?? 0;
+    done += Math.max(0, Math.min(watch.to[partition] ?? 0, Number(offset)) - from);
+  }
+  const { busy, all } = machineTicks();
+  return { t, done, members: groups[0]?.members.length ?? 0, state: groups[0]?.state ?? "", cpu, busy, all };
+}
+
+/**
+ * The first group on a fresh broker waits for __consumer_offsets to be created (REFERENCE.md:
+ * about 1.4 s of "coordinator not available"): done here, before anything is timed.
+ */
+async function warmUpGroups(admin: Admin): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      await admin.fetchOffsets({ groupId: "bench-warm-up", topics: [TOPIC] });
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await sleep(500);
+    }
+  }
+}
+
+/** When the committed count first reached `target`, interpolated between the polls around it. */
+function crossing(samples: Sample[], target: number): number {
+  const i = samples.findIndex((s) => s.done >= target);
+  const after = samples[i];
+  const before = samples[i - 1];
+  if (!after) return Number.NaN;
+  if (!before || after.done === before.done) return after.t;
+  return before.t + ((target - before.done) / (after.done - before.done)) * (after.t - before.t);
+}
+
+interface Rate {
+  /** Events per second from 10 % to 90 % of the total (or from `fromT`, if later). */
+  rate: number;
+  seconds: number;
+  events: number;
+  /** Events per CPU-second of the measured processes, over the polls inside the window. */
+  perCpuSecond: number;
+  /** Share of the whole machine's CPU (all cores) busy over the polls inside the window. */
+  machineBusy: number;
+  total: number;
+}
+
+function steadyRate(samples: Sample[], total: number, fromT = Number.NEGATIVE_INFINITY): Rate {
+  const t10 = crossing(samples, total * 0.1);
+  const t90 = crossing(samples, total * 0.9);
+  let start = t10;
+  let startDone = total * 0.1;
+  if (fromT > t10) {
+    start = fromT;
+    startDone = samples.find((s) => s.t >= fromT)?.done ?? Number.NaN;
+  }
+  const events = total * 0.9 - startDone;
+  const within = samples.filter((s) => s.t >= start && s.t <= t90);
+  const [m, n] = [within[0], within.at(-1)];
+  const machineBusy = m && n && n.all > m.all ? (n.busy - m.busy) / (n.all - m.all) : Number.NaN;
+  const inside = within.filter((s) => Number.isFinite(s.cpu));
+  const [a, b] = [inside[0], inside.at(-1)];
+  const perCpuSecond = a && b && b.cpu > a.cpu ? (b.done - a.done) / (b.cpu - a.cpu) : Number.NaN;
+  return {
+    rate: events / ((t90 - start) / 1000),
+    seconds: (t90 - start) / 1000,
+    events,
+    perCpuSecond,
+    machineBusy,
+    total,
+  };
+}
+
+const f0 = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "n/a");
+const pct = (n: number): string => (Number.isFinite(n) ? `${(100 * n).toFixed(1)} %` : "n/a");
+const met = (ok: boolean): string => (ok ? "met" : "NOT MET");
+
+async function endOffsets(admin: Admin, topic: string): Promise<number[]> {
+  const offsets = await admin.fetchTopicOffsets(topic);
+  const ends: number[] = [];
+  for (const { partition, high } of offsets) ends[partition] = Number(high);
+  return ends;
+}
+
+/** Deletes a consumer group once its members have left (a stopped consumer leaves at once; a killed one after its session). */
+async function deleteGroup(admin: Admin, groupId: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const { groups } = await admin.describeGroups([groupId]);
+    const state = groups[0]?.state ?? "Dead";
+    if (state === "Dead") return;
+    if (state === "Empty") {
+      await admin.deleteGroups([groupId]);
+      return;
+    }
+    if (Date.now() > deadline) throw new Error(`group ${groupId} still ${state} after 60 s`);
+    await sleep(500);
+  }
+}
+
+async function produceCorpus(
+  kafka: KafkaClient,
+  count: number,
+  seed: number,
+): Promise<{ bytes: number; rate: number }> {
+  log(`generating ${count} corpus events (seed ${seed})…`);
+  const episodes = Math.max(1, Math.round(count / 2_000));
+  const lines = generateCorpus({ seed, benign: count, episodes, start: DEFAULT_CORPUS_START })
+    .slice(0, count)
+    .map((item) => Buffer.from(toJsonLine(item.event)));
+  const bytes = lines.reduce((total, line) => total + line.length, 0);
+  log(`producing ${count} events (${(bytes / 1e6).toFixed(0)} MB) to ${TOPIC}…`);
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const started = now();
+  // 1000 messages of ≈1.3 kB over 4 partitions: ≈330 kB per partition, under message.max.bytes.
+  for (let i = 0; i < lines.length; i += 1_000) {
+    await producer.send({
+      topic: TOPIC,
+      acks: -1,
+      messages: lines.slice(i, i + 1_000).map((value) => ({ value })),
+    });
+  }
+  const rate = count / ((now() - started) / 1000);
+  await producer.disconnect();
+  return { bytes, rate };
+}
+
+interface Waited {
+  count: number;
+  ms: number;
+}
+
+/** The fleet prefilter's own count and total time of open_case calls to the coordinator (its /metrics). */
+async function prefilterMetrics(
+  fleet: LocalFleet,
+): Promise<{ openCases: number; openCaseSeconds: number; served: number; servedSeconds: number }> {
+  const config = loadConfig(FleetConfig, fleet.env);
+  const response = await fetch(`http://${config.host}:${config.opsPort("prefilter")}/metrics`);
+  const text = await response.text();
+  const total = (metric: string, skill: string) =>
+    sum(
+      text
+        .split("\n")
+        .filter((line) => line.startsWith(`${metric}{`) && line.includes(`skill="${skill}"`))
+        .map((line) => Number(line.slice(line.lastIndexOf(" ") + 1))),
+    );
+  return {
+    openCases: total("soc_a2a_client_seconds_count", "open_case"),
+    openCaseSeconds: total("soc_a2a_client_seconds_sum", "open_case"),
+    // The detect agent asks the prefilter for each case's related events: work on the same process.
+    served: total("soc_a2a_server_seconds_count", "recent_events"),
+    servedSeconds: total("soc_a2a_server_seconds_sum", "recent_events"),
+  };
+}
+
+interface KafkaFigures {
+  events: number;
+  bytes: number;
+  produceRate: number;
+  ceilings: { internal: Rate; polled: Rate; firstToLast: number }[];
+  fleet: Rate & {
+    anomalies: number;
+    dlq: number;
+    othersCpu: number;
+    /** From the first commit to the last, seconds. */
+    wall: number;
+    openCases: number;
+    openCaseSeconds: number;
+    served: number;
+    servedSeconds: number;
+  };
+  harness: (Rate & {
+    processes: number;
+    before: number;
+    anomalies: number;
+    dlq: number;
+    sends: number;
+    sendSeconds: number;
+  })[];
+}
+
+async function kafkaBench(eventCount: number, seed: number): Promise<KafkaFigures> {
+  log(`starting Apache Kafka ${KAFKA_VERSION} (KRaft, one node)…`);
+  const broker = await KafkaBroker.start({ log });
+  cleanups.push(() => broker.stop());
+  const brokers = broker.brokers;
+  process.env.KAFKAJS_NO_PARTITIONER_WARNING = "1";
+  // The bench's own client logs nothing: what it meets (the first group's wait) is retried and reported here.
+  const kafka = new Kafka({ ...kafkaClientOptions(brokers, "bench"), logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  cleanups.push(() => admin.disconnect());
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      { topic: TOPIC, numPartitions: PARTITIONS, replicationFactor: 1 },
+      { topic: topics.anomalies, numPartitions: 3, replicationFactor: 1 },
+      { topic: topics.deadLetter, numPartitions: 3, replicationFactor: 1 },
+    ],
+  });
+  const { bytes, rate: produceRate } = await produceCorpus(kafka, eventCount, seed);
+  const to = await endOffsets(admin, TOPIC);
+  const total = sum(to);
+  if (total !== eventCount) throw new Error(`${TOPIC} holds ${total} events, expected ${eventCount}`);
+  const zero = to.map(() => 0);
+  const timeoutMs = Math.max(180_000, eventCount * 3);
+  const brokersArg = `--brokers=${brokers.join(",")}`;
+
+  await warmUpGroups(admin);
+
+  const ceiling = async (round: number) => {
+    const groupId = `bench-ceiling-${round}`;
+    log(`(a) ceiling, round ${round}: raw kafkajs consumer in group ${groupId}…`);
+    const child = Child.spawn("ceiling", [brokersArg, `--group=${groupId}`, `--expect=${total}`]);
+    await child.waitFor("ready");
+    const watching = watchGroup(admin, { groupId, from: zero, to, pids: () => [child.pid], timeoutMs });
+    child.go();
+    const polled = steadyRate(await watching, total);
+    const result = JSON.parse(await child.waitFor("{")) as Record<string, number>;
+    await child.stop();
+    const n = (key: string) => result[key] ?? Number.NaN;
+    const events = Math.floor(total * 0.9) - Math.ceil(total * 0.1);
+    const internal: Rate = {
+      rate: events / ((n("p90") - n("p10")) / 1000),
+      seconds: (n("p90") - n("p10")) / 1000,
+      events,
+      perCpuSecond: events / ((n("cpu90") - n("cpu10")) / 1000),
+      machineBusy: polled.machineBusy,
+      total,
+    };
+    return { internal, polled, firstToLast: (total - 1) / ((n("last") - n("first")) / 1000) };
+  };
+  const ceilings = [await ceiling(1)];
+
+  log("(b) the fleet's prefilter (LocalFleet, SOC_PREFILTER=model)…");
+  const anomaliesBefore = sum(await endOffsets(admin, topics.anomalies));
+  const dlqBefore = sum(await endOffsets(admin, topics.deadLetter));
+  // The prefilter's pid is known once the fleet is ready; its CPU is sampled from then on.
+  const prefilterPid: number[] = [];
+  const watchingFleet = watchGroup(admin, {
+    groupId: CONSUMER_GROUP,
+    from: zero,
+    to,
+    pids: () => prefilterPid,
+    timeoutMs,
+  });
+  const fleetEnv = { KAFKA_BROKERS: brokers.join(","), SOC_PREFILTER: "model", SOC_LOG_LEVEL: "warn" };
+  const started = LocalFleet.start({ env: fleetEnv });
+  // Stopped even if the group never catches up (the watch throws before `started` is awaited).
+  cleanups.push(async () => (await started.catch(() => undefined))?.stop());
+  const fleet = await started;
+  prefilterPid.push(fleet.pid("prefilter"));
+  const others = () =>
+    Object.entries(fleet.pids())
+      .filter(([name]) => name !== "prefilter")
+      .map(([, pid]) => pid);
+  const othersAtReady = sum(others().map(cpuSeconds));
+  const fleetSamples = await watchingFleet;
+  const othersCpu = sum(others().map(cpuSeconds)) - othersAtReady;
+  const fleetRate = steadyRate(fleetSamples, total);
+  const firstCpu = fleetSamples.find((s) => Number.isFinite(s.cpu));
+  if (firstCpu && firstCpu.done > total * 0.1)
+    log(`note: the fleet became ready only after ${pct(firstCpu.done / total)} were committed`);
+  const metrics = await prefilterMetrics(fleet);
+  const fleetFigures = {
+    ...fleetRate,
+    ...metrics,
+    wall:
+      ((fleetSamples.at(-1)?.t ?? Number.NaN) - (fleetSamples.find((s) => s.done > 0)?.t ?? Number.NaN)) /
+      1000,
+    anomalies: sum(await endOffsets(admin, topics.anomalies)) - anomaliesBefore,
+    dlq: sum(await endOffsets(admin, topics.deadLetter)) - dlqBefore,
+    othersCpu,
+  };
+  await fleet.stop();
+  cleanups.pop();
+
+  const harness: KafkaFigures["harness"] = [];
+  for (const processes of [1, 2]) {
+    log(`(c) harness, ${processes} process(es) in group ${CONSUMER_GROUP} (deleted first)…`);
+    await deleteGroup(admin, CONSUMER_GROUP);
+    const before = sum(await endOffsets(admin, topics.anomalies));
+    const dlq = sum(await endOffsets(admin, topics.deadLetter));
+    const children = Array.from({ length: processes }, () => Child.spawn("harness", [brokersArg]));
+    for (const child of children) await child.waitFor("ready");
+    const watching = watchGroup(admin, {
+      groupId: CONSUMER_GROUP,
+      from: zero,
+      to,
+      pids: () => children.map((c) => c.pid),
+      timeoutMs,
+    });
+    for (const child of children) child.go();
+    const samples = await watching;
+    // With two processes, only the part after both joined counts (the first can start alone).
+    const joined = samples.find((s) => s.members >= processes && s.state === "Stable");
+    const rate = steadyRate(
+      samples,
+      total,
+      processes > 1 ? (joined?.t ?? Number.POSITIVE_INFINITY) : undefined,
+    );
+    const beforeJoin = processes > 1 ? (joined?.done ?? Number.NaN) : 0;
+    for (const child of children) await child.stop();
+    const waits = children.map(
+      (c) => JSON.parse(c.lines.find((l) => l.startsWith("{")) ?? "{}") as Partial<Waited>,
+    );
+    harness.push({
+      ...rate,
+      sends: sum(waits.map((w) => w.count ?? Number.NaN)),
+      sendSeconds: sum(waits.map((w) => w.ms ?? Number.NaN)) / 1000,
+      processes,
+      before: beforeJoin,
+      anomalies: sum(await endOffsets(admin, topics.anomalies)) - before,
+      dlq: sum(await endOffsets(admin, topics.deadLetter)) - dlq,
+    });
+  }
+  ceilings.push(await ceiling(2));
+  return { events: total, bytes, produceRate, ceilings, fleet: fleetFigures, harness };
+}
+
+function reportKafka(k: KafkaFigures): void {
+  const best = Math.max(...k.ceilings.map((c) => c.internal.rate));
+  const bestCpu = Math.max(...k.ceilings.map((c) => c.internal.perCpuSecond));
+  const one = k.harness.find((h) => h.processes === 1);
+  const two = k.harness.find((h) => h.processes === 2);
+  const lines = [
+    `1. Through the real broker — Apache Kafka ${KAFKA_VERSION} (KRaft, 1 node, 127.0.0.1), topic ${TOPIC} with ${PARTITIONS} partitions`,
+    `   ${f0(k.events)} corpus events (falcosidekick JSON, no key, ${(k.bytes / k.events).toFixed(0)} B average), produced once with acks=all at ${f0(k.produceRate)} events/s (reference only)`,
+    "   Rates: steady state, 10 % → 90 % of the events; per CPU-second = events over the measured process's own user+system CPU in that window;",
+    `   machine busy = share of all ${cpus().length} cores in use in that window (broker, bench and fleet included).`,
+    "",
+    "   (a) ceiling — raw kafkajs consumer group: JSON.parse each message, resolveOffset, commitOffsetsIfNecessary (commits after each batch)",
+    ...k.ceilings.map(
+      (c, i) =>
+        `       round ${i + 1}${i === 0 ? " (before b)" : " (after c) "}: ${f0(c.internal.rate)} events/s (timed in the consumer), ` +
+        `${f0(c.polled.rate)} events/s (by committed offsets), first→last ${f0(c.firstToLast)} events/s; ${f0(c.internal.perCpuSecond)} events per CPU-s; machine ${pct(c.polled.machineBusy)} busy`,
+    ),
+    `       ceiling used below: the faster round, ${f0(best)} events/s, ${f0(bestCpu)} events per CPU-s`,
+    "",
+    "   (b) one prefilter process, as the fleet runs it (LocalFleet, SOC_PREFILTER=model, real coordinator over mTLS), group soc-prefilter",
+    `       ${f0(k.fleet.rate)} events/s (${f0(k.fleet.events)} events in ${k.fleet.seconds.toFixed(2)} s); ${f0(k.fleet.perCpuSecond)} events per CPU-s of the prefilter process; machine ${pct(k.fleet.machineBusy)} busy`,
+    `       = ${pct(k.fleet.rate / best)} of the ceiling (target ≥ 70 %): ${met(k.fleet.rate / best >= 0.7)}; per CPU-second ${pct(k.fleet.perCpuSecond / bestCpu)} of the ceiling's`,
+    `       forwarded to soc.anomalies: ${f0(k.fleet.anomalies)} (${pct(k.fleet.anomalies / k.events)} of the events); dead letters: ${f0(k.fleet.dlq)}; ` +
+      `the fleet's other processes used ${k.fleet.othersCpu.toFixed(1)} CPU-s meanwhile`,
+    `       waiting on the coordinator: ${f0(k.fleet.openCases)} open_case calls took ${k.fleet.openCaseSeconds.toFixed(1)} s in all ` +
+      `(mean ${((1000 * k.fleet.openCaseSeconds) / k.fleet.openCases).toFixed(1)} ms), awaited one at a time by the consumer, ` +
+      `of the ${k.fleet.wall.toFixed(1)} s from first to last commit`,
+    `       it also served ${f0(k.fleet.served)} recent_events calls from the detect agent (${k.fleet.servedSeconds.toFixed(1)} s in all)`,
+    "",
+    "   (c) the prefilter's own Kafka consumer (consumeEvents, group soc-prefilter), Pipeline, ModelScorer (shipped model, policy threshold)",
+    "       and idempotent anomaly producer in a bench harness process; only the coordinator is a function that answers at once.",
+    "       Why not two fleet prefilters: a second one next to the fleet would need the fleet's own ports (all derive from SOC_PORT_BASE,",
+    "       no per-component override), one on another base would find no coordinator or policy engine, and a second whole fleet would",
+    "       put a second coordinator and its agents on the same 2 cores. The harness runs one process, then two, with the same code, so the",
+    "       factor compares like with like; the group is deleted before each run (both start from the first event) and the processes",
+    "       start consuming only once all are connected.",
+    ...(one
+      ? [
+          `       1 process : ${f0(one.rate)} events/s = ${pct(one.rate / best)} of the ceiling (target ≥ 70 %): ${met(one.rate / best >= 0.7)}; ` +
+            `${f0(one.perCpuSecond)} events per CPU-s; machine ${pct(one.machineBusy)} busy; forwarded ${f0(one.anomalies)}, dead letters ${f0(one.dlq)}; ` +
+            `awaiting ${f0(one.sends)} anomaly sends took ${one.sendSeconds.toFixed(1)} s`,
+        ]
+      : []),
+    ...(two
+      ? [
+          `       2 processes: ${f0(two.rate)} events/s together (${f0(two.events)} events after both had joined and the group was stable; ` +
+            `${f0(two.before)} committed before), ${f0(two.perCpuSecond)} events per CPU-s of the two; machine ${pct(two.machineBusy)} busy`,
+          `       scaling 2 vs 1 process: ×${(two.rate / (one?.rate ?? Number.NaN)).toFixed(2)} (ideal ×2 given free cores; this machine has ${cpus().length}, ` +
+            "shared with the broker and the bench); forwarded " +
+            `${f0(two.anomalies)}, dead letters ${f0(two.dlq)}`,
+          `       the same events forwarded: ${f0(k.fleet.anomalies)} (fleet), ${f0(one?.anomalies ?? Number.NaN)} (1 process), ` +
+            `${f0(two.anomalies)} (2 processes): falcosidekick sends no key, so each pod's events are spread over every partition, ` +
+            "and the per-pod windows see the share and order their process consumes",
+        ]
+      : []),
+  ];
+  console.log(lines.join("\n"));
+}
+
+async function economyBench(seed: number, benign: number, episodes: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "soc-bench-economy-"));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const eventsPath = join(dir, "events.jsonl");
+  const labelsPath = join(dir, "labels.jsonl");
+  log(`generating the economy corpus (seed ${seed}, ${benign} benign, ${episodes} episodes)…`);
+  const events = createWriteStream(eventsPath);
+  const labels = createWriteStream(labelsPath);
+  let count = 0;
+  for (const { event, label } of corpusItems({ seed, benign, episodes, start: DEFAULT_CORPUS_START })) {
+    events.write(`${toJsonLine(event)}\n`);
+    labels.write(`${JSON.stringify({ uuid: event.uuid, label })}\n`);
+    count++;
+  }
+  await Promise.all([events, labels].map((s) => new Promise((resolve) => s.end(resolve))));
+  const threshold = policyThreshold();
+  log(`evaluating ${count} events at threshold ${threshold}…`);
+  const e = evaluate(eventsPath, labelsPath, { threshold });
+  const benignShare = e.model.benign_forwarded / e.model.benign_events;
+  const detected = e.model.episodes_detected / e.model.episodes;
+  const base = e.baseline_warning;
+  console.log(
+    [
+      `2. Detection economy — generated corpus, seed ${seed}: ${f0(e.model.benign_events)} benign events, ${e.model.episodes} attack episodes ` +
+        `(${count} events); threshold ${threshold} from policies/soc/settings/data.json`,
+      ...renderEvaluation(e)
+        .split("\n")
+        .map((line) => `   ${line}`),
+      `   benign forwarded ${pct(benignShare)} (target ≤ 1 %): ${met(benignShare <= 0.01)}`,
+      `   episodes detected ${pct(detected)} (target ≥ 95 %): ${met(detected >= 0.95)}`,
+      `   baseline "every Warning and above": benign forwarded ${pct(base.benign_forwarded / base.benign_events)}, ` +
+        `episodes detected ${pct(base.episodes_detected / base.episodes)}`,
+    ].join("\n"),
+  );
+}
+
+async function main(): Promise<void> {
+  const eventCount = integer("events", 100_000);
+  const benign = integer("benign", 100_000);
+  const episodes = integer("episodes", 60);
+  const seed = integer("seed", 11, 0);
+  const cpu = cpus();
+  const started = now();
+  console.log(
+    `prefilter benchmark — ${cpu.length} × ${cpu[0]?.model ?? "cpu"}, Node ${process.version}; ` +
+      `command: node dist/bench/prefilter.js ${process.argv.slice(2).join(" ")}`.trimEnd(),
+  );
+  if (args.get("skip-kafka") !== "true") reportKafka(await kafkaBench(eventCount, seed + 1));
+  if (args.get("skip-economy") !== "true") {
+    console.log("");
+    await economyBench(seed, benign, episodes);
+  }
+  console.log(`\nwhole run: ${((now() - started) / 1000).toFixed(0)} s`);
+}
+
+const role = args.get("role");
+if (role === "ceiling") await ceilingRole();
+else if (role === "harness") await harnessRole();
+else {
+  const interrupted = (signal: string) => {
+    log(`${signal}: cleaning up…`);
+    void cleanUp().then(() => process.exit(130));
+  };
+  process.once("SIGINT", () => interrupted("SIGINT"));
+  process.once("SIGTERM", () => interrupted("SIGTERM"));
+  try {
+    await main();
+  } catch (error) {
+    process.exitCode = 1;
+    log(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  } finally {
+    await cleanUp();
+  }
+}
