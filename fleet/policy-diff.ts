@@ -1,3 +1,4 @@
+import { bundleIgnoreArgs } from "../agents/policy-engine/bundle.js";
 import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -345,7 +346,7 @@ async function buildOutput(opa: string, dir: string): Promise<string | null> {
   const out = await mkdtemp(join(tmpdir(), "soc-diff-build-"));
   try {
     const args = ["build", "-t", "wasm", ...Object.values(entrypoints).flatMap((e) => ["-e", e])];
-    args.push("--ignore", "*_test.rego", "-b", basename(dir), "-o", join(out, "bundle.tar.gz"));
+    args.push(...bundleIgnoreArgs(), "-b", basename(dir), "-o", join(out, "bundle.tar.gz"));
     const text = await new Promise<string>((done) => {
       execFile(opa, args, { cwd: dirname(dir), encoding: "utf8" }, (_error, stdout, stderr) =>
         done(`${stdout}\n${stderr}`.trim()),

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { bundleIgnoreArgs } from "../agents/policy-engine/bundle.js";
 import { FleetConfig } from "../contracts/config.js";
 import { loadConfig } from "../runtime/config.js";
 import { ensureCertificates } from "./certs.js";
@@ -40,8 +41,7 @@ async function main(argv: string[]): Promise<void> {
         opaAddress,
         "--log-level",
         "error",
-        "--ignore",
-        "*_test.rego",
+        ...bundleIgnoreArgs(),
         "-b",
         join(root, "policies"),
       ],

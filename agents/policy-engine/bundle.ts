@@ -23,6 +23,14 @@ export class BundleRefused extends Error {
 }
 
 /**
+ * What OPA leaves out when it loads `policies/` as the bundle: the Rego tests, and the Kyverno
+ * policies that live beside the Rego (YAML that OPA would otherwise read as data outside the
+ * bundle's roots).
+ */
+export const BUNDLE_IGNORES = ["*_test.rego", "kyverno"] as const;
+export const bundleIgnoreArgs = (): string[] => BUNDLE_IGNORES.flatMap((pattern) => ["--ignore", pattern]);
+
+/**
  * Compiles a bundle directory to Wasm with `opa build -t wasm`, leaving the tests out, and reads
  * the result back. OPA runs from the directory's parent so that the paths in the tarball are
  * relative (run elsewhere they start with `/..`).
@@ -32,7 +40,7 @@ export async function compileBundle(opaBinary: string, bundleDir: string): Promi
   const tarball = join(out, "bundle.tar.gz");
   try {
     const args = ["build", "-t", "wasm", ...Object.values(entrypoints).flatMap((e) => ["-e", e])];
-    args.push("--ignore", "*_test.rego", "-b", basename(bundleDir), "-o", tarball);
+    args.push(...bundleIgnoreArgs(), "-b", basename(bundleDir), "-o", tarball);
     await run(opaBinary, args, dirname(bundleDir));
     const files = await untar(gunzipSync(await readFile(tarball)));
     const wasm = files.get("policy.wasm");

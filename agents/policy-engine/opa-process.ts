@@ -1,3 +1,4 @@
+import { bundleIgnoreArgs } from "./bundle.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 
@@ -26,8 +27,7 @@ export async function startOpaServer(binary: string, bundleDir: string): Promise
       `127.0.0.1:${port}`,
       "--log-level",
       "error",
-      "--ignore",
-      "*_test.rego",
+      ...bundleIgnoreArgs(),
       "-b",
       bundleDir,
     ],
