@@ -32,19 +32,44 @@ export function kafkaClientOptions(brokers: string[], clientId = "soc-fleet"): K
   };
 }
 
-/** An idempotent producer (acks = all) for anomalies and dead letters. */
-export async function connectProducer(kafka: Kafka): Promise<Producer> {
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-  });
-  await producer.connect();
-  return producer;
+/** What the prefilter needs of a producer. */
+export type Sender = Pick<Producer, "send" | "disconnect">;
+
+/**
+ * An idempotent producer (acks = all) for anomalies and dead letters. A broker that lost this
+ * producer's sequence state (killed and restarted) answers OUT_OF_ORDER_SEQUENCE_NUMBER to every
+ * later send; a fresh producer gets a new id and a clean sequence, so the send is made again on one.
+ */
+export async function connectProducer(kafka: Kafka): Promise<Sender> {
+  const open = async () => {
+    const fresh = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await fresh.connect();
+    return fresh;
+  };
+  let current = open();
+  await current;
+  return {
+    async send(record) {
+      const producer = await current;
+      try {
+        return await producer.send(record);
+      } catch (error) {
+        // KafkaJSProtocolError is not a named export of kafkajs' CommonJS build: match on its type.
+        if ((error as { type?: unknown } | null)?.type !== "OUT_OF_ORDER_SEQUENCE_NUMBER") throw error;
+        // Concurrent sends that fail on the same producer share one replacement.
+        if ((await current) === producer) {
+          current = open();
+          producer.disconnect().catch(() => undefined);
+        }
+        return (await current).send(record);
+      }
+    },
+    disconnect: async () => (await current).disconnect(),
+  };
 }
 
 /** Anomalies to `soc.anomalies`, keyed by namespace/pod so a workload's anomalies stay in order. */
-export function anomalyTopic(producer: Producer): AnomalySink {
+export function anomalyTopic(producer: Sender): AnomalySink {
   return async (anomaly, key) => {
     await producer.send({
       topic: topics.anomalies,
@@ -63,7 +88,7 @@ export function anomalyTopic(producer: Producer): AnomalySink {
 export async function consumeEvents(
   component: Component,
   kafka: Kafka,
-  producer: Producer,
+  producer: Sender,
   pipeline: Pipeline,
 ): Promise<void> {
   const consumer = kafka.consumer({
