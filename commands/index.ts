@@ -80,11 +80,15 @@ export function parse(argv: readonly string[]): Invocation {
   return { command: found, args: parsed.data };
 }
 
+/** The command list as text: one formatter for usage errors and for `help` in every front end. */
+export function formatUsage(list: readonly Pick<Command, "usage" | "summary">[] = commands): string {
+  return ["usage: soc <command> [--json]", ...list.map((c) => `  ${c.usage.padEnd(44)} ${c.summary}`)].join(
+    "\n",
+  );
+}
+
 export function usage(): string {
-  return [
-    "usage: soc <command> [--json]",
-    ...commands.map((c) => `  ${c.usage.padEnd(44)} ${c.summary}`),
-  ].join("\n");
+  return formatUsage();
 }
 
 export function run({ command, args }: Invocation, desk: CaseDesk, actor: Actor): Promise<Reply> {

@@ -1,7 +1,7 @@
 import type { Analysis } from "../../contracts/analysis.js";
 import type { Case } from "../../contracts/case.js";
 import type { Step } from "../../contracts/step.js";
-import type { Reply } from "../../commands/index.js";
+import { formatUsage, type Reply } from "../../commands/index.js";
 
 /**
  * Plain text for a terminal. Falco fields are attacker-controlled: control characters (escape
@@ -63,10 +63,7 @@ export function renderReply(reply: Reply): string {
       return `cases: ${counts}\n${oldest}`;
     }
     case "help":
-      return [
-        "usage: soc <command> [--json]",
-        ...reply.commands.map((c) => `  ${c.usage.padEnd(44)} ${c.summary}`),
-      ].join("\n");
+      return formatUsage(reply.commands);
   }
 }
 
