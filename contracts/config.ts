@@ -40,6 +40,28 @@ export const FleetConfig = z
       .optional(),
     /** Extra Node options for every component process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
     SOC_NODE_ARGS: z.string().default(""),
+    /** Mattermost as the front end; unset means the terminal. */
+    MATTERMOST_URL: z.url().optional(),
+    MATTERMOST_BOT_TOKEN: z.string().min(1).optional(),
+    MATTERMOST_TEAM: z.string().min(1).optional(),
+    MATTERMOST_CHANNEL: z.string().min(1).optional(),
+    /** Where Mattermost calls the bot back; default its own listen address. */
+    SOC_BOT_PUBLIC_URL: z.url().optional(),
+    /** Mattermost usernames allowed to decide cases, comma-separated. */
+    SOC_APPROVERS: z.string().default(""),
+    /** Signs button contexts and dialog states; default a random secret kept in SOC_HOME. */
+    SOC_BOT_SECRET: z.string().min(32, "SOC_BOT_SECRET needs at least 32 characters").optional(),
+    /** How long an escalation's buttons stay valid. */
+    SOC_BOT_BUTTON_TTL_MS: millis.default(7 * 24 * 3_600_000),
+    /** Escalations of the same rule, workload and technique within this window share a thread. */
+    SOC_BOT_GROUP_WINDOW_MS: millis.default(3_600_000),
+  })
+  .superRefine((env, ctx) => {
+    if (!env.MATTERMOST_URL) return;
+    for (const name of ["MATTERMOST_BOT_TOKEN", "MATTERMOST_TEAM", "MATTERMOST_CHANNEL"] as const) {
+      if (!env[name])
+        ctx.addIssue({ code: "custom", path: [name], message: `${name} is required with MATTERMOST_URL` });
+    }
   })
   .transform((env) => {
     const home = resolve(env.SOC_HOME);
@@ -67,11 +89,30 @@ export const FleetConfig = z
       port: (name: AgentName | McpServerName) => base + ports[name],
       opsPort: (name: AgentName | McpServerName) => base + 20 + ports[name],
       url,
+      mattermost: env.MATTERMOST_URL
+        ? {
+            url: env.MATTERMOST_URL.replace(/\/+$/, ""),
+            token: env.MATTERMOST_BOT_TOKEN ?? "",
+            team: env.MATTERMOST_TEAM ?? "",
+            channel: env.MATTERMOST_CHANNEL ?? "",
+            publicUrl: (env.SOC_BOT_PUBLIC_URL ?? `http://${env.SOC_HOST}:${base + 12}`).replace(/\/+$/, ""),
+            port: base + 12,
+            approvers: env.SOC_APPROVERS.split(",")
+              .map((name) => name.trim().replace(/^@/, ""))
+              .filter(Boolean),
+            secret: env.SOC_BOT_SECRET,
+            buttonTtlMs: env.SOC_BOT_BUTTON_TTL_MS,
+            groupWindowMs: env.SOC_BOT_GROUP_WINDOW_MS,
+          }
+        : null,
     };
   });
 export type FleetConfig = z.output<typeof FleetConfig>;
 
-/** Port offsets from SOC_PORT_BASE; the Falco ingest is base+1, OPA base+11, ops ports base+20+offset. */
+/**
+ * Port offsets from SOC_PORT_BASE; the Falco ingest is base+1, OPA base+11, the Mattermost bot's
+ * callbacks base+12, ops ports base+20+offset.
+ */
 const ports: Record<Identity, number> = {
   operator: 0,
   prefilter: 2,
