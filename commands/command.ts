@@ -1,7 +1,15 @@
 import type { z } from "zod";
 import type { Evidence } from "../contracts/analysis.js";
 import type { Case, CaseStatus, DecisionAction } from "../contracts/case.js";
+import type { DecisionFigures } from "../contracts/skills.js";
 import type { Step } from "../contracts/step.js";
+
+export interface FleetStatus {
+  counts: Record<string, number>;
+  oldest_waiting: Case | null;
+  today: DecisionFigures;
+  health: Record<string, "ready" | "down">;
+}
 
 /** What commands may ask of the fleet; the front end supplies it (over A2A to the coordinator). */
 export interface CaseDesk {
@@ -13,7 +21,7 @@ export interface CaseDesk {
   ): Promise<{ case: Case; evidence: Evidence | null }>;
   cases(status: CaseStatus | null, limit: number): Promise<Case[]>;
   trace(id: string): Promise<{ case: Case; steps: Step[] }>;
-  status(): Promise<{ counts: Record<string, number>; oldest_waiting: Case | null }>;
+  status(): Promise<FleetStatus>;
 }
 
 /** Who runs a command. */
@@ -26,7 +34,7 @@ export type Reply =
   | { kind: "case"; title: string; case: Case; evidence: Evidence | null }
   | { kind: "cases"; title: string; cases: Case[] }
   | { kind: "trace"; case: Case; steps: Step[] }
-  | { kind: "status"; counts: Record<string, number>; oldest_waiting: Case | null }
+  | ({ kind: "status" } & FleetStatus)
   | { kind: "help"; commands: { name: string; usage: string; summary: string }[] };
 
 /**

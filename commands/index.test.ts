@@ -80,7 +80,12 @@ class FakeDesk implements CaseDesk {
 
   status() {
     this.calls.push({ method: "status" });
-    return Promise.resolve({ counts: { awaiting_human: 1, closed: 4 }, oldest_waiting: kase });
+    return Promise.resolve({
+      counts: { awaiting_human: 1, closed: 4 },
+      oldest_waiting: kase,
+      today: { approved: 1, dismissed: 0, dismiss_rate: 0, override_rate: 0, median_wait_s: 12 },
+      health: { coordinator: "ready" as const },
+    });
   }
 }
 
@@ -337,10 +342,16 @@ describe("run", () => {
     expect(reply).toEqual({ kind: "trace", case: kase, steps: [step] });
   });
 
-  it("status returns the counts and the oldest waiting case", async () => {
+  it("status returns the counts, the oldest waiting case, today's decisions and the fleet's health", async () => {
     const { reply, desk } = await runArgv(["status"]);
     expect(desk.calls).toEqual([{ method: "status" }]);
-    expect(reply).toEqual({ kind: "status", counts: { awaiting_human: 1, closed: 4 }, oldest_waiting: kase });
+    expect(reply).toEqual({
+      kind: "status",
+      counts: { awaiting_human: 1, closed: 4 },
+      oldest_waiting: kase,
+      today: { approved: 1, dismissed: 0, dismiss_rate: 0, override_rate: 0, median_wait_s: 12 },
+      health: { coordinator: "ready" },
+    });
   });
 
   it("help lists every command without touching the desk", async () => {

@@ -4,13 +4,12 @@ import { command } from "./command.js";
 export const status = command({
   name: "status",
   usage: "status",
-  summary: "Cases by state and the oldest case awaiting a decision.",
+  summary: "Fleet health, cases by state, the oldest case awaiting a decision, today's decisions.",
   flags: [],
   arity: 0,
   args: z.object({}),
   read: () => ({}),
   async run(_args, { desk }) {
-    const { counts, oldest_waiting } = await desk.status();
-    return { kind: "status", counts, oldest_waiting };
+    return { kind: "status", ...(await desk.status()) };
   },
 });

@@ -39,6 +39,19 @@ function skill<I extends z.ZodType, O extends z.ZodType>(c: SkillContract<I, O>)
 }
 
 const CaseRef = z.object({ case_id: CaseId });
+
+/**
+ * Human decisions since midnight UTC. An override is a decision against the analyst's lean:
+ * approving at confidence below 0.5, or dismissing at 0.5 and above.
+ */
+export const DecisionFigures = z.object({
+  approved: z.number().int(),
+  dismissed: z.number().int(),
+  dismiss_rate: z.number().nullable(),
+  override_rate: z.number().nullable(),
+  median_wait_s: z.number().nullable(),
+});
+export type DecisionFigures = z.infer<typeof DecisionFigures>;
 const Ack = z.object({ ok: z.literal(true) });
 
 export const skills = {
@@ -103,12 +116,15 @@ export const skills = {
   status: skill({
     agent: "coordinator",
     id: "status",
-    description: "Case counts by status and the oldest case awaiting a decision.",
+    description:
+      "Case counts by status, the oldest case awaiting a decision, today's human decisions and the fleet's health.",
     callers: ["notify", "operator"],
     input: z.object({}),
     output: z.object({
       counts: z.record(z.string(), z.number()),
       oldest_waiting: Case.nullable(),
+      today: DecisionFigures,
+      health: z.record(z.string(), z.enum(["ready", "down"])),
     }),
   }),
   gatherEvidence: skill({

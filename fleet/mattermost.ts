@@ -248,10 +248,10 @@ export async function seedMattermost(url: string, people: readonly string[]): Pr
   const bot = await admin.client.createBot({ username: "soc-fleet", display_name: "soc-fleet" });
   const botToken = await admin.client.createUserAccessToken(bot.user_id, "soc-fleet bot");
   const members: Record<string, MattermostPerson> = {};
-  for (const id of [bot.user_id]) {
-    await admin.client.addToTeam(team.id, id);
-    await admin.client.addToChannel(id, channel.id);
-  }
+  await admin.client.addToTeam(team.id, bot.user_id);
+  // Managing the team's slash commands (the bot registers /soc) is a team admin's permission.
+  await admin.client.updateTeamMemberSchemeRoles(team.id, bot.user_id, true, true);
+  await admin.client.addToChannel(bot.user_id, channel.id);
   for (const username of people) {
     const person = await signUp(username);
     await admin.client.addToTeam(team.id, person.id);

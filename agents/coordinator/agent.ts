@@ -10,6 +10,7 @@ import { SocError, causeChain } from "../../runtime/errors.js";
 import { newTrace, withCase, withTrace } from "../../runtime/trace.js";
 import type { Agent } from "../agent.js";
 import { caseGraph, type CaseGraph } from "./graph.js";
+import { fleetHealth } from "./health.js";
 import { StepRunner } from "./steps.js";
 import { CaseStore } from "./store.js";
 
@@ -114,9 +115,12 @@ export const coordinator: Agent = {
         if (!found) throw new SocError("case_not_found", `no case or trace ${id}`);
         return Promise.resolve({ case: found, steps: store.steps(found.id) });
       }),
-      handler(skills.status, () =>
-        Promise.resolve({ counts: store.counts(), oldest_waiting: store.oldestWaiting() }),
-      ),
+      handler(skills.status, async () => ({
+        counts: store.counts(),
+        oldest_waiting: store.oldestWaiting(),
+        today: store.todaysDecisions(),
+        health: await fleetHealth(config),
+      })),
     ];
   },
 };

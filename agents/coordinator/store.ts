@@ -2,6 +2,7 @@ import Database from "better-sqlite3";
 import type { Anomaly } from "../../contracts/anomaly.js";
 import type { Case, CaseStatus, Decision } from "../../contracts/case.js";
 import { workloadOf } from "../../contracts/falco.js";
+import type { DecisionFigures } from "../../contracts/skills.js";
 import type { Step } from "../../contracts/step.js";
 import { newCaseId } from "./case-id.js";
 
@@ -174,6 +175,40 @@ export class CaseStore {
       "SELECT * FROM cases WHERE status = 'awaiting_human' AND decision IS NULL ORDER BY created_at LIMIT 1",
     ).get();
     return row ? toCase(row) : null;
+  }
+
+  /** Today's (UTC) human decisions: counts, rates and the median wait from case to decision. */
+  todaysDecisions(now = new Date()): DecisionFigures {
+    const midnight = `${now.toISOString().slice(0, 10)}T00:00:00.000Z`;
+    const rows = this.#sql<[string], { decision: string; confidence: number | null; created_at: string }>(
+      "SELECT decision, confidence, created_at FROM cases WHERE decision IS NOT NULL AND json_extract(decision, '$.at') >= ?",
+    ).all(midnight);
+    const final = rows
+      .map((r) => ({ ...r, decision: JSON.parse(r.decision) as Decision }))
+      .filter((r) => r.decision.action !== "investigate");
+    const approved = final.filter((r) => r.decision.action === "approve").length;
+    const dismissed = final.length - approved;
+    const overrides = final.filter((r) =>
+      r.decision.action === "approve" ? (r.confidence ?? 0) < 0.5 : (r.confidence ?? 0) >= 0.5,
+    ).length;
+    const waits = final
+      .map((r) => (Date.parse(r.decision.at) - Date.parse(r.created_at)) / 1000)
+      .sort((a, b) => a - b);
+    const middle = waits.length / 2;
+    const median =
+      waits.length === 0
+        ? null
+        : waits.length % 2
+          ? (waits[Math.floor(middle)] ?? 0)
+          : ((waits[middle - 1] ?? 0) + (waits[middle] ?? 0)) / 2;
+    const rate = (n: number) => (final.length ? n / final.length : null);
+    return {
+      approved,
+      dismissed,
+      dismiss_rate: rate(dismissed),
+      override_rate: rate(overrides),
+      median_wait_s: median,
+    };
   }
 
   update(

@@ -6,14 +6,19 @@ import type { Agent } from "../../runtime/agent.js";
 import { renderEscalation, safe } from "../terminal/render.js";
 
 /**
- * The front end's agent. Until Mattermost is configured, the terminal is the front end: escalations
- * and case updates are written for people on stderr (stdout carries the JSON logs).
+ * The front end's agent: Mattermost when MATTERMOST_URL is set; otherwise the terminal, where
+ * escalations and case updates are written for people on stderr (stdout carries the JSON logs).
  */
 export const notify: Agent<FleetConfig, McpServerName> & { name: "notify" } = {
   kind: "agent",
   name: "notify",
   description: "Shows escalations and case updates to the humans who decide them.",
-  skills({ component }) {
+  async skills(context) {
+    if (context.config.mattermost) {
+      const { mattermostFrontEnd } = await import("../mattermost/front-end.js");
+      return mattermostFrontEnd(context, context.config.mattermost);
+    }
+    const { component } = context;
     const show = (text: string) => process.stderr.write(`${text}\n`);
     return [
       handler(skills.escalate, ({ case: escalated, analysis }) => {

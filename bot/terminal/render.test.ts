@@ -214,17 +214,44 @@ describe("renderReply", () => {
     expect(text).not.toContain("\u001b");
   });
 
-  it("renders status with counts and the oldest waiting case", () => {
+  const quietDay = {
+    approved: 0,
+    dismissed: 0,
+    dismiss_rate: null,
+    override_rate: null,
+    median_wait_s: null,
+  };
+
+  it("renders status with health, counts, the oldest waiting case and today's decisions", () => {
     expect(
-      renderReply({ kind: "status", counts: { awaiting_human: 2, closed: 7 }, oldest_waiting: kase }),
+      renderReply({
+        kind: "status",
+        counts: { awaiting_human: 2, closed: 7 },
+        oldest_waiting: kase,
+        today: { approved: 3, dismissed: 1, dismiss_rate: 0.25, override_rate: 0.5, median_wait_s: 42.4 },
+        health: { coordinator: "ready", detect: "down", analyst: "down" },
+      }),
     ).toBe(
-      "cases: awaiting_human 2, closed 7\noldest awaiting a decision: C-7K2F9 since 2026-11-24T09:00:00.000Z",
+      [
+        "fleet: down detect, analyst",
+        "cases: awaiting_human 2, closed 7",
+        "oldest awaiting a decision: C-7K2F9 since 2026-11-24T09:00:00.000Z",
+        "today: 3 approved, 1 dismissed; dismiss rate 25%, override rate 50%, median wait 42 s",
+      ].join("\n"),
     );
   });
 
   it("renders an empty status", () => {
-    expect(renderReply({ kind: "status", counts: {}, oldest_waiting: null })).toBe(
-      "cases: no cases\nnothing awaits a decision",
+    expect(
+      renderReply({
+        kind: "status",
+        counts: {},
+        oldest_waiting: null,
+        today: quietDay,
+        health: { detect: "ready" },
+      }),
+    ).toBe(
+      "fleet: all ready\ncases: no cases\nnothing awaits a decision\ntoday: 0 approved, 0 dismissed; dismiss rate -, override rate -, median wait -",
     );
   });
 

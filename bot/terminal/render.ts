@@ -1,5 +1,6 @@
 import type { Analysis } from "../../contracts/analysis.js";
 import type { Case } from "../../contracts/case.js";
+import type { DecisionFigures } from "../../contracts/skills.js";
 import type { Step } from "../../contracts/step.js";
 import { formatUsage, type Reply } from "../../commands/index.js";
 
@@ -60,11 +61,22 @@ export function renderReply(reply: Reply): string {
       const oldest = reply.oldest_waiting
         ? `oldest awaiting a decision: ${reply.oldest_waiting.id} since ${reply.oldest_waiting.created_at}`
         : "nothing awaits a decision";
-      return `cases: ${counts}\n${oldest}`;
+      const down = Object.entries(reply.health)
+        .filter(([, state]) => state === "down")
+        .map(([name]) => name);
+      const health = down.length ? `fleet: down ${down.join(", ")}` : "fleet: all ready";
+      return `${health}\ncases: ${counts}\n${oldest}\ntoday: ${todayLine(reply.today)}`;
     }
     case "help":
       return formatUsage(reply.commands);
   }
+}
+
+/** Today's human decisions in one line, for every front end. */
+export function todayLine(t: DecisionFigures): string {
+  const percent = (rate: number | null) => (rate === null ? "-" : `${Math.round(rate * 100)}%`);
+  const wait = t.median_wait_s === null ? "-" : `${Math.round(t.median_wait_s)} s`;
+  return `${t.approved} approved, ${t.dismissed} dismissed; dismiss rate ${percent(t.dismiss_rate)}, override rate ${percent(t.override_rate)}, median wait ${wait}`;
 }
 
 /** The escalation as the terminal front end shows it. */

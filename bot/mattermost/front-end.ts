@@ -1,0 +1,132 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { createServer } from "node:http";
+import { join } from "node:path";
+import express from "express";
+import type { FleetConfig } from "../../contracts/config.js";
+import { skills, type McpServerName } from "../../contracts/skills.js";
+import { handler, type SkillHandler } from "../../runtime/a2a/skill.js";
+import type { AgentContext } from "../../runtime/agent.js";
+import type { Component } from "../../runtime/component.js";
+import { causeChain } from "../../runtime/errors.js";
+import { a2aDesk } from "../desk.js";
+import { MattermostApi, unreachable } from "./api.js";
+import { callbackRoutes, proposedAction } from "./callbacks.js";
+import { Decisions } from "./decisions.js";
+import { inert } from "./escape.js";
+import { Outbox } from "./outbox.js";
+import { buttonNames, escalationAttachment, groupKey, stepMessage, type ButtonAction } from "./posts.js";
+import { callbackPaths, setUp, type Workspace } from "./setup.js";
+import { actionDigest, Signer } from "./signing.js";
+import { BotStore } from "./store.js";
+
+type Settings = NonNullable<FleetConfig["mattermost"]>;
+
+const buttonStyles = { approve: "primary", dismiss: "danger", investigate: "default" } as const;
+
+/**
+ * Mattermost as the front end: escalations and case updates go to the channel through the outbox,
+ * and Mattermost's callbacks (slash command, buttons, dialogs) are served on their own plain-HTTP
+ * port, as Mattermost calls integrations without client certificates.
+ */
+export async function mattermostFrontEnd(
+  { component, config, peers }: AgentContext<FleetConfig, McpServerName>,
+  settings: Settings,
+): Promise<SkillHandler[]> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const store = new BotStore(join(config.dataDir, "mattermost-bot.db"));
+  component.onStop(() => store.close());
+  const signer = new Signer(
+    settings.secret ?? store.setting("secret", () => randomBytes(32).toString("hex")),
+  );
+  const api = new MattermostApi(settings.url, settings.token);
+  let workspace: Workspace | undefined;
+  const outbox = new Outbox(component, store, api, () => workspace?.channelId, settings.groupWindowMs);
+  component.onStop(() => outbox.stop());
+  const desk = a2aDesk(peers);
+  const decisions = new Decisions(component, store, desk, outbox, settings.approvers);
+
+  const app = express();
+  app.disable("x-powered-by");
+  app.use(
+    callbackRoutes({
+      component,
+      api,
+      workspace: () => workspace,
+      signer,
+      decisions,
+      desk,
+      publicUrl: settings.publicUrl,
+    }),
+  );
+  const server = createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(settings.port, config.host, resolve);
+  });
+  component.onStop(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  // A configuration error stops the start with every problem in one message. Mattermost being
+  // down does not: setup keeps trying in the background and escalations wait in the outbox.
+  const ready = (found: Workspace) => {
+    workspace = found;
+    component.log.info({ channel: found.channelId, bot: found.botUsername }, "Mattermost front end ready");
+    outbox.start();
+  };
+  try {
+    ready(await setUp(api, settings));
+  } catch (error) {
+    if (!unreachable(error)) throw error;
+    void retrySetUp(component, () => setUp(api, settings)).then(ready);
+  }
+
+  return [
+    handler(skills.escalate, ({ case: escalated, analysis, steps }) => {
+      if (store.hasEscalation(escalated.id)) return Promise.resolve({ ok: true as const });
+      const digest = actionDigest(proposedAction(steps));
+      const expires = Date.now() + settings.buttonTtlMs;
+      const buttons = (Object.keys(buttonNames) as ButtonAction[]).map((action) => ({
+        id: action,
+        type: "button" as const,
+        name: buttonNames[action],
+        style: buttonStyles[action],
+        integration: {
+          url: `${settings.publicUrl}${callbackPaths.action}`,
+          context: { grant: signer.sign({ case_id: escalated.id, action, digest, expires }) },
+        },
+      }));
+      outbox.add(escalated.id, {
+        kind: "escalation",
+        message: `**Escalated \`${escalated.id}\`** · ${analysis.severity} · awaiting a decision`,
+        attachment: escalationAttachment(escalated, analysis, steps, buttons),
+        group_key: groupKey(escalated),
+        escalated_at: Date.now(),
+      });
+      for (const step of steps) outbox.add(escalated.id, { kind: "reply", message: stepMessage(step) });
+      component.log.info({ case: escalated.id }, "escalation queued for Mattermost");
+      return Promise.resolve({ ok: true as const });
+    }),
+    handler(skills.caseUpdate, ({ case: updated, note }) => {
+      if (updated.decision && updated.decision.action !== "investigate") {
+        outbox.add(updated.id, { kind: "decided", case: updated });
+      }
+      outbox.add(updated.id, { kind: "reply", message: `\`${updated.id}\` ${inert(note, 500)}` });
+      return Promise.resolve({ ok: true as const });
+    }),
+  ];
+}
+
+async function retrySetUp(component: Component, attempt: () => Promise<Workspace>): Promise<Workspace> {
+  for (let backoff = 500; ; backoff = Math.min(backoff * 2, 10_000)) {
+    component.log.warn({ retry_in_ms: backoff }, "Mattermost unreachable; setup waits");
+    await new Promise((resolve) => setTimeout(resolve, backoff));
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!unreachable(error)) {
+        component.log.fatal({ err: causeChain(error) }, "the Mattermost front end cannot start");
+        process.exit(1);
+      }
+    }
+  }
+}

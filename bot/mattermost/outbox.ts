@@ -1,0 +1,173 @@
+import { Counter, Gauge } from "prom-client";
+import type { Case } from "../../contracts/case.js";
+import type { Component } from "../../runtime/component.js";
+import { causeChain } from "../../runtime/errors.js";
+import { unreachable, type Attachment, type MattermostApi } from "./api.js";
+import { decidedAttachment } from "./posts.js";
+import type { BotStore, OutboxItem } from "./store.js";
+
+/** What can wait in the outbox: a case's escalation post, a reply in its thread, its decided form. */
+export type Delivery =
+  | { kind: "escalation"; message: string; attachment: Attachment; group_key: string; escalated_at: number }
+  | { kind: "reply"; message: string }
+  | { kind: "decided"; case: Case };
+
+/**
+ * Delivers the outbox to Mattermost strictly in order, one item at a time. While Mattermost is
+ * unreachable the head item waits and is tried again with backoff, across restarts too (the outbox
+ * is in SQLite). A post that may have been created before a crash or a lost response is looked up
+ * by its delivery key before it is created again, so nothing is posted twice.
+ */
+export class Outbox {
+  #running = false;
+  #stopped = false;
+  #wake: (() => void) | undefined;
+  readonly #pending: Gauge;
+  readonly #delivered: Counter<"kind" | "result">;
+
+  constructor(
+    private readonly component: Component,
+    private readonly store: BotStore,
+    private readonly api: MattermostApi,
+    /** The channel posts go to; undefined until setup has found it, and nothing is delivered before. */
+    private readonly channelId: () => string | undefined,
+    private readonly groupWindowMs: number,
+  ) {
+    const registers = [component.metrics.registry];
+    this.#pending = new Gauge({
+      name: "soc_bot_outbox_pending",
+      help: "Posts and updates waiting to reach Mattermost",
+      registers,
+      collect: () => this.#pending.set(this.store.pendingCount()),
+    });
+    this.#delivered = new Counter({
+      name: "soc_bot_deliveries_total",
+      help: "Outbox items delivered to Mattermost, by kind and result",
+      labelNames: ["kind", "result"],
+      registers,
+    });
+  }
+
+  add(caseId: string, delivery: Delivery): void {
+    this.store.enqueue(caseId, delivery.kind, delivery);
+    this.#wake?.();
+    this.start();
+  }
+
+  /** Starts the delivery loop if it is not running. */
+  start(): void {
+    if (this.#running || this.#stopped || !this.channelId()) return;
+    this.#running = true;
+    void this.#run().finally(() => (this.#running = false));
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#wake?.();
+  }
+
+  async #run(): Promise<void> {
+    let backoff = 250;
+    for (let item = this.store.nextPending(); item && !this.#stopped; item = this.store.nextPending()) {
+      const delivery = JSON.parse(item.body) as Delivery;
+      try {
+        this.store.markAttempted(item.seq);
+        const postId = await this.#deliver(item, delivery);
+        this.store.markDelivered(item.seq, postId);
+        this.#delivered.inc({ kind: delivery.kind, result: "delivered" });
+        backoff = 250;
+      } catch (error) {
+        if (unreachable(error)) {
+          this.#delivered.inc({ kind: delivery.kind, result: "retried" });
+          this.component.log.warn(
+            { err: causeChain(error), seq: item.seq, retry_in_ms: backoff },
+            "Mattermost unreachable; the outbox waits",
+          );
+          await this.#sleep(backoff);
+          backoff = Math.min(backoff * 2, 5_000);
+        } else {
+          // Refused for good (a deleted channel, a post too long): kept with its error, never retried.
+          this.store.markDelivered(item.seq, null, causeChain(error).join(": "));
+          this.#delivered.inc({ kind: delivery.kind, result: "refused" });
+          this.component.log.error(
+            { err: causeChain(error), seq: item.seq, case: item.case_id },
+            "Mattermost refused a post",
+          );
+        }
+      }
+    }
+  }
+
+  async #deliver(item: OutboxItem, delivery: Delivery): Promise<string | null> {
+    const post = this.store.post(item.case_id);
+    switch (delivery.kind) {
+      case "escalation": {
+        const rootId = this.store.groupThread(delivery.group_key, delivery.escalated_at - this.groupWindowMs);
+        const created = await this.#createOnce(item, {
+          message: delivery.message,
+          root_id: rootId,
+          props: { attachments: [delivery.attachment] },
+        });
+        this.store.savePost({
+          case_id: item.case_id,
+          post_id: created,
+          root_id: rootId ?? created,
+          group_key: delivery.group_key,
+          escalated_at: delivery.escalated_at,
+          message: delivery.message,
+          attachment: JSON.stringify(delivery.attachment),
+        });
+        return created;
+      }
+      case "reply":
+        return this.#createOnce(item, { message: delivery.message, root_id: post?.root_id });
+      case "decided": {
+        if (!post) return null;
+        const attachment = decidedAttachment(JSON.parse(post.attachment) as Attachment, delivery.case);
+        await this.api.patchPost(post.post_id, {
+          message: post.message,
+          props: { attachments: [attachment] },
+        });
+        return post.post_id;
+      }
+    }
+  }
+
+  /** Creates the post unless an earlier attempt already did (found by its delivery key). */
+  async #createOnce(
+    item: OutboxItem,
+    post: { message: string; root_id: string | undefined; props?: Record<string, unknown> },
+  ): Promise<string> {
+    const key = `${this.store.instance}:${item.seq}`;
+    if (item.attempted_at !== null) {
+      const since = item.attempted_at - 60_000;
+      const earlier = (await this.api.postsSince(this.#channel(), since)).find(
+        (p) => p.props.soc_delivery === key,
+      );
+      if (earlier) return earlier.id;
+    }
+    const created = await this.api.createPost({
+      channel_id: this.#channel(),
+      message: post.message,
+      ...(post.root_id ? { root_id: post.root_id } : {}),
+      props: { ...post.props, soc_delivery: key },
+    });
+    return created.id;
+  }
+
+  #channel(): string {
+    const id = this.channelId();
+    if (!id) throw new Error("the outbox runs only once setup has found the channel");
+    return id;
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.#wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}
