@@ -1,0 +1,145 @@
+import WebSocket from "ws";
+import type { Post } from "@mattermost/types/posts";
+import { clientFor, MattermostServer, seedMattermost, type MattermostWorld } from "../fleet/mattermost.js";
+import { LocalFleet } from "../fleet/local.js";
+import { PostgresServer } from "../fleet/postgres.js";
+
+/** A known secret, so that tests can forge, expire and replay grants the way an attacker would try. */
+export const BOT_SECRET = "0123456789abcdef0123456789abcdef-test-secret";
+
+/**
+ * PostgreSQL, a real Mattermost server seeded through its REST API (alice and bob approve,
+ * mallory is only a channel member), and the fleet with Mattermost as its front end.
+ */
+export class MattermostStage {
+  private constructor(
+    readonly postgres: PostgresServer,
+    readonly server: MattermostServer,
+    readonly world: MattermostWorld,
+    readonly fleet: LocalFleet,
+  ) {}
+
+  static async start(env: Record<string, string> = {}): Promise<MattermostStage> {
+    const postgres = await PostgresServer.start();
+    try {
+      const server = await MattermostServer.start(postgres);
+      const world = await seedMattermost(server.url, ["alice", "bob", "mallory"]);
+      const fleet = await LocalFleet.start({
+        env: {
+          // The priority baseline makes each verdict path deterministic; the model has its own tests.
+          SOC_PREFILTER: "priority",
+          MATTERMOST_URL: server.url,
+          MATTERMOST_BOT_TOKEN: world.bot.token,
+          MATTERMOST_TEAM: world.team.name,
+          MATTERMOST_CHANNEL: world.channel.name,
+          SOC_APPROVERS: "alice,bob",
+          SOC_BOT_SECRET: BOT_SECRET,
+          ...env,
+        },
+      });
+      return new MattermostStage(postgres, server, world, fleet);
+    } catch (error) {
+      postgres.stop();
+      throw error;
+    }
+  }
+
+  get callbackBase(): string {
+    return `http://127.0.0.1:${Number(this.fleet.env.SOC_PORT_BASE) + 12}`;
+  }
+
+  person(name: string) {
+    const person = this.world.people[name];
+    if (!person) throw new Error(`no seeded person ${name}`);
+    return person;
+  }
+
+  /** Runs `/soc …` in the channel as `name`, as typing it in the message box does. */
+  command(name: string, text: string) {
+    return this.person(name).client.executeCommand(`/soc ${text}`, {
+      channel_id: this.world.channel.id,
+      team_id: this.world.team.id,
+    });
+  }
+
+  /** Every post of the channel, oldest first. */
+  async posts(): Promise<Post[]> {
+    const list = await clientFor(this.world.url, this.world.admin.token).getPosts(
+      this.world.channel.id,
+      0,
+      200,
+    );
+    return list.order
+      .map((id) => list.posts[id])
+      .filter((p): p is Post => p !== undefined)
+      .reverse();
+  }
+
+  /** The escalation post of a case, once it is there. */
+  escalationPost(caseId: string, timeoutMs = 30_000): Promise<Post> {
+    return this.fleet.waitFor(
+      async () => (await this.posts()).find((p) => p.message.includes(`Escalated \`${caseId}\``)),
+      timeoutMs,
+      `the escalation post of ${caseId}`,
+    );
+  }
+
+  async stop(): Promise<void> {
+    await this.fleet.stop();
+    await this.server.destroy();
+    this.postgres.stop();
+  }
+}
+
+export interface SocketEvent {
+  event: string;
+  data: Record<string, unknown>;
+}
+
+/** A person's Mattermost websocket: where ephemeral messages and dialogs to open arrive. */
+export class PersonSocket {
+  readonly events: SocketEvent[] = [];
+  private constructor(private readonly socket: WebSocket) {
+    socket.on("message", (raw: Buffer) => {
+      const message = JSON.parse(raw.toString()) as Partial<SocketEvent>;
+      if (message.event) this.events.push({ event: message.event, data: message.data ?? {} });
+    });
+  }
+
+  static async open(url: string, token: string): Promise<PersonSocket> {
+    const socket = new WebSocket(`${url.replace(/^http/, "ws")}/api/v4/websocket`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const person = new PersonSocket(socket);
+    await new Promise<void>((resolve, reject) => {
+      socket.once("error", reject);
+      const hello = setInterval(() => {
+        if (person.events.some((e) => e.event === "hello")) {
+          clearInterval(hello);
+          resolve();
+        }
+      }, 20);
+    });
+    return person;
+  }
+
+  async next(event: string, after: number, timeoutMs = 15_000): Promise<SocketEvent> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.events.slice(after).find((e) => e.event === event);
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`no ${event} on the websocket within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  /** The text of the next ephemeral message after `after`. */
+  async ephemeral(after: number): Promise<string> {
+    const { data } = await this.next("ephemeral_message", after);
+    return (JSON.parse(String(data.post)) as Post).message;
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}

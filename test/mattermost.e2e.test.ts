@@ -1,0 +1,483 @@
+import Database from "better-sqlite3";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Post } from "@mattermost/types/posts";
+import type { Case } from "../contracts/case.js";
+import type { Step } from "../contracts/step.js";
+import { Signer } from "../bot/mattermost/signing.js";
+import { falcoAlert } from "../fleet/alerts.js";
+import { BOT_SECRET, MattermostStage, PersonSocket } from "./mattermost-harness.js";
+
+type TraceReply = { case: Case; steps: Step[] };
+interface Attachment {
+  title?: string;
+  text?: string;
+  fields?: { title: string; value: string }[];
+  actions?: { id: string; name: string }[];
+}
+
+/** An alert the policy escalates (identity namespace, identity-store image), on a pod of its own. */
+const escalating = (pod: string, rule = "Drop and execute new binary in container", extra = {}) =>
+  falcoAlert({
+    rule,
+    priority: "Critical",
+    tags: ["container", "maturity_stable", "mitre_persistence", "process", "TA0003"],
+    namespace: "identity",
+    pod,
+    image: "quay.io/keycloak/keycloak",
+    ...extra,
+  });
+
+const attachmentOf = (post: Post) => (post.props.attachments as Attachment[] | undefined)?.[0] ?? {};
+
+describe("the Mattermost front end against a real Mattermost server (PostgreSQL), the fleet as separate processes", () => {
+  let stage: MattermostStage;
+  let alice: PersonSocket;
+  let mallory: PersonSocket;
+
+  beforeAll(async () => {
+    stage = await MattermostStage.start();
+    alice = await PersonSocket.open(stage.world.url, stage.person("alice").token);
+    mallory = await PersonSocket.open(stage.world.url, stage.person("mallory").token);
+  }, 240_000);
+  afterAll(async () => {
+    alice.close();
+    mallory.close();
+    await stage.stop();
+  });
+
+  const open = async (alert: unknown): Promise<string> => {
+    const { status, body } = await stage.fleet.post(alert);
+    expect(status).toBe(200);
+    expect(body.forwarded).toBe(true);
+    return body.case_id as string;
+  };
+  const trace = async (id: string) => (await stage.fleet.soc(["trace", id])).json as TraceReply;
+  const settled = (id: string, test: (c: Case) => boolean, what: string) =>
+    stage.fleet.waitFor(
+      async () => {
+        const reply = await trace(id);
+        return test(reply.case) ? reply : undefined;
+      },
+      30_000,
+      `case ${id} to be ${what}`,
+    );
+  const awaiting = (id: string) => settled(id, (c) => c.status === "awaiting_human", "awaiting a decision");
+  const thread = async (post: Post) => {
+    const list = await stage.person("alice").client.getPostThread(post.root_id || post.id);
+    return list.order.map((id) => list.posts[id]).filter((p): p is Post => p !== undefined);
+  };
+  const waitForThread = (post: Post, test: (posts: Post[]) => boolean, what: string) =>
+    stage.fleet.waitFor(
+      async () => {
+        const posts = await thread(post);
+        return test(posts) ? posts : undefined;
+      },
+      30_000,
+      what,
+    );
+  const audit = (caseId: string | null, user?: string) => {
+    const db = new Database(join(stage.fleet.home, "data", "mattermost-bot.db"), { readonly: true });
+    try {
+      const rows = db
+        .prepare("SELECT user, case_id, action, via, outcome, detail FROM audit ORDER BY id")
+        .all() as {
+        user: string;
+        case_id: string | null;
+        action: string;
+        via: string;
+        outcome: string;
+        detail: string | null;
+      }[];
+      return rows.filter((r) => (caseId === null || r.case_id === caseId) && (!user || r.user === user));
+    } finally {
+      db.close();
+    }
+  };
+
+  it("posts an escalation with its fields, its reasoning chain in the thread, and three buttons", async () => {
+    const id = await open(escalating("keycloak-0"));
+    const post = await stage.escalationPost(id);
+    const { case: escalated, steps } = await awaiting(id);
+    const attachment = attachmentOf(post);
+    const fields = Object.fromEntries((attachment.fields ?? []).map((f) => [f.title, f.value]));
+    expect(fields.Case).toBe(`\`${id}\``);
+    expect(fields.trace_id).toBe(`\`${escalated.trace_id}\``);
+    expect(fields.Asset).toContain("identity/keycloak-0");
+    expect(fields.Asset).toContain("quay.io/keycloak/keycloak");
+    expect(fields.Severity).toBe("critical");
+    expect(fields["MITRE technique"]).toBeDefined();
+    expect(fields.Confidence).toMatch(/^0\.\d\d$/);
+    expect(fields["Proposed action"]).toContain("isolate_pod");
+    expect(fields["Blast radius"]).toMatch(/^\d+ pods, \d+ nodes, \d+ namespaces$/);
+    expect(fields["Why escalated"]).toContain("identity");
+    // The server strips the integration (URL and signed context) from what clients see.
+    expect(attachment.actions?.map((a) => [a.id, a.name])).toEqual([
+      ["approve", "Approve"],
+      ["dismiss", "Dismiss"],
+      ["investigate", "Investigate"],
+    ]);
+    expect(JSON.stringify(post.props)).not.toContain("sig");
+    // The steps the escalation carried: all but its own notify step.
+    const shown = steps.filter((s) => s.skill !== "escalate");
+    const replies = await waitForThread(
+      post,
+      (posts) => posts.length > shown.length,
+      "every step in the thread",
+    );
+    for (const step of shown) {
+      expect(replies.some((r) => r.message.includes(`**${step.seq}. ${step.agent}**`))).toBe(true);
+    }
+  });
+
+  it("joins repeated escalations of the same rule, workload and technique to one thread", async () => {
+    const first = await stage.escalationPost(await open(escalating("ldap-0")));
+    const second = await stage.escalationPost(await open(escalating("ldap-0")));
+    const other = await stage.escalationPost(
+      await open(escalating("ldap-0", "Netcat Remote Code Execution in Container")),
+    );
+    expect(first.root_id).toBe("");
+    expect(second.root_id).toBe(first.id);
+    expect(other.root_id).toBe("");
+  });
+
+  it("answers /soc help, /soc status and /soc trace in the channel", async () => {
+    const id = await open(escalating("keycloak-1"));
+    const { case: escalated, steps } = await awaiting(id);
+    const help = await stage.command("alice", "help");
+    expect(help.text).toContain("approve <case>");
+    expect(help.text).toContain("trace <trace_id|case>");
+    const status = await stage.command("alice", "status");
+    expect(status.text).toContain("**Fleet:** all ready");
+    expect(status.text).toMatch(/awaiting_human \d+/);
+    expect(status.text).toContain("**Today:**");
+    for (const ref of [id, escalated.trace_id]) {
+      const chain = await stage.command("alice", `trace ${ref}`);
+      expect(chain.text).toContain(escalated.trace_id);
+      for (const step of steps) expect(chain.text).toContain(`| ${step.seq} |`);
+      expect(chain.text).toContain("policy-engine.evaluate_action");
+    }
+    const usage = await stage.command("alice", "frobnicate C-22222");
+    expect(usage.text).toContain('unknown command "frobnicate"');
+    expect(usage.text).toContain("/soc <command>");
+  });
+
+  it("approves by button: the case resumes and is remediated, the post is updated in place", async () => {
+    const id = await open(escalating("keycloak-2"));
+    const post = await stage.escalationPost(id);
+    await awaiting(id);
+    await stage.person("alice").client.doPostAction(post.id, "approve");
+    const { case: closed, steps } = await settled(id, (c) => c.status === "closed", "closed");
+    expect(closed.resolution).toBe("remediated");
+    expect(closed.decision).toMatchObject({ action: "approve", by: "alice" });
+    expect(steps.filter((s) => s.skill === "execute")).toHaveLength(1);
+    const updated = await stage.fleet.waitFor(
+      async () => {
+        const current = await stage.person("alice").client.getPost(post.id);
+        return attachmentOf(current).actions?.length ? undefined : current;
+      },
+      15_000,
+      "the buttons to go",
+    );
+    const decision = attachmentOf(updated).fields?.find((f) => f.title === "Decision")?.value ?? "";
+    expect(decision).toMatch(/^approved by `alice` at 20\d\d-/);
+    expect(audit(id, "alice")).toEqual([
+      expect.objectContaining({ action: "approve", via: "button", outcome: "applied" }),
+    ]);
+  });
+
+  it("investigates by button: more evidence in the thread, the case stays open", async () => {
+    const id = await open(escalating("keycloak-3"));
+    const post = await stage.escalationPost(id);
+    await awaiting(id);
+    await stage.person("alice").client.doPostAction(post.id, "investigate");
+    await waitForThread(
+      post,
+      (posts) => posts.some((p) => p.message.startsWith(`**More evidence** for \`${id}\``)),
+      "the evidence",
+    );
+    expect((await trace(id)).case.status).toBe("awaiting_human");
+  });
+
+  it("dismisses through the dialog with the reason; a reason too short is sent back", async () => {
+    const id = await open(escalating("keycloak-4"));
+    const post = await stage.escalationPost(id);
+    await awaiting(id);
+    const mark = alice.events.length;
+    await stage.person("alice").client.doPostAction(post.id, "dismiss");
+    const opened = await alice.next("open_dialog", mark);
+    const { url, dialog } = JSON.parse(String(opened.data.dialog)) as {
+      url: string;
+      dialog: { callback_id: string; state: string };
+    };
+    const submit = (reason: string) =>
+      stage.person("alice").client.submitInteractiveDialog({
+        url,
+        callback_id: dialog.callback_id,
+        state: dialog.state,
+        submission: { reason },
+        user_id: stage.person("alice").id,
+        channel_id: stage.world.channel.id,
+        team_id: stage.world.team.id,
+        cancelled: false,
+      });
+    expect((await submit("no")).errors?.reason).toBeTruthy();
+    expect((await trace(id)).case.status).toBe("awaiting_human");
+    await submit("scheduled maintenance by the identity team");
+    const { case: closed } = await settled(id, (c) => c.status === "closed", "closed");
+    expect(closed.resolution).toBe("dismissed");
+    expect(closed.decision).toMatchObject({
+      action: "dismiss",
+      by: "alice",
+      reason: "scheduled maintenance by the identity team",
+    });
+  });
+
+  it("runs /soc approve through the same decision: the post is updated in place", async () => {
+    const id = await open(escalating("keycloak-5"));
+    const post = await stage.escalationPost(id);
+    await awaiting(id);
+    const reply = await stage.command("bob", `approve ${id}`);
+    expect(reply.text).toContain(`${id} approved by bob`);
+    await settled(id, (c) => c.status === "closed" && c.decision?.by === "bob", "closed by bob");
+    await stage.fleet.waitFor(
+      async () => {
+        const current = await stage.person("alice").client.getPost(post.id);
+        return attachmentOf(current).fields?.some(
+          (f) => f.title === "Decision" && f.value.startsWith("approved by `bob`"),
+        );
+      },
+      15_000,
+      "the post to show bob's approval",
+    );
+    expect(audit(id, "bob")).toEqual([
+      expect.objectContaining({ action: "approve", via: "command", outcome: "applied" }),
+    ]);
+  });
+
+  it("refuses a member who is not an approver everywhere, changes nothing, and audits every refusal", async () => {
+    const id = await open(escalating("keycloak-6"));
+    const post = await stage.escalationPost(id);
+    await awaiting(id);
+    const client = stage.person("mallory").client;
+    for (const action of ["approve", "dismiss", "investigate"]) {
+      const mark = mallory.events.length;
+      await client.doPostAction(post.id, action);
+      expect(await mallory.ephemeral(mark)).toContain("@mallory may not decide cases");
+    }
+    expect(mallory.events.some((e) => e.event === "open_dialog")).toBe(false);
+    const command = await stage.command("mallory", `approve ${id}`);
+    expect(command.text).toContain("may not decide cases");
+    // A dialog state alice was given, submitted by mallory (the server lets anyone submit any dialog).
+    const mark = alice.events.length;
+    await stage.person("alice").client.doPostAction(post.id, "dismiss");
+    const { url, dialog } = JSON.parse(String((await alice.next("open_dialog", mark)).data.dialog)) as {
+      url: string;
+      dialog: { callback_id: string; state: string };
+    };
+    const submitted = await client.submitInteractiveDialog({
+      url,
+      callback_id: dialog.callback_id,
+      state: dialog.state,
+      submission: { reason: "looks fine to me" },
+      user_id: stage.person("mallory").id,
+      channel_id: stage.world.channel.id,
+      team_id: stage.world.team.id,
+      cancelled: false,
+    });
+    expect(submitted.error).toContain("may not decide cases");
+    const { case: unchanged, steps } = await trace(id);
+    expect(unchanged.status).toBe("awaiting_human");
+    expect(unchanged.decision).toBeNull();
+    expect(steps.some((s) => s.skill === "investigate" || s.summary.includes("mallory"))).toBe(false);
+    const refusals = audit(id, "mallory");
+    expect(refusals.map((r) => [r.via, r.outcome])).toEqual([
+      ["button", "refused"],
+      ["button", "refused"],
+      ["button", "refused"],
+      ["command", "refused"],
+      ["dialog", "refused"],
+    ]);
+  });
+
+  it("refuses forged, expired and replayed contexts and dialog states, and a slash request without the token", async () => {
+    const decidedId = await open(escalating("keycloak-7"));
+    const post = await stage.escalationPost(decidedId);
+    await awaiting(decidedId);
+    await stage.person("alice").client.doPostAction(post.id, "approve");
+    await settled(decidedId, (c) => c.status === "closed", "closed");
+    const openId = await open(escalating("keycloak-8"));
+    await awaiting(openId);
+    const aliceId = stage.person("alice").id;
+    const click = async (grant: unknown) => {
+      const response = await fetch(`${stage.callbackBase}/mattermost/action`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ user_id: aliceId, post_id: post.id, trigger_id: "x", context: { grant } }),
+      });
+      return ((await response.json()) as { ephemeral_text?: string }).ephemeral_text ?? "";
+    };
+    const future = Date.now() + 60_000;
+    const forged = new Signer("an-attacker-guess-of-the-secret-0123456789").sign({
+      case_id: openId,
+      action: "approve",
+      digest: "x",
+      expires: future,
+    });
+    expect(await click(forged)).toContain("not issued by soc-fleet");
+    expect(await click({ case_id: openId, action: "approve", digest: "x", expires: future })).toContain(
+      "not issued by soc-fleet",
+    );
+    const genuine = new Signer(BOT_SECRET);
+    expect(
+      await click(genuine.sign({ case_id: openId, action: "approve", digest: "x", expires: Date.now() - 1 })),
+    ).toContain("expired");
+    expect(
+      await click(genuine.sign({ case_id: decidedId, action: "approve", digest: "x", expires: future })),
+    ).toContain("no longer awaits a decision");
+    expect(
+      await click(
+        genuine.sign({
+          case_id: openId,
+          action: "approve",
+          digest: "not-the-proposed-action",
+          expires: future,
+        }),
+      ),
+    ).toContain("proposed action");
+    const dialog = await fetch(`${stage.callbackBase}/mattermost/dialog`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        type: "dialog_submission",
+        callback_id: "dismiss",
+        state: JSON.stringify(forged),
+        user_id: aliceId,
+        submission: { reason: "forged dismissal" },
+      }),
+    });
+    expect(((await dialog.json()) as { error?: string }).error).toContain("not issued by soc-fleet");
+    const slash = await fetch(`${stage.callbackBase}/mattermost/command`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        token: "guessed",
+        user_name: "alice",
+        text: `approve ${openId}`,
+      }).toString(),
+    });
+    expect(slash.status).toBe(401);
+    expect((await trace(openId)).case.status).toBe("awaiting_human");
+    expect(audit(openId).filter((r) => r.outcome === "applied")).toEqual([]);
+    expect(audit(openId).filter((r) => r.outcome === "refused").length).toBeGreaterThanOrEqual(5);
+  });
+
+  it("executes the action once under two concurrent Approve clicks", async () => {
+    const id = await open(escalating("keycloak-9"));
+    const post = await stage.escalationPost(id);
+    await awaiting(id);
+    await Promise.all([
+      stage.person("alice").client.doPostAction(post.id, "approve"),
+      stage.person("bob").client.doPostAction(post.id, "approve"),
+    ]);
+    const { steps } = await settled(id, (c) => c.status === "closed", "closed");
+    expect(steps.filter((s) => s.skill === "execute")).toHaveLength(1);
+    const decisions = audit(id).filter((r) => r.action === "approve");
+    expect(decisions.filter((r) => r.outcome === "applied")).toHaveLength(1);
+    expect(decisions.filter((r) => r.outcome === "refused")).toHaveLength(1);
+  });
+
+  it("renders an injection corpus in Falco fields as inert text that fires no mention", async () => {
+    const members = ["alice", "bob", "mallory"];
+    const mentions = async () =>
+      Promise.all(
+        members.map(
+          async (name) =>
+            (await stage.person(name).client.getChannelMember(stage.world.channel.id, stage.person(name).id))
+              .mention_count,
+        ),
+      );
+    const before = await mentions();
+    const nasty = [
+      "@channel",
+      "@all",
+      "@here",
+      "<!channel>",
+      "<!here|here>",
+      "@alice",
+      "[click](https://evil.example/x)",
+      "![pixel](https://evil.example/p.png)",
+      "``` code fence",
+      "`tick`",
+      "line\n@channel",
+      "zero\u200bwidth @\u200bchannel",
+      "a".repeat(5_000),
+    ].join(" ");
+    const id = await open(
+      escalating(`keycloak-x ${nasty}`, "Drop and execute new binary in container", {
+        cmdline: nasty,
+        fields: { "fd.name": nasty, "user.name": "@all" },
+      }),
+    );
+    const post = await stage.escalationPost(id);
+    await waitForThread(post, (posts) => posts.length >= 4, "the thread");
+    expect(await mentions()).toEqual(before);
+    // The control: the same server counts a plain mention of alice in a channel of hers.
+    const control = await stage.world.admin.client.createChannel({
+      team_id: stage.world.team.id,
+      name: "control",
+      display_name: "control",
+      type: "O",
+    });
+    await stage.world.admin.client.addToChannel(stage.person("alice").id, control.id);
+    const controlBefore = (
+      await stage.person("alice").client.getChannelMember(control.id, stage.person("alice").id)
+    ).mention_count;
+    await stage.world.admin.client.createPost({
+      channel_id: control.id,
+      message: "@alice a plain mention",
+    });
+    const controlMember = await stage
+      .person("alice")
+      .client.getChannelMember(control.id, stage.person("alice").id);
+    expect(controlMember.mention_count).toBe(controlBefore + 1);
+    // Outside code spans nothing of the corpus is left: no mention, link, image or markup.
+    for (const p of await thread(post)) {
+      const texts = [
+        p.message,
+        ...((p.props.attachments as Attachment[] | undefined) ?? []).flatMap((a) => [
+          a.title ?? "",
+          a.text ?? "",
+          ...(a.fields ?? []).map((f) => f.value),
+        ]),
+      ];
+      for (const text of texts) {
+        const outside = withoutCodeSpans(text);
+        for (const bad of ["@channel", "@all", "@here", "@alice", "<!", "](", "\u200b"])
+          expect(outside).not.toContain(bad);
+        expect(text.length).toBeLessThan(16_383);
+      }
+    }
+  });
+});
+
+/** The text with every CommonMark inline code span removed (a run of n backticks to the next run of n). */
+function withoutCodeSpans(text: string): string {
+  let out = "";
+  for (let i = 0; i < text.length;) {
+    const run = /^`+/.exec(text.slice(i))?.[0];
+    if (!run) {
+      out += text.charAt(i);
+      i++;
+      continue;
+    }
+    const close = new RegExp(`(?<!\`)${run}(?!\`)`).exec(text.slice(i + run.length));
+    if (!close) {
+      out += run;
+      i += run.length;
+      continue;
+    }
+    i += run.length + close.index + run.length;
+  }
+  return out;
+}
