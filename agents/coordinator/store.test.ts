@@ -358,3 +358,38 @@ describe("unfinished, counts and oldestWaiting", () => {
     expect(store.oldestWaiting()?.id).not.toBe(second);
   });
 });
+
+describe("today's decisions", () => {
+  const decided = (action: Decision["action"], confidence: number, at: string) => {
+    const { case: opened } = store.open(anomaly());
+    store.update(opened.id, { status: "awaiting_human", confidence });
+    expect(
+      store.decide(opened.id, { action, by: "alice", reason: action === "dismiss" ? "benign" : null, at }),
+    ).toBe(true);
+  };
+
+  it("counts today's approvals and dismissals, the dismiss and override rates, and the median wait", () => {
+    decided("approve", 0.9, "2026-11-24T09:00:10.000Z"); // with the analyst's lean, waited 10 s
+    decided("approve", 0.3, "2026-11-24T09:00:30.000Z"); // an override, 30 s
+    decided("dismiss", 0.8, "2026-11-24T09:01:00.000Z"); // an override, 60 s
+    decided("dismiss", 0.2, "2026-11-24T09:02:00.000Z"); // with the lean, 120 s
+    decided("approve", 0.9, "2026-11-23T23:59:59.000Z"); // yesterday: not counted
+    expect(store.todaysDecisions(new Date("2026-11-24T12:00:00.000Z"))).toEqual({
+      approved: 2,
+      dismissed: 2,
+      dismiss_rate: 0.5,
+      override_rate: 0.5,
+      median_wait_s: 45,
+    });
+  });
+
+  it("has no rates on a day without decisions", () => {
+    expect(store.todaysDecisions(new Date("2026-11-24T12:00:00.000Z"))).toEqual({
+      approved: 0,
+      dismissed: 0,
+      dismiss_rate: null,
+      override_rate: null,
+      median_wait_s: null,
+    });
+  });
+});

@@ -1,0 +1,161 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { escalatedCase } from "../../test/fixtures.js";
+import { clientComponentForTests } from "../../test/fakes.js";
+import type { MattermostApi, NewPost } from "./api.js";
+import { ClientError } from "./client4.js";
+import { Outbox } from "./outbox.js";
+import { BotStore } from "./store.js";
+
+/** Mattermost's REST API as the outbox uses it, in memory: it can be down, or lose its answers. */
+class FakeMattermost {
+  posts: (NewPost & { id: string; create_at: number })[] = [];
+  patched: { id: string; props: Record<string, unknown> }[] = [];
+  down = false;
+  loseNextAnswer = false;
+
+  api(): MattermostApi {
+    const gate = () => {
+      if (this.down) throw new TypeError("fetch failed: ECONNREFUSED");
+    };
+    return {
+      createPost: (post: NewPost) => {
+        gate();
+        const created = { ...post, id: `p${this.posts.length + 1}`, create_at: Date.now() };
+        this.posts.push(created);
+        if (this.loseNextAnswer) {
+          this.loseNextAnswer = false;
+          return Promise.reject(new TypeError("fetch failed: socket hang up"));
+        }
+        return Promise.resolve(created);
+      },
+      postsSince: () => {
+        gate();
+        return Promise.resolve(this.posts.map((p) => ({ ...p, props: p.props ?? {} })));
+      },
+      patchPost: (id: string, patch: { props: Record<string, unknown> }) => {
+        gate();
+        if (!this.posts.some((p) => p.id === id)) {
+          return Promise.reject(
+            new ClientError("http://mm", { message: "not found", url: "", status_code: 404 }),
+          );
+        }
+        this.patched.push({ id, props: patch.props });
+        return Promise.resolve({});
+      },
+    } as unknown as MattermostApi;
+  }
+}
+
+describe("Outbox", () => {
+  let dir: string;
+  let store: BotStore;
+  let mattermost: FakeMattermost;
+  let outbox: Outbox;
+  const settle = async (test: () => boolean) => {
+    for (let i = 0; i < 200 && !test(); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(test()).toBe(true);
+  };
+  const escalation = (n: number) => ({
+    kind: "escalation" as const,
+    message: `escalated ${n}`,
+    attachment: { fallback: "f", color: "#000", actions: [] },
+    group_key: `group-${n}`,
+    escalated_at: Date.now(),
+  });
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "soc-outbox-"));
+    store = new BotStore(join(dir, "bot.db"));
+    mattermost = new FakeMattermost();
+    outbox = new Outbox(
+      clientComponentForTests("notify"),
+      store,
+      mattermost.api(),
+      () => "channel-1",
+      3_600_000,
+    );
+  });
+  afterEach(() => {
+    outbox.stop();
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("delivers in order, replies into the case's thread", async () => {
+    outbox.add("C-22222", escalation(1));
+    outbox.add("C-22222", { kind: "reply", message: "step 1" });
+    outbox.add("C-33333", escalation(2));
+    await settle(() => store.pendingCount() === 0);
+    expect(mattermost.posts.map((p) => [p.message, p.root_id ?? null])).toEqual([
+      ["escalated 1", null],
+      ["step 1", "p1"],
+      ["escalated 2", null],
+    ]);
+  });
+
+  it("waits while Mattermost is down and then delivers everything, in order", async () => {
+    mattermost.down = true;
+    for (let n = 1; n <= 3; n++) outbox.add(`C-2222${n + 1}`, escalation(n));
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(store.pendingCount()).toBe(3);
+    mattermost.down = false;
+    await settle(() => store.pendingCount() === 0);
+    expect(mattermost.posts.map((p) => p.message)).toEqual(["escalated 1", "escalated 2", "escalated 3"]);
+  });
+
+  it("does not post twice when Mattermost made the post but its answer was lost", async () => {
+    mattermost.loseNextAnswer = true;
+    outbox.add("C-22222", escalation(1));
+    await settle(() => store.pendingCount() === 0);
+    expect(mattermost.posts).toHaveLength(1);
+    expect(store.post("C-22222")?.post_id).toBe("p1");
+  });
+
+  it("updates the case's post in place once decided: no buttons, who and when", async () => {
+    outbox.add("C-7K2F9", escalation(1));
+    const decided = {
+      ...escalatedCase,
+      status: "closed" as const,
+      decision: { action: "approve" as const, by: "alice", reason: null, at: "2026-11-24T10:00:00.000Z" },
+    };
+    outbox.add("C-7K2F9", { kind: "decided", case: decided });
+    await settle(() => store.pendingCount() === 0);
+    const [attachment] = mattermost.patched[0]?.props.attachments as {
+      actions?: unknown;
+      fields: { title: string; value: string }[];
+    }[];
+    expect(attachment?.actions).toBeUndefined();
+    expect(attachment?.fields.at(-1)).toEqual({
+      title: "Decision",
+      value: "approved by `alice` at 2026-11-24T10:00:00.000Z",
+      short: false,
+    });
+  });
+
+  it("joins a second escalation of the same group to the first one's thread", async () => {
+    outbox.add("C-22222", escalation(1));
+    outbox.add("C-33333", { ...escalation(1), message: "escalated again" });
+    await settle(() => store.pendingCount() === 0);
+    expect(mattermost.posts[1]?.root_id).toBe("p1");
+    expect(store.post("C-33333")).toMatchObject({ post_id: "p2", root_id: "p1" });
+  });
+});
+
+describe("BotStore claims", () => {
+  it("lets one decision claim a case, until it is released", () => {
+    const dir = mkdtempSync(join(tmpdir(), "soc-claims-"));
+    const store = new BotStore(join(dir, "bot.db"));
+    try {
+      expect(store.claim("C-22222", "approve", "alice")).toEqual({ ok: true });
+      expect(store.claim("C-22222", "dismiss", "bob")).toEqual({ ok: false, action: "approve", by: "alice" });
+      store.release("C-22222");
+      expect(store.claim("C-22222", "dismiss", "bob")).toEqual({ ok: true });
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
