@@ -35,8 +35,15 @@ export class LocalFleet {
   static async start({
     env = {},
     command = [process.execPath, join(root, "dist", "fleet", "start.js"), "--no-sample"],
-  }: { env?: Record<string, string>; command?: string[] } = {}): Promise<LocalFleet> {
+    prepare,
+  }: {
+    env?: Record<string, string>;
+    command?: string[];
+    /** Runs on the fresh SOC_HOME before the fleet starts, e.g. to seed a store for a benchmark. */
+    prepare?: (home: string) => void | Promise<void>;
+  } = {}): Promise<LocalFleet> {
     const home = mkdtempSync(join(tmpdir(), "soc-test-"));
+    await prepare?.(home);
     // Every fleet gets ports of its own: test files start fleets in parallel.
     const base = Number(env.SOC_PORT_BASE ?? (await freePortBase()));
     const fleetEnv = {
