@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Post } from "@mattermost/types/posts";
 import type { Case } from "../contracts/case.js";
 import type { Step } from "../contracts/step.js";
+import { MattermostApi } from "../bot/mattermost/api.js";
+import { setUp } from "../bot/mattermost/setup.js";
 import { Signer } from "../bot/mattermost/signing.js";
 import { falcoAlert } from "../fleet/alerts.js";
 import { BOT_SECRET, MattermostStage, PersonSocket } from "./mattermost-harness.js";
@@ -128,6 +130,33 @@ describe("the Mattermost front end against a real Mattermost server (PostgreSQL)
     for (const step of shown) {
       expect(replies.some((r) => r.message.includes(`**${step.seq}. ${step.agent}**`))).toBe(true);
     }
+  });
+
+  it("reports every configuration problem at once, with what to fix", async () => {
+    const settings = {
+      url: stage.world.url,
+      team: "no-such-team",
+      channel: "soc-cases",
+      publicUrl: stage.callbackBase,
+    };
+    const badToken = await setUp(new MattermostApi(stage.world.url, "not-a-token"), settings).catch(
+      (e: unknown) => e,
+    );
+    expect(String(badToken)).toContain("MATTERMOST_BOT_TOKEN is not accepted");
+    const api = new MattermostApi(stage.world.url, stage.world.bot.token);
+    const noTeam = await setUp(api, settings).catch((e: unknown) => e);
+    expect(String(noTeam)).toContain('MATTERMOST_TEAM "no-such-team" not found');
+    expect(String(noTeam)).toContain("AllowedUntrustedInternalConnections");
+    const noChannel = await setUp(api, { ...settings, team: stage.world.team.name, channel: "nope" }).catch(
+      (e: unknown) => e,
+    );
+    expect(String(noChannel)).toContain('MATTERMOST_CHANNEL "nope" not found');
+    // The bot's own setup found everything: the command exists, pointing at the bot.
+    const registered = (await stage.world.admin.client.getCommandsList(stage.world.team.id)).find(
+      (c) => c.trigger === "soc",
+    );
+    expect(registered?.url).toBe(`${stage.callbackBase}/mattermost/command`);
+    expect(registered?.auto_complete_hint).toContain("approve | dismiss | investigate | trace");
   });
 
   it("joins repeated escalations of the same rule, workload and technique to one thread", async () => {
