@@ -2,7 +2,7 @@ import { Counter, Histogram, type Registry } from "prom-client";
 import { PolicyDecision, type PolicyInput } from "../../contracts/policy.js";
 import type { Logger } from "../../runtime/log.js";
 import { currentTrace } from "../../runtime/trace.js";
-import { inputDigest, type DecisionLog } from "./decision-log.js";
+import { canonicalJson, digestOf, type DecisionLog } from "./decision-log.js";
 import {
   PolicyExplanation,
   PolicyUnavailable,
@@ -61,10 +61,12 @@ export class PolicyEngine {
   /** The verdict for a case: the policy's answer, or a fail-safe escalation naming why there is none. */
   async decide(caseId: string, input: PolicyInput): Promise<PolicyDecision> {
     const started = performance.now();
+    // Serialised once: the request to OPA, the input digest and the decision log line share it.
+    const inputJson = canonicalJson(input);
     let decision: PolicyDecision;
     let failure: PolicyUnavailable | null = null;
     try {
-      const value = await this.evaluator.query(entrypoints.decision, input);
+      const value = await this.evaluator.query(entrypoints.decision, input, inputJson);
       decision = parseAnswer(PolicyDecision, value, "decision");
     } catch (error) {
       failure = asUnavailable(error);
@@ -75,28 +77,34 @@ export class PolicyEngine {
     const labels = { outcome: decision.outcome, evaluator: this.evaluator.kind };
     this.#decided.inc(labels);
     this.#latency.observe(labels, seconds);
-    this.options.decisions?.write({
-      time: new Date().toISOString(),
-      trace_id: currentTrace()?.traceId ?? null,
-      case_id: caseId,
-      input_digest: inputDigest(input),
-      input,
-      outcome: decision.outcome,
-      reasons: decision.reasons,
-      policy_version: decision.policy_version,
-      evaluator: this.evaluator.kind,
-      failsafe: failure?.failsafe ?? null,
-      latency_ms: Math.round(seconds * 1e6) / 1e3,
-    });
-    // The log line carries the trace_id (from the async context) so a case can be followed here too.
+    this.options.decisions?.write(
+      {
+        time: new Date().toISOString(),
+        trace_id: currentTrace()?.traceId ?? null,
+        case_id: caseId,
+        input_digest: digestOf(inputJson),
+        input,
+        outcome: decision.outcome,
+        reasons: decision.reasons,
+        policy_version: decision.policy_version,
+        evaluator: this.evaluator.kind,
+        failsafe: failure?.failsafe ?? null,
+        latency_ms: Math.round(seconds * 1e6) / 1e3,
+      },
+      inputJson,
+    );
+    // The log lines carry the trace_id (from the async context) so a case can be followed here too.
+    // Every decision is in the decision log already: the per-decision line is debug (stdout is
+    // written synchronously, once per decision that was on the verdict's path); a fail-safe
+    // escalation is rare and wants attention, it stays a warning.
     const fields = { case_id: caseId, outcome: decision.outcome, policy_version: decision.policy_version };
     if (failure) {
       this.options.log.warn(
         { ...fields, cause: failure.failsafe, err: failure.message },
         "fail-safe escalation",
       );
-    } else {
-      this.options.log.info({ ...fields, reasons: decision.reasons }, "policy decision");
+    } else if (this.options.log.isLevelEnabled("debug")) {
+      this.options.log.debug({ ...fields, reasons: decision.reasons }, "policy decision");
     }
     return decision;
   }

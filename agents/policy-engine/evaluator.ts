@@ -19,9 +19,10 @@ export interface PolicyEvaluator {
   readonly kind: "opa" | "wasm";
   /**
    * The entrypoint's value for this input; `undefined` when the policy has no answer. Throws
-   * PolicyUnavailable when it cannot be asked at all.
+   * PolicyUnavailable when it cannot be asked at all. `inputJson`, when given, is `input` already
+   * serialised (the engine makes it once per decision); an evaluator may send it as is.
    */
-  query(entrypoint: Entrypoint, input: unknown): Promise<unknown>;
+  query(entrypoint: Entrypoint, input: unknown, inputJson?: string): Promise<unknown>;
 }
 
 /** Why a decision fell back to escalate; the label of `soc_policy_failsafe_total`. */

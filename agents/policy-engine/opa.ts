@@ -19,14 +19,14 @@ export class OpaRest implements PolicyEvaluator {
     this.#timeoutMs = timeoutMs;
   }
 
-  async query(entrypoint: Entrypoint, input: unknown): Promise<unknown> {
+  async query(entrypoint: Entrypoint, input: unknown, inputJson?: string): Promise<unknown> {
     const signal = AbortSignal.timeout(this.#timeoutMs);
     try {
       // undici's request rather than fetch: the same HTTP/1.1 keep-alive, less per-call overhead.
       const response = await request(`${this.#url}/v1/data/${entrypoint}`, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ input }),
+        body: inputJson === undefined ? JSON.stringify({ input }) : `{"input":${inputJson}}`,
         signal,
         dispatcher: this.#dispatcher,
       });

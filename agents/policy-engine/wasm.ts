@@ -49,7 +49,7 @@ export class WasmPolicy implements PolicyEvaluator {
     }
   }
 
-  query(entrypoint: Entrypoint, input: unknown): Promise<unknown> {
+  query(entrypoint: Entrypoint, input: unknown, inputJson?: string): Promise<unknown> {
     const current = this.#current;
     if (!current) {
       return Promise.reject(
@@ -57,7 +57,9 @@ export class WasmPolicy implements PolicyEvaluator {
       );
     }
     try {
-      return Promise.resolve(firstResult(current.policy.evaluate(input, entrypoint) as unknown));
+      // opa-wasm takes serialised input as an ArrayBuffer: no second JSON.stringify of the input.
+      const given = inputJson === undefined ? input : jsonBytes(inputJson);
+      return Promise.resolve(firstResult(current.policy.evaluate(given, entrypoint) as unknown));
     } catch (error) {
       return Promise.reject(
         new PolicyUnavailable("wasm_error", `the Wasm policy failed on ${entrypoint}`, error),
@@ -80,6 +82,16 @@ export class WasmPolicy implements PolicyEvaluator {
       watcher.close();
     };
   }
+}
+
+const encoder = new TextEncoder();
+
+/** UTF-8 bytes of `json` in an ArrayBuffer of their own (what opa-wasm's evaluate expects). */
+function jsonBytes(json: string): ArrayBuffer {
+  const bytes = encoder.encode(json);
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+    ? bytes.buffer
+    : bytes.slice().buffer;
 }
 
 /** `[{result}]` → result; `[]` (undefined) → undefined. */

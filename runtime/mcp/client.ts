@@ -1,10 +1,10 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import type { Component } from "../component.js";
 import { SocError } from "../errors.js";
 import { traceparent } from "../trace.js";
 import { recordMcpCall } from "../usage.js";
+import { JsonHttpClientTransport } from "./client-transport.js";
 import { MCP_PATH } from "./server.js";
 
 const requestTimeout: number = ErrorCode.RequestTimeout;
@@ -86,10 +86,8 @@ export class McpPeer {
   #connect(): Promise<Client> {
     this.#client ??= (async () => {
       const client = new Client({ name: this.component.name, version: "1.0.0" });
-      const transport = new StreamableHTTPClientTransport(new URL(MCP_PATH, this.url), {
-        fetch: this.component.fetch,
-      });
-      await client.connect(transport);
+      const url = new URL(MCP_PATH, this.url);
+      await client.connect(new JsonHttpClientTransport(url, this.component.identity, this.timeoutMs));
       return client;
     })();
     return this.#client;

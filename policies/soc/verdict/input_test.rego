@@ -128,3 +128,29 @@ test_incomplete_input_cases if {
 	}
 	object.keys(incomplete_cases) - passed == set()
 }
+
+# input_complete, asked on every decision, must agree with input_problems, which the
+# explanation lists: one variant per required field, each broken alone.
+input_variants := {
+	"action.type": {"patch": {"action": {"type": 1}}},
+	"action.target.namespace": {"patch": {"action": {"target": {"namespace": 1}}}},
+	"action.target.image": {"patch": {"action": {"target": {"image": ["nginx"]}}}},
+	"action.target.labels": {"patch": {"action": {"target": {"labels": {"app": 1}}}}},
+	"blast_radius.pods": {"patch": {"blast_radius": {"pods": -1}}},
+	"blast_radius.nodes": {"patch": {"blast_radius": {"nodes": "1"}}},
+	"blast_radius.namespaces": {"remove": ["blast_radius/namespaces"]},
+	"confidence": {"patch": {"confidence": 1.5}},
+	"severity": {"patch": {"severity": "urgent"}},
+	"asset_tags": {"patch": {"asset_tags": ["web", 1]}},
+}
+
+test_input_complete_agrees_with_input_problems if {
+	verdict.input_complete with input as base_input
+	count(verdict.input_problems) == 0 with input as base_input
+	flagged := {name |
+		some name, tc in input_variants
+		not verdict.input_complete with input as case_input(tc)
+		verdict.input_problems == {name} with input as case_input(tc)
+	}
+	object.keys(input_variants) - flagged == set()
+}

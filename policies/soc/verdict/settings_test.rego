@@ -101,3 +101,33 @@ test_fallback_is_escalate if {
 		with data.system.bundles as bundles
 	d == {"outcome": "escalate", "reasons": ["no rule allowed automatic execution"], "policy_version": version}
 }
+
+# settings_complete, asked on every decision, must agree with settings_problems, which the
+# explanation lists: one variant per required setting, each broken alone.
+settings_variants := {
+	"threshold above 1": object.union(settings, {"confidence_threshold": 2}),
+	"allowed_actions not strings": object.union(settings, {"allowed_actions": [1]}),
+	"destructive_actions missing": json.remove(settings, ["destructive_actions"]),
+	"protected_namespaces a string": object.union(settings, {"protected_namespaces": "kube-system"}),
+	"critical_severity_actions missing": json.remove(settings, ["critical_severity_actions"]),
+	"always-escalate namespaces missing": json.remove(settings, ["always_escalate/namespaces"]),
+	"always-escalate asset tags missing": json.remove(settings, ["always_escalate/asset_tags"]),
+	"image substrings missing": json.remove(settings, ["always_escalate/images/substrings"]),
+	"image names missing": json.remove(settings, ["always_escalate/images/names"]),
+	"label values not arrays": object.union(settings, {"always_escalate": {"labels": {"a": "b"}}}),
+	"limits not an object": object.union(settings, {"blast_radius_limits": []}),
+	"a limit on an unknown dimension": object.union(settings, {"blast_radius_limits": {"isolate_pod": {"services": 1}}}),
+	"a negative limit": object.union(settings, {"blast_radius_limits": {"label_pod": {"pods": -1}}}),
+	"no settings": {},
+}
+
+test_settings_complete_agrees_with_settings_problems if {
+	verdict.settings_complete with data.soc.settings as settings
+	count(verdict.settings_problems) == 0 with data.soc.settings as settings
+	flagged := {name |
+		some name, variant in settings_variants
+		not verdict.settings_complete with data.soc.settings as variant
+		count(verdict.settings_problems) > 0 with data.soc.settings as variant
+	}
+	object.keys(settings_variants) - flagged == set()
+}

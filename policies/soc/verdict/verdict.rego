@@ -133,12 +133,12 @@ reject.destructive_in_protected_namespace contains msg if {
 # --- escalate: escalate.<rule> is the set of reasons that rule gives -------------
 
 escalate.input_incomplete contains msg if {
-	count(input_problems) > 0
+	not input_complete
 	msg := sprintf("input incomplete: missing or malformed %s", [concat(", ", sort(input_problems))])
 }
 
 escalate.settings_incomplete contains msg if {
-	count(settings_problems) > 0
+	not settings_complete
 	msg := sprintf("policy settings incomplete: missing or malformed %s", [concat(", ", sort(settings_problems))])
 }
 
