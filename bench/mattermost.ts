@@ -39,7 +39,7 @@ try {
       MATTERMOST_BOT_TOKEN: world.bot.token,
       MATTERMOST_TEAM: world.team.name,
       MATTERMOST_CHANNEL: world.channel.name,
-      SOC_APPROVERS: "alice",
+      SOC_APPROVERS: "alice:incident-commander",
     },
     prepare: (home) => seedCases(join(home, "data"), cases, seeded),
   });

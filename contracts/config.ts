@@ -47,7 +47,10 @@ export const FleetConfig = z
     MATTERMOST_CHANNEL: z.string().min(1).optional(),
     /** Where Mattermost calls the bot back; default its own listen address. */
     SOC_BOT_PUBLIC_URL: z.url().optional(),
-    /** Mattermost usernames allowed to decide cases, comma-separated. */
+    /**
+     * Mattermost usernames allowed to decide cases, with their roles in the approvals policy:
+     * `alice:incident-commander,bob:responder+platform-oncall`; a name alone is a responder.
+     */
     SOC_APPROVERS: z.string().default(""),
     /** Signs button contexts and dialog states; default a random secret kept in SOC_HOME. */
     SOC_BOT_SECRET: z.string().min(32, "SOC_BOT_SECRET needs at least 32 characters").optional(),
@@ -97,9 +100,7 @@ export const FleetConfig = z
             channel: env.MATTERMOST_CHANNEL ?? "",
             publicUrl: (env.SOC_BOT_PUBLIC_URL ?? `http://${env.SOC_HOST}:${base + 12}`).replace(/\/+$/, ""),
             port: base + 12,
-            approvers: env.SOC_APPROVERS.split(",")
-              .map((name) => name.trim().replace(/^@/, ""))
-              .filter(Boolean),
+            approvers: approversOf(env.SOC_APPROVERS),
             secret: env.SOC_BOT_SECRET,
             buttonTtlMs: env.SOC_BOT_BUTTON_TTL_MS,
             groupWindowMs: env.SOC_BOT_GROUP_WINDOW_MS,
@@ -125,6 +126,23 @@ const ports: Record<Identity, number> = {
   "cluster-actions": 9,
   notify: 10,
 };
+
+/** `alice:incident-commander,bob:responder+platform-oncall,carol` → each approver's roles. */
+export function approversOf(list: string): Record<string, string[]> {
+  const approvers: Record<string, string[]> = {};
+  for (const entry of list
+    .split(",")
+    .map((e) => e.trim())
+    .filter(Boolean)) {
+    const [name = "", roles = ""] = entry.split(":");
+    const found = roles
+      .split("+")
+      .map((r) => r.trim())
+      .filter(Boolean);
+    approvers[name.trim().replace(/^@/, "")] = found.length > 0 ? found : ["responder"];
+  }
+  return approvers;
+}
 
 /** Every A2A agent's base URL, for `Peers`. */
 export function agentUrls(config: FleetConfig): Record<string, string> {

@@ -32,3 +32,21 @@ export const PolicyDecision = z.object({
   policy_version: z.string(),
 });
 export type PolicyDecision = z.infer<typeof PolicyDecision>;
+
+/** Someone approving an action, with the roles the authenticated front end asserts for them. */
+export const Approver = z.object({ id: z.string().min(1), roles: z.array(z.string()) });
+export type Approver = z.infer<typeof Approver>;
+
+/** What `data.soc.approvals.decision` is asked: the verdict's input plus who approves. */
+export const ApprovalInput = PolicyInput.extend({ approvers: z.array(Approver) });
+export type ApprovalInput = z.infer<typeof ApprovalInput>;
+
+/** Whether the approvals so far suffice: a second, distinct approver above an action's blast-radius limit. */
+export const ApprovalDecision = z.object({
+  approved: z.boolean(),
+  required_approvers: z.number().int().min(1),
+  approved_by: z.array(z.string()),
+  reasons: z.array(z.string()),
+  policy_version: z.string(),
+});
+export type ApprovalDecision = z.infer<typeof ApprovalDecision>;

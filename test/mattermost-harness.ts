@@ -24,7 +24,7 @@ export class MattermostStage {
     const postgres = await PostgresServer.start();
     try {
       const server = await MattermostServer.start(postgres);
-      const world = await seedMattermost(server.url, ["alice", "bob", "mallory"]);
+      const world = await seedMattermost(server.url, ["alice", "bob", "carol", "mallory"]);
       const fleet = await LocalFleet.start({
         env: {
           // The priority baseline makes each verdict path deterministic; the model has its own tests.
@@ -33,7 +33,7 @@ export class MattermostStage {
           MATTERMOST_BOT_TOKEN: world.bot.token,
           MATTERMOST_TEAM: world.team.name,
           MATTERMOST_CHANNEL: world.channel.name,
-          SOC_APPROVERS: "alice,bob",
+          SOC_APPROVERS: "alice:incident-commander,bob:incident-commander,carol:responder",
           SOC_BOT_SECRET: BOT_SECRET,
           ...env,
         },

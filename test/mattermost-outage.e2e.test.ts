@@ -78,5 +78,8 @@ describe("the Mattermost outbox against a real Mattermost server that goes away"
     // Each step reply once too: no post made twice.
     const keys = posts.map((p) => p.props.soc_delivery).filter(Boolean);
     expect(new Set(keys).size).toBe(keys.length);
+    // The restarted bot kept the /soc command's token: commands still answer.
+    const status = await stage.command("alice", "status");
+    expect(status.text).toContain("**Fleet:**");
   });
 });

@@ -152,9 +152,8 @@ describe("the Mattermost front end against a real Mattermost server (PostgreSQL)
     );
     expect(String(noChannel)).toContain('MATTERMOST_CHANNEL "nope" not found');
     // The bot's own setup found everything: the command exists, pointing at the bot.
-    const registered = (await stage.world.admin.client.getCommandsList(stage.world.team.id)).find(
-      (c) => c.trigger === "soc",
-    );
+    // Listed as the bot, which created it (others see its URL blanked).
+    const registered = (await api.commands(stage.world.team.id)).find((c) => c.trigger === "soc");
     expect(registered?.url).toBe(`${stage.callbackBase}/mattermost/command`);
     expect(registered?.auto_complete_hint).toContain("approve | dismiss | investigate | trace");
   });
@@ -329,6 +328,25 @@ describe("the Mattermost front end against a real Mattermost server (PostgreSQL)
     ]);
   });
 
+  it("asks the approvals policy: a responder may not approve a critical case, an incident commander may", async () => {
+    const id = await open(escalating("keycloak-10"));
+    const post = await stage.escalationPost(id);
+    await awaiting(id);
+    const carol = await PersonSocket.open(stage.world.url, stage.person("carol").token);
+    try {
+      const mark = carol.events.length;
+      await stage.person("carol").client.doPostAction(post.id, "approve");
+      expect(await carol.ephemeral(mark)).toMatch(/carol may not approve this: .*severity|role/);
+    } finally {
+      carol.close();
+    }
+    expect((await trace(id)).case.status).toBe("awaiting_human");
+    expect(audit(id, "carol")).toEqual([expect.objectContaining({ action: "approve", outcome: "refused" })]);
+    await stage.person("alice").client.doPostAction(post.id, "approve");
+    const { case: closed } = await settled(id, (c) => c.status === "closed", "closed");
+    expect(closed.decision?.by).toBe("alice");
+  });
+
   it("refuses forged, expired and replayed contexts and dialog states, and a slash request without the token", async () => {
     const decidedId = await open(escalating("keycloak-7"));
     const post = await stage.escalationPost(decidedId);
@@ -458,7 +476,8 @@ describe("the Mattermost front end against a real Mattermost server (PostgreSQL)
       display_name: "control",
       type: "O",
     });
-    await stage.world.admin.client.addToChannel(stage.person("alice").id, control.id);
+    // alice joins by herself: being added by someone else is itself a mention.
+    await stage.person("alice").client.addToChannel(stage.person("alice").id, control.id);
     const controlBefore = (
       await stage.person("alice").client.getChannelMember(control.id, stage.person("alice").id)
     ).mention_count;

@@ -1,5 +1,10 @@
 import { Counter, Histogram, type Registry } from "prom-client";
-import { PolicyDecision, type PolicyInput } from "../../contracts/policy.js";
+import {
+  ApprovalDecision,
+  PolicyDecision,
+  type ApprovalInput,
+  type PolicyInput,
+} from "../../contracts/policy.js";
 import type { Logger } from "../../runtime/log.js";
 import { currentTrace } from "../../runtime/trace.js";
 import { canonicalJson, digestOf, type DecisionLog } from "./decision-log.js";
@@ -107,6 +112,41 @@ export class PolicyEngine {
       this.options.log.debug({ ...fields, reasons: decision.reasons }, "policy decision");
     }
     return decision;
+  }
+
+  /**
+   * Whether the approvals given suffice for a case's action. When the policy cannot answer, nothing
+   * is approved: a human decision never goes through on a failure.
+   */
+  async approval(caseId: string, input: ApprovalInput): Promise<ApprovalDecision> {
+    let answer: ApprovalDecision;
+    try {
+      answer = parseAnswer(
+        ApprovalDecision,
+        await this.evaluator.query(entrypoints.approval, input),
+        "approval",
+      );
+    } catch (error) {
+      const failure = asUnavailable(error);
+      this.#failsafe.inc({ cause: failure.failsafe });
+      answer = {
+        approved: false,
+        required_approvers: 2,
+        approved_by: [],
+        reasons: [`not approved: ${failure.message}`],
+        policy_version: "unavailable",
+      };
+    }
+    this.options.log.info(
+      {
+        case_id: caseId,
+        approved: answer.approved,
+        approved_by: answer.approved_by,
+        policy_version: answer.policy_version,
+      },
+      "approval evaluated",
+    );
+    return answer;
   }
 
   /** The rules that fired; when the policy cannot answer, the fail-safe escalation as the one rule. */

@@ -11,6 +11,7 @@ export const entrypoints = {
   explanation: "soc/verdict/explanation",
   threshold: "soc/threshold/value",
   thresholdSource: "soc/threshold/source",
+  approval: "soc/approvals/decision",
 } as const;
 export type Entrypoint = (typeof entrypoints)[keyof typeof entrypoints];
 

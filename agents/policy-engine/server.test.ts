@@ -40,7 +40,7 @@ async function connect(as: string): Promise<Client> {
 }
 
 beforeAll(async () => {
-  ensureCertificates(certDir, ["policy-engine", "reviewer", "notify"]);
+  ensureCertificates(certDir, ["policy-engine", "reviewer", "detect"]);
   const server = component("policy-engine");
   const port = await freePort();
   url = `https://127.0.0.1:${port}`;
@@ -58,9 +58,14 @@ afterAll(async () => {
 });
 
 describe("the policy engine's MCP tools, over mTLS", () => {
-  it("lists evaluate_action, explain and get_threshold with input and output schemas, read-only", async () => {
+  it("lists evaluate_action, evaluate_approval, explain and get_threshold with input and output schemas, read-only", async () => {
     const { tools } = await (await connect("reviewer")).listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(["evaluate_action", "explain", "get_threshold"]);
+    expect(tools.map((t) => t.name).sort()).toEqual([
+      "evaluate_action",
+      "evaluate_approval",
+      "explain",
+      "get_threshold",
+    ]);
     for (const t of tools) {
       expect(t.inputSchema.type).toBe("object");
       expect(t.outputSchema?.type).toBe("object");
@@ -123,6 +128,6 @@ describe("the policy engine's MCP tools, over mTLS", () => {
   });
 
   it("refuses a caller that is not on the allow-list", async () => {
-    await expect(connect("notify")).rejects.toThrow();
+    await expect(connect("detect")).rejects.toThrow();
   });
 });

@@ -5,7 +5,7 @@ import { Counter } from "prom-client";
 import { z } from "zod";
 import type { FleetConfig } from "../../contracts/config.js";
 import { CaseId } from "../../contracts/case.js";
-import { PolicyDecision, PolicyInput } from "../../contracts/policy.js";
+import { ApprovalDecision, ApprovalInput, PolicyDecision, PolicyInput } from "../../contracts/policy.js";
 import type { Component } from "../../runtime/component.js";
 import { tool, type ToolDefinition } from "../../runtime/mcp/server.js";
 import type { McpServerAgent } from "../agent.js";
@@ -23,7 +23,7 @@ export const policyEngine: McpServerAgent = {
   name: "policy-engine",
   description:
     "The reviewer's verdicts from the Rego in policies/, evaluated by OPA or in-process Wasm; escalates whenever the policy cannot answer.",
-  callers: ["reviewer", "prefilter"],
+  callers: ["reviewer", "prefilter", "notify"],
   async tools({ component, config }) {
     const evaluator = await startEvaluator(component, config);
     const decisions = new DecisionLog(join(config.dataDir, "decisions.jsonl"));
@@ -49,6 +49,16 @@ export function policyTools(engine: PolicyEngine): ToolDefinition[] {
       output: PolicyDecision,
       annotations: readOnly,
       handle: ({ case_id, input }) => engine.decide(case_id, input),
+    }),
+    tool({
+      name: "evaluate_approval",
+      title: "Evaluate approvals of an escalated action",
+      description:
+        "Whether the people approving a case's proposed action may, and suffice: roles allow action types up to a severity; a blast radius above the action's limit needs a second, distinct approver. Never approves when the policy cannot answer.",
+      input: z.object({ case_id: CaseId, input: ApprovalInput }),
+      output: ApprovalDecision,
+      annotations: readOnly,
+      handle: ({ case_id, input }) => engine.approval(case_id, input),
     }),
     tool({
       name: "explain",

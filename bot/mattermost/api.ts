@@ -79,8 +79,9 @@ export class MattermostApi {
     return this.client.getChannelByName(teamId, name);
   }
 
+  /** The team's custom slash commands, with their URLs and tokens (the full list blanks them). */
   commands(teamId: string) {
-    return this.client.getCommandsList(teamId);
+    return this.client.getCustomTeamCommands(teamId);
   }
 
   addCommand(command: Partial<SlashCommand>) {

@@ -130,7 +130,9 @@ async function answer(reply: Promise<Reply>): Promise<string[]> {
   try {
     return replyMessages(await reply);
   } catch (error) {
-    return [`**Not done:** ${SocError.from(error).message.replace(/[`@<>[\]]/g, "")}`];
+    const failure = SocError.from(error);
+    const text = failure.message.replace(/[`@<>[\]]/g, "");
+    return [failure.code === "approval_pending" ? `**Recorded:** ${text}` : `**Not done:** ${text}`];
   }
 }
 

@@ -1,5 +1,7 @@
 import { Counter, Histogram } from "prom-client";
 import type { Case, DecisionAction } from "../../contracts/case.js";
+import { PolicyInput, type ApprovalDecision, type ApprovalInput } from "../../contracts/policy.js";
+import type { Step } from "../../contracts/step.js";
 import type { CaseDesk } from "../../commands/index.js";
 import type { Component } from "../../runtime/component.js";
 import { SocError, causeChain } from "../../runtime/errors.js";
@@ -26,7 +28,10 @@ export class Decisions {
     private readonly store: BotStore,
     private readonly desk: CaseDesk,
     private readonly outbox: Outbox,
-    private readonly approvers: readonly string[],
+    /** Who may decide, with their roles in the approvals policy. */
+    private readonly approvers: Readonly<Record<string, string[]>>,
+    /** The approvals policy (`data.soc.approvals.decision`, through the policy engine). */
+    private readonly approvals: (caseId: string, input: ApprovalInput) => Promise<ApprovalDecision>,
   ) {
     const registers = [component.metrics.registry];
     this.#wait = new Histogram({
@@ -51,7 +56,7 @@ export class Decisions {
   }
 
   mayDecide(username: string): boolean {
-    return this.approvers.includes(username);
+    return Object.hasOwn(this.approvers, username);
   }
 
   /** Records a refusal made before the desk was reached (a forged or expired button, a stranger). */
@@ -75,14 +80,16 @@ export class Decisions {
     caseId: string,
     action: DecisionAction,
     by: string,
-    reason: string | null,
+    given: string | null,
   ) {
+    let reason = given;
     const entry = { user: by, case_id: caseId, action, digest, via, detail: reason };
     if (!this.mayDecide(by)) {
       this.refuse({ ...entry, detail: "not an approver" }, "not_approver");
       throw new SocError("forbidden", `@${by} may not decide cases: ask an approver (SOC_APPROVERS)`);
     }
     const final = action !== "investigate";
+    if (action === "approve") reason = await this.#approvedBy(caseId, by, entry);
     if (final) {
       const claim = this.store.claim(caseId, action, by);
       if (!claim.ok) {
@@ -119,6 +126,49 @@ export class Decisions {
     }
   }
 
+  /**
+   * Asks the approvals policy whether `by` may approve this case's action and whether the approvals
+   * so far suffice. Throws a refusal, or `approval_pending` once a first of two approvals is kept;
+   * returns the reason to record when more than one person approved.
+   */
+  async #approvedBy(caseId: string, by: string, entry: Omit<AuditEntry, "outcome">): Promise<string | null> {
+    const input = policyInputOf((await this.desk.trace(caseId)).steps);
+    if (!input) {
+      this.refuse({ ...entry, detail: "no policy input recorded" }, "no_policy_input");
+      throw new SocError(
+        "forbidden",
+        `${caseId} has no recorded policy input to approve against: use dismiss or investigate`,
+      );
+    }
+    const me = { id: by, roles: this.approvers[by] ?? [] };
+    const ask = () => {
+      const others = this.store.approvals(caseId).filter((a) => a.id !== by);
+      return this.approvals(caseId, { ...input, approvers: [...others, me] });
+    };
+    let answer = await ask();
+    if (!answer.approved_by.includes(by)) {
+      this.refuse({ ...entry, detail: answer.reasons.join("; ") }, "policy");
+      throw new SocError("forbidden", `@${by} may not approve this: ${answer.reasons.join("; ")}`);
+    }
+    if (!answer.approved) {
+      this.store.addApproval(caseId, me);
+      // Someone else may have approved meanwhile: ask again with every approval kept.
+      answer = await ask();
+    }
+    if (!answer.approved) {
+      this.store.audit({ ...entry, outcome: "pending", detail: answer.reasons.join("; ") });
+      this.outbox.add(caseId, {
+        kind: "reply",
+        message: `Approval of \`${caseId}\` by ${inert(by, 64)} recorded: ${answer.approved_by.length} of ${answer.required_approvers} approvers.`,
+      });
+      throw new SocError(
+        "approval_pending",
+        `your approval of ${caseId} is recorded; it needs ${answer.required_approvers} approvers (${answer.approved_by.length} so far)`,
+      );
+    }
+    return answer.approved_by.length > 1 ? `approved by ${answer.approved_by.join(", ")}` : null;
+  }
+
   #followUp(decided: Case): void {
     const d = decided.decision;
     if (!d) return;
@@ -139,4 +189,11 @@ export class Decisions {
       message: `\`${decided.id}\` ${pastTense[d.action]} by ${inert(d.by, 64)} at ${d.at}${d.reason ? `: ${inert(d.reason, 500)}` : ""}`,
     });
   }
+}
+
+/** The policy input the reviewer recorded for a case: what approvals are judged against. */
+export function policyInputOf(steps: readonly Step[]): PolicyInput | null {
+  const review = steps.filter((s) => s.skill === "review" && !s.error).at(-1);
+  const parsed = PolicyInput.safeParse((review?.output as { input?: unknown } | undefined)?.input);
+  return parsed.success ? parsed.data : null;
 }

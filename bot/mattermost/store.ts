@@ -31,6 +31,13 @@ CREATE TABLE IF NOT EXISTS claims (
   by TEXT NOT NULL,
   at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS approvals (
+  case_id TEXT NOT NULL,
+  user TEXT NOT NULL,
+  roles TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (case_id, user)
+);
 CREATE TABLE IF NOT EXISTS audit (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   at TEXT NOT NULL,
@@ -68,7 +75,7 @@ export interface AuditEntry {
   action: string;
   digest: string | null;
   via: "button" | "dialog" | "command";
-  outcome: "applied" | "refused" | "failed";
+  outcome: "applied" | "pending" | "refused" | "failed";
   detail: string | null;
 }
 
@@ -188,6 +195,23 @@ export class BotStore {
   /** Gives a claim back when the decision could not be applied, so it can be tried again. */
   release(caseId: string): void {
     this.#db.prepare("DELETE FROM claims WHERE case_id = ?").run(caseId);
+  }
+
+  /** Records one person's approval of a case that needs more than one. */
+  addApproval(caseId: string, approver: { id: string; roles: string[] }): void {
+    this.#db
+      .prepare("INSERT OR REPLACE INTO approvals (case_id, user, roles, at) VALUES (?, ?, ?, ?)")
+      .run(caseId, approver.id, JSON.stringify(approver.roles), Date.now());
+  }
+
+  approvals(caseId: string): { id: string; roles: string[] }[] {
+    const rows = this.#db
+      .prepare("SELECT user, roles FROM approvals WHERE case_id = ? ORDER BY at")
+      .all(caseId) as {
+      user: string;
+      roles: string;
+    }[];
+    return rows.map((r) => ({ id: r.user, roles: JSON.parse(r.roles) as string[] }));
   }
 
   audit(entry: AuditEntry): void {
