@@ -2,8 +2,13 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Kafka, logLevel, type Consumer, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventIdOf } from "../agents/prefilter/event-id.js";
+import { readFeedbackTopic } from "../agents/prefilter/features/feedback.js";
 import { kafkaClientOptions, kafkaRetry, topics } from "../agents/prefilter/kafka.js";
+import type { Case } from "../contracts/case.js";
+import { FeedbackLabel, feedbackTopic } from "../contracts/feedback.js";
 import { FalcoEvent, priorityRank } from "../contracts/falco.js";
+import { alerts } from "../fleet/alerts.js";
 import { KafkaBroker } from "../fleet/kafka.js";
 import { LocalFleet } from "../fleet/local.js";
 
@@ -127,5 +132,52 @@ describe("the prefilter on a real Kafka broker (falcosidekick's Kafka output for
       "the event after the storm",
     );
     await anomalies.stop();
+  });
+
+  it("publishes analysts' decisions to soc.feedback keyed by event id, where the training export reads them", async () => {
+    // Critical on an identity store: the policy escalates both to a human.
+    await produce(["fb-approve", "fb-dismiss"].map((uuid) => JSON.stringify({ ...alerts.escalate(), uuid })));
+    const escalated = await fleet.waitFor(
+      async () => {
+        const { cases } = (await fleet.soc(["cases", "--state", "escalated", "--limit", "1000"])).json as {
+          cases: Case[];
+        };
+        return cases.length >= 2 ? cases : undefined;
+      },
+      120_000,
+      "two escalated cases",
+    );
+    const [approved, dismissed] = escalated;
+    if (!approved || !dismissed) throw new Error("fewer than two escalated cases");
+    expect((await fleet.soc(["approve", approved.id])).code).toBe(0);
+    expect((await fleet.soc(["dismiss", dismissed.id, "known", "backup", "job"])).code).toBe(0);
+    const feedback = await collect(kafka, feedbackTopic);
+    await fleet.waitFor(() => feedback.seen.length >= 2, 60_000, "two labels on soc.feedback");
+    await feedback.stop();
+
+    const labels = feedback.seen.map((m) => FeedbackLabel.parse(JSON.parse(m.value)));
+    expect(labels.map((l) => [l.case_id, l.label, l.trace_id])).toEqual([
+      [approved.id, "malicious", approved.trace_id],
+      [dismissed.id, "benign", dismissed.trace_id],
+    ]);
+    // Keyed and named by the id of the event the case was opened for, as the prefilter forwarded it.
+    const anomalies = await collect(kafka, topics.anomalies);
+    await fleet.waitFor(
+      () => labels.every((l) => anomalies.seen.some((m) => m.value.includes(l.trace_id))),
+      60_000,
+      "the decided cases' anomalies",
+    );
+    await anomalies.stop();
+    for (const [i, label] of labels.entries()) {
+      const anomaly = anomalies.seen
+        .map((m) => JSON.parse(m.value) as { trace_id: string; event: FalcoEvent })
+        .find((a) => a.trace_id === label.trace_id);
+      expect(anomaly && eventIdOf(FalcoEvent.parse(anomaly.event))).toBe(label.uuid);
+      expect(feedback.seen[i]?.key).toBe(label.uuid);
+    }
+    // The durable local record holds the same labels, and training reads the topic back whole.
+    const recorded = readFileSync(join(fleet.home, "feedback.jsonl"), "utf8").trimEnd().split("\n");
+    expect(recorded.map((line) => FeedbackLabel.parse(JSON.parse(line)))).toEqual(labels);
+    expect(await readFeedbackTopic(broker.brokers)).toEqual(labels);
   });
 });

@@ -10,6 +10,9 @@ from sklearn.ensemble._iforest import _average_path_length, _parallel_compute_tr
 
 LABEL = "label"
 BENIGN = "benign"
+# Analysts' decisions (agents/prefilter/features/feedback.ts): dismissed and approved cases' events.
+FEEDBACK_BENIGN = "feedback:benign"
+FEEDBACK_MALICIOUS = "feedback:malicious"
 
 
 def fail(message):
@@ -63,11 +66,17 @@ def read_features(path, allow_nan=False):
 
 
 def is_benign(label):
-    return label.lower() == BENIGN
+    """Known benign: labelled so, or dismissed by an analyst."""
+    return label.lower() in (BENIGN, FEEDBACK_BENIGN)
+
+
+def is_dismissed(label):
+    return label.lower() == FEEDBACK_BENIGN
 
 
 def is_attack(label):
-    """Labelled and not benign (an attack episode id). An empty label is unknown."""
+    """Labelled and not benign (an attack episode id, or approved by an analyst). An empty label
+    is unknown."""
     return label != "" and not is_benign(label)
 
 

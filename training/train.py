@@ -14,11 +14,23 @@ import numpy as np
 import sklearn
 from sklearn.ensemble import IsolationForest
 
-from common import denominator, fail, is_attack, is_benign, read_features, sklearn_ratio
+from common import (
+    FEEDBACK_MALICIOUS,
+    denominator,
+    fail,
+    is_attack,
+    is_benign,
+    is_dismissed,
+    read_features,
+    sklearn_ratio,
+)
 
 FORMAT = "soc-iforest/1"
 # Deciles: nine interior edges, ten bins, before duplicates (discrete features) are merged.
 DRIFT_QUANTILES = np.linspace(0.1, 0.9, 9)
+# Weight of each analyst-dismissed row as a share of the training rows, and the cap for them all.
+FEEDBACK_SHARE = 0.02
+FEEDBACK_CAP = 0.2
 
 
 def main():
@@ -30,7 +42,17 @@ def main():
     parser.add_argument("--threshold", type=float, action="append", help="score threshold(s)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--n-estimators", type=int, default=100)
-    parser.add_argument("--max-samples", type=int, default=256)
+    # 1024 rather than sklearn's 256: on the generated corpus (train seed 7, evaluation seed 11, policy
+    # threshold 0.7) benign forwarded fell from 1.05 % to 0.55 % and episodes caught rose from 93.3 % to
+    # 100 %; rare-but-routine work (CI builds, package installs) is seen often enough in a sample of 1024
+    # to be ordinary, and the borderline netcat episodes (0.69–0.70 at 256) clear the threshold.
+    parser.add_argument("--max-samples", type=int, default=1024)
+    parser.add_argument(
+        "--feedback-share",
+        type=float,
+        default=FEEDBACK_SHARE,
+        help="weight of each analyst-dismissed row, as a share of the training rows",
+    )
     args = parser.parse_args()
     thresholds = args.threshold or [0.5]
 
@@ -43,12 +65,15 @@ def main():
     X_train = X[keep]
     if len(X_train) == 0:
         fail("no benign or unlabelled rows to train on")
+    dismissed = np.array([is_dismissed(label) for label in labels or []], dtype=bool)
+    X_dismissed = X[dismissed] if labels is not None else X[:0]
+    X_fit, copies = with_dismissed_weighted(X_train, X_dismissed, args.feedback_share)
     model = IsolationForest(
         n_estimators=args.n_estimators,
         max_samples=args.max_samples,
         contamination="auto",
         random_state=args.seed,
-    ).fit(X_train)
+    ).fit(X_fit)
     if model._max_features != X.shape[1]:
         fail("feature subsampling is on; the exported trees assume every feature")
 
@@ -68,6 +93,11 @@ def main():
             "excluded_rows": int(len(X) - len(X_train)),
             "seed": args.seed,
             "source_sha256": source,
+            "feedback": {
+                "benign_rows": int(len(X_dismissed)),
+                "malicious_rows": sum(1 for l in labels or [] if l.lower() == FEEDBACK_MALICIOUS),
+                "copies_each": copies,
+            },
         },
         "distribution": [distribution(X_train[:, j]) for j in range(X.shape[1])],
     }
@@ -80,6 +110,7 @@ def main():
             pickle.dump({"model": model, "feature_names": names, "version": version}, handle)
 
     report = {"version": version, "model": args.out, "trained_rows": int(len(X_train))}
+    report["feedback"] = content["training"]["feedback"]
     report["training_set"] = evaluate(model, X, labels, thresholds)
     if args.eval:
         eval_names, X_eval, eval_labels = read_features(args.eval)
@@ -87,6 +118,25 @@ def main():
             fail(f"{args.eval}: columns differ from {args.features}")
         report["eval_set"] = evaluate(model, X_eval, eval_labels, thresholds)
     print(json.dumps(report, indent=2))
+
+
+def with_dismissed_weighted(X_train, X_dismissed, share):
+    """The training rows plus extra copies of each row an analyst dismissed.
+
+    An event analysts dismissed was forwarded because it was rare; as one row among 100 000 it is
+    almost never in a tree's subsample of max_samples rows and stays as isolated as before. Each
+    gets `share` of the training rows in copies (2 % of 100 000: 2000 copies, about 5 in each
+    tree's sample of 256), so that its region of the feature space becomes ordinary and the next
+    model scores it, and events like it, well below where it was (below the policy's 0.7 on the
+    synthetic set of feedback-training.test.ts, where 1 % left it at 0.69–0.73). All dismissed rows together get at most 20 % of the
+    training rows. Rows analysts approved (malicious) are left out, like attack episodes."""
+    if len(X_dismissed) == 0 or share <= 0:
+        return X_train, 0
+    base = len(X_train) - len(X_dismissed)  # the dismissed rows are part of X_train once already
+    copies = max(1, round(share * base))
+    copies = max(1, min(copies, int(FEEDBACK_CAP * base / len(X_dismissed))))
+    extra = np.repeat(X_dismissed, copies - 1, axis=0)
+    return np.concatenate([X_train, extra]), copies
 
 
 def export_tree(model, i):

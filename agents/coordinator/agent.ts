@@ -9,6 +9,7 @@ import { handler } from "../../runtime/a2a/skill.js";
 import { SocError, causeChain } from "../../runtime/errors.js";
 import { newTrace, withCase, withTrace } from "../../runtime/trace.js";
 import type { Agent } from "../agent.js";
+import { Feedback, feedbackTopicSink } from "./feedback.js";
 import { caseGraph, type CaseGraph } from "./graph.js";
 import { fleetHealth } from "./health.js";
 import { StepRunner } from "./steps.js";
@@ -29,6 +30,13 @@ export const coordinator: Agent = {
     const graph = caseGraph({ store, peers, log: component.log }, checkpointer);
     const steps = new StepRunner(store, peers);
     const running = new Map<string, Promise<void>>();
+    // Analysts' decisions become training labels for the prefilter's next model.
+    const feedback = new Feedback(
+      join(config.home, "feedback.jsonl"),
+      config.kafkaBrokers.length > 0 ? feedbackTopicSink(config.kafkaBrokers, component.name) : null,
+      component.log,
+    );
+    component.onStop(() => feedback.close());
     component.onStop(async () => {
       await Promise.allSettled(running.values());
       store.close();
@@ -105,6 +113,7 @@ export const coordinator: Agent = {
           if (!store.decide(case_id, decision))
             throw new SocError("case_not_awaiting", `case ${case_id} was decided by someone else`);
           component.log.info({ action, by }, "decision recorded");
+          await feedback.record(case_id, store.anomaly(case_id), decision);
           await advance(case_id);
           return { case: store.get(case_id) ?? current, evidence: null };
         });

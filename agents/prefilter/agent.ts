@@ -5,14 +5,8 @@ import { skills } from "../../contracts/skills.js";
 import { handler } from "../../runtime/a2a/skill.js";
 import type { Agent } from "../agent.js";
 import { serveHttpIngest } from "./http.js";
-import {
-  anomalyTopic,
-  connectProducer,
-  consumeEvents,
-  ensureTopics,
-  Kafka,
-  kafkaClientOptions,
-} from "./kafka.js";
+import { consumeEvents } from "./consumer.js";
+import { anomalyTopic, connectProducer, ensureTopics, Kafka, kafkaClientOptions } from "./kafka.js";
 import { modelScorer } from "./model-scorer.js";
 import { Pipeline } from "./pipeline.js";
 import { PriorityScorer } from "./scorer.js";

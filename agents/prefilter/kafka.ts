@@ -1,7 +1,5 @@
-import { Kafka, logLevel, type KafkaConfig, type Producer, type RetryOptions } from "kafkajs";
-import type { Component } from "../../runtime/component.js";
-import { causeChain } from "../../runtime/errors.js";
-import type { AnomalySink, Pipeline } from "./pipeline.js";
+import { Kafka, logLevel, type KafkaConfig, type Message, type Producer, type RetryOptions } from "kafkajs";
+import type { AnomalySink } from "./pipeline.js";
 
 /** The topics the prefilter reads and writes. */
 export const topics = {
@@ -68,91 +66,33 @@ export async function connectProducer(kafka: Kafka): Promise<Sender> {
   };
 }
 
-/** Anomalies to `soc.anomalies`, keyed by namespace/pod so a workload's anomalies stay in order. */
-export function anomalyTopic(producer: Sender): AnomalySink {
-  return async (anomaly, key) => {
-    await producer.send({
-      topic: topics.anomalies,
-      acks: -1,
-      messages: [{ key, value: JSON.stringify(anomaly) }],
-    });
-  };
-}
+/** Bytes of anomalies per send: well under the broker's message.max.bytes (≈ 1 MiB). */
+const ANOMALY_CHUNK = 512 * 1024;
 
 /**
- * Consumes `falco.events` in a consumer group and runs every message through the pipeline.
- * An offset is committed only after its event was forwarded or deliberately dropped (at least
- * once); bad input goes to the dead-letter topic with the reason and the original bytes, and the
- * consumer carries on.
+ * Anomalies to `soc.anomalies`, keyed by namespace/pod so a workload's anomalies stay in order.
+ * The anomalies of one consumed batch are forwarded in the same tick: they go out as one send
+ * (one round trip with acks = all), in the order they were given.
  */
-export async function consumeEvents(
-  component: Component,
-  kafka: Kafka,
-  producer: Sender,
-  pipeline: Pipeline,
-): Promise<void> {
-  const consumer = kafka.consumer({
-    groupId: CONSUMER_GROUP,
-    allowAutoTopicCreation: false,
-    retry: kafkaRetry,
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topic: topics.events, fromBeginning: true });
-  const deadLetter = async (
-    value: Buffer | null,
-    reason: string,
-    origin: { partition: number; offset: string },
-  ) => {
-    await producer.send({
-      topic: topics.deadLetter,
-      acks: -1,
-      messages: [
-        {
-          value,
-          headers: {
-            reason,
-            source_topic: topics.events,
-            source_partition: String(origin.partition),
-            source_offset: origin.offset,
-          },
-        },
-      ],
-    });
+export function anomalyTopic(producer: Sender): AnomalySink {
+  let open: { messages: Message[]; bytes: number; sent: Promise<void> } | null = null;
+  return (anomaly, key) => {
+    const value = JSON.stringify(anomaly);
+    if (!open || open.bytes + value.length > ANOMALY_CHUNK) {
+      const batch: { messages: Message[]; bytes: number; sent: Promise<void> } = {
+        messages: [],
+        bytes: 0,
+        sent: new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+          if (open === batch) open = null;
+          await producer.send({ topic: topics.anomalies, acks: -1, messages: batch.messages });
+        }),
+      };
+      open = batch;
+    }
+    open.messages.push({ key, value });
+    open.bytes += value.length + key.length;
+    return open.sent;
   };
-  await consumer.run({
-    eachBatchAutoResolve: false,
-    autoCommit: true,
-    eachBatch: async (run) => {
-      const { batch } = run;
-      for (const message of batch.messages) {
-        if (!run.isRunning() || run.isStale()) break;
-        const origin = { partition: batch.partition, offset: message.offset };
-        let body: unknown;
-        try {
-          body = JSON.parse(message.value?.toString("utf8") ?? "");
-        } catch (error) {
-          await deadLetter(
-            message.value,
-            `not JSON: ${error instanceof Error ? error.message : String(error)}`,
-            origin,
-          );
-          run.resolveOffset(message.offset);
-          continue;
-        }
-        const outcome = await pipeline.process(body);
-        if (outcome.kind === "rejected") await deadLetter(message.value, outcome.reason, origin);
-        run.resolveOffset(message.offset);
-        await run.commitOffsetsIfNecessary();
-        await run.heartbeat();
-      }
-    },
-  });
-  consumer.on(consumer.events.CRASH, ({ payload }) => {
-    component.log.error({ err: causeChain(payload.error), restart: payload.restart }, "consumer crashed");
-  });
-  component.onStop(async () => {
-    await consumer.disconnect();
-  });
 }
 
 /** Creates the topics when they are missing (a development broker; in a cluster Strimzi owns them). */

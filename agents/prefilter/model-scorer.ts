@@ -6,7 +6,7 @@ import type { Component } from "../../runtime/component.js";
 import { SocError } from "../../runtime/errors.js";
 import type { McpPeer } from "../../runtime/mcp/client.js";
 import { FEATURE_NAMES, FeatureExtractor } from "./features/index.js";
-import { DriftWindow } from "./model/drift.js";
+import { DriftWindow, PSI_METRIC } from "./model/drift.js";
 import { IsolationForest } from "./model/scorer.js";
 import { ModelScorer } from "./scorer.js";
 
@@ -25,7 +25,7 @@ const Threshold = z.object({ threshold: z.number().min(0).max(1).nullable() });
  */
 export async function modelScorer(
   component: Component,
-  policy: McpPeer,
+  policy: Pick<McpPeer, "call">,
   { modelPath = DEFAULT_MODEL, refreshMs }: { modelPath?: string; refreshMs: number },
 ): Promise<ModelScorer> {
   if (!modelPath) throw new SocError("model_missing", "no model file: run `npm run train`");
@@ -60,7 +60,7 @@ export async function modelScorer(
   component.onStop(() => clearInterval(refresh));
 
   const psi = new Gauge({
-    name: "soc_prefilter_feature_psi",
+    name: PSI_METRIC,
     help: "Population stability index of each feature against the model's training data",
     labelNames: ["feature"],
     registers: [component.metrics.registry],

@@ -94,4 +94,29 @@ describe("the prefilter pipeline", () => {
     expect((await p.process(falco)).kind).toBe("duplicate");
     expect((await p.process({ ...falco, time: "2026-11-24T09:00:01Z" })).kind).toBe("forwarded");
   });
+
+  it("counts a second copy arriving while the first is being forwarded as a duplicate", async () => {
+    const coordinator = new FakeCoordinator();
+    const p = pipeline(coordinator);
+    const first = p.judge(alert());
+    expect(first.kind).toBe("selected");
+    expect(p.judge(alert()).kind).toBe("duplicate");
+    if (first.kind === "selected") await p.forward(first);
+    expect(p.judge(alert()).kind).toBe("duplicate");
+    expect(coordinator.opened).toHaveLength(1);
+  });
+
+  it("lets an event whose forwarding failed be judged again, and forwards it then", async () => {
+    const coordinator = new FakeCoordinator();
+    const p = pipeline(coordinator);
+    coordinator.down = true;
+    const first = p.judge(alert());
+    if (first.kind !== "selected") throw new Error(`expected selected, got ${first.kind}`);
+    await expect(p.forward(first)).rejects.toThrow(/unavailable/);
+    coordinator.down = false;
+    const again = p.judge(alert());
+    expect(again.kind).toBe("selected");
+    if (again.kind === "selected") expect((await p.forward(again)).kind).toBe("forwarded");
+    expect(coordinator.opened).toHaveLength(1);
+  });
 });

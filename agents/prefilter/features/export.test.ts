@@ -30,7 +30,7 @@ describe("exportFeatures", () => {
     const { rows, result } = await csv(lines);
     expect(rows[0]).toBe(FEATURE_NAMES.join(","));
     expect(rows).toHaveLength(lines.length + 1);
-    expect(result).toEqual({ rows: lines.length, skipped: 0 });
+    expect(result).toEqual({ rows: lines.length, skipped: 0, feedback: 0 });
 
     const extractor = new FeatureExtractor();
     const out = new Float64Array(FEATURE_COUNT);
@@ -60,7 +60,7 @@ describe("exportFeatures", () => {
     const first = withUuids[0] ?? "";
     const input = [first, "", "{not json", '{"rule":"x"}', first, withUuids[1] ?? ""];
     const { rows, result, notes } = await csv(input);
-    expect(result).toEqual({ rows: 2, skipped: 3 });
+    expect(result).toEqual({ rows: 2, skipped: 3, feedback: 0 });
     expect(rows).toHaveLength(3);
     expect(notes.map((note) => note.split(":")[0])).toEqual(["line 3", "line 4", "line 5"]);
     expect(notes[2]).toContain("duplicate uuid u-0");

@@ -10,19 +10,30 @@
  * they get no score: a note on stderr says which lines. With --labels, every event needs its uuid
  * in the labels file (lines {"uuid": …, "label": …}); a missing one stops the export, because a
  * silently unlabelled row would be training data with a wrong answer.
+ *
+ * Analysts' decisions label events too (features/feedback.ts): `--feedback feedback.jsonl` (the
+ * coordinator's `$SOC_HOME/feedback.jsonl`; repeatable) and `--feedback-brokers host:port,…` (the
+ * `soc.feedback` topic). An event they label gets `feedback:benign` or `feedback:malicious`,
+ * whatever --labels says; matched by uuid, or for Falco's own events without one by the id the
+ * prefilter gives them (event-id.ts). Without --labels the other events are left unlabelled.
  */
 import { once } from "node:events";
 import { createReadStream, readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 import { FalcoEvent } from "../../../contracts/falco.js";
+import { eventIdOf } from "../event-id.js";
+import { feedbackLabels, parseFeedback, readFeedbackTopic } from "./feedback.js";
 import { FEATURE_COUNT, FEATURE_NAMES, FeatureExtractor } from "./index.js";
 
-const USAGE = "usage: export.js <events.jsonl> [--labels labels.jsonl] > features.csv";
+const USAGE =
+  "usage: export.js <events.jsonl> [--labels labels.jsonl] [--feedback feedback.jsonl]… [--feedback-brokers host:port,…] > features.csv";
 
 export interface ExportResult {
   rows: number;
   skipped: number;
+  /** Rows labelled by analysts' feedback. */
+  feedback: number;
 }
 
 /** RFC 4180 quoting, for labels only: feature values are plain numbers. */
@@ -54,12 +65,15 @@ export async function exportFeatures(
   labels: ReadonlyMap<string, string> | null,
   write: (chunk: string) => unknown,
   warn: (note: string) => void = () => undefined,
+  feedback: ReadonlyMap<string, string> | null = null,
 ): Promise<ExportResult> {
   const extractor = new FeatureExtractor();
   const out = new Float64Array(FEATURE_COUNT);
   const seen = new Set<string>();
-  let chunk = `${FEATURE_NAMES.join(",")}${labels === null ? "" : ",label"}\n`;
+  const labelled = labels !== null || feedback !== null;
+  let chunk = `${FEATURE_NAMES.join(",")}${labelled ? ",label" : ""}\n`;
   let rows = 0;
+  let fromFeedback = 0;
   let skipped = 0;
   let number = 0;
   for await (const line of lines) {
@@ -89,10 +103,16 @@ export async function exportFeatures(
       seen.add(event.uuid);
     }
     let label = "";
-    if (labels !== null) {
+    const decided = feedback?.get(eventIdOf(event));
+    if (decided !== undefined) {
+      label = `,${csvField(decided)}`;
+      fromFeedback++;
+    } else if (labels !== null) {
       const found = event.uuid === undefined ? undefined : labels.get(event.uuid);
       if (found === undefined) throw new Error(`line ${number}: no label for uuid ${event.uuid ?? "(none)"}`);
       label = `,${csvField(found)}`;
+    } else if (labelled) {
+      label = ",";
     }
     extractor.extract(event, out);
     let row = String(out[0]);
@@ -105,27 +125,55 @@ export async function exportFeatures(
     }
   }
   if (chunk !== "") await write(chunk);
-  return { rows, skipped };
+  return { rows, skipped, feedback: fromFeedback };
 }
 
 async function writeStdout(chunk: string): Promise<void> {
   if (!process.stdout.write(chunk)) await once(process.stdout, "drain");
 }
 
+/** The value after each occurrence of `name`; null when one has none. */
+function values(args: readonly string[], name: string): string[] | null {
+  const found: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] !== name) continue;
+    const value = args[i + 1];
+    if (value === undefined || value.startsWith("-")) return null;
+    found.push(value);
+    i++;
+  }
+  return found;
+}
+
 async function main(args: readonly string[]): Promise<number> {
-  const at = args.indexOf("--labels");
-  const labelsPath = at >= 0 ? args[at + 1] : undefined;
-  const rest = args.filter((_, i) => at < 0 || (i !== at && i !== at + 1));
+  const options = ["--labels", "--feedback", "--feedback-brokers"];
+  const [labelsPaths, feedbackPaths, brokers] = options.map((name) => values(args, name));
+  const rest = args.filter((arg, i) => !options.includes(arg) && !options.includes(args[i - 1] ?? ""));
   const eventsPath = rest[0];
-  if (eventsPath === undefined || rest.length > 1 || eventsPath.startsWith("-") || (at >= 0 && !labelsPath)) {
+  if (
+    !labelsPaths ||
+    !feedbackPaths ||
+    !brokers ||
+    labelsPaths.length > 1 ||
+    eventsPath === undefined ||
+    rest.length > 1 ||
+    eventsPath.startsWith("-")
+  ) {
     console.error(USAGE);
     return 2;
   }
   try {
+    const labelsPath = labelsPaths[0];
     const labels = labelsPath === undefined ? null : parseLabels(readFileSync(labelsPath, "utf8"));
+    const decisions = feedbackPaths.flatMap((path) => parseFeedback(readFileSync(path, "utf8")));
+    for (const list of brokers) decisions.push(...(await readFeedbackTopic(list.split(","))));
+    const feedback = feedbackPaths.length + brokers.length > 0 ? feedbackLabels(decisions) : null;
     const lines = createInterface({ input: createReadStream(eventsPath), crlfDelay: Infinity });
-    const result = await exportFeatures(lines, labels, writeStdout, (note) => console.error(note));
-    console.error(`exported ${result.rows} events, skipped ${result.skipped}`);
+    const result = await exportFeatures(lines, labels, writeStdout, (note) => console.error(note), feedback);
+    console.error(
+      `exported ${result.rows} events, skipped ${result.skipped}` +
+        (feedback ? `; ${feedback.size} analyst labels, ${result.feedback} of them on exported events` : ""),
+    );
     return 0;
   } catch (error) {
     console.error(error instanceof Error ? error.message : String(error));

@@ -6,6 +6,15 @@ import type { FeatureDistribution } from "./format.js";
  * 0.1–0.25 moderate shift, above 0.25 the model no longer describes the cluster (retrain).
  */
 
+/**
+ * The gauge the prefilter exports, one series per `feature` label; the alert rule in
+ * helm/soc-fleet/files/prometheus-rules/prefilter-drift.yaml names it (a test holds them together).
+ */
+export const PSI_METRIC = "soc_prefilter_feature_psi";
+
+/** Above this PSI a feature has moved so far that the model no longer describes the cluster. */
+export const PSI_RETRAIN = 0.25;
+
 /** Share given to an empty bin: PSI has ln(actual/expected), infinite for a zero. */
 export const PSI_FLOOR = 1e-4;
 

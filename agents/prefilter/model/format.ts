@@ -56,6 +56,8 @@ export const ModelFile = z
         excluded_rows: int,
         seed: int,
         source_sha256: z.string(),
+        /** Rows labelled by analysts: dismissed (trained on, repeated) and approved (left out). */
+        feedback: z.object({ benign_rows: int, malicious_rows: int, copies_each: int }).optional(),
       })
       .optional(),
     distribution: z.array(FeatureDistribution),

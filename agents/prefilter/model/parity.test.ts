@@ -63,7 +63,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe("IsolationForest against scikit-learn", () => {
   it("loads what train.py writes: sklearn's shape, the auto offset, a version", () => {
     expect(file.n_estimators).toBe(100);
-    expect(file.max_samples).toBe(256);
+    expect(file.max_samples).toBe(1024);
     expect(file.offset).toBe(-0.5);
     expect(forest.featureNames).toEqual(file.feature_names);
     expect(forest.version).toMatch(/^\d{8}-[0-9a-f]{8}$/);
