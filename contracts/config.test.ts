@@ -2,7 +2,7 @@ import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../runtime/config.js";
 import { SocError } from "../runtime/errors.js";
-import { FleetConfig, agentUrls } from "./config.js";
+import { approversOf, FleetConfig, agentUrls } from "./config.js";
 
 function failure(env: NodeJS.ProcessEnv): SocError {
   try {
@@ -86,6 +86,29 @@ describe("FleetConfig from the environment", () => {
     expect(config.opsPort("reviewer")).toBe(5026);
     expect(config.url("analyst")).toBe("https://10.0.0.7:5005");
     expect(config.opaUrl).toBe("http://10.0.0.7:5011");
+  });
+
+  it("reaches each peer at SOC_PEER_HOST with {name} as its component, and listens on SOC_HOST", () => {
+    const config = loadConfig(FleetConfig, { SOC_HOST: "0.0.0.0", SOC_PEER_HOST: "soc-{name}.fleet.svc" });
+    expect(config.host).toBe("0.0.0.0");
+    expect(config.url("coordinator")).toBe("https://soc-coordinator.fleet.svc:2803");
+    expect(config.url("policy-engine")).toBe("https://soc-policy-engine.fleet.svc:2807");
+    expect(config.opsUrl("detect")).toBe("http://soc-detect.fleet.svc:2824");
+    expect(() => loadConfig(FleetConfig, { SOC_PEER_HOST: "soc-{name}/x" })).toThrow(/SOC_PEER_HOST/);
+  });
+
+  it("reads approvers with their roles; a name alone is a responder", () => {
+    expect(approversOf("alice:incident-commander, @bob:responder+platform-oncall,carol")).toEqual({
+      alice: ["incident-commander"],
+      bob: ["responder", "platform-oncall"],
+      carol: ["responder"],
+    });
+  });
+
+  it("wants the bot's token, team and channel with MATTERMOST_URL, all named at once", () => {
+    expect(() => loadConfig(FleetConfig, { MATTERMOST_URL: "http://chat.example.com" })).toThrow(
+      /MATTERMOST_BOT_TOKEN[\s\S]*MATTERMOST_TEAM[\s\S]*MATTERMOST_CHANNEL/,
+    );
   });
 
   it("uses SOC_OPA_URL and SOC_OPA_BIN when given", () => {

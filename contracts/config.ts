@@ -12,7 +12,16 @@ const millis = z.coerce.number().int().positive();
 export const FleetConfig = z
   .object({
     SOC_HOME: z.string().default("./.soc"),
+    /** Where every process listens (0.0.0.0 in a pod). */
     SOC_HOST: z.string().default("127.0.0.1"),
+    /**
+     * How a process reaches a peer: a host name in which `{name}` stands for the peer's component
+     * (`soc-{name}` for the chart's Services); default SOC_HOST, all on one machine.
+     */
+    SOC_PEER_HOST: z
+      .string()
+      .regex(/^[\w.{}-]+$/, "SOC_PEER_HOST is a host name, with {name} for the peer's component")
+      .optional(),
     // The fleet uses base+1 … base+30.
     SOC_PORT_BASE: z.coerce.number().int().min(1024).max(65_505).default(2800),
     SOC_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
@@ -69,7 +78,8 @@ export const FleetConfig = z
   .transform((env) => {
     const home = resolve(env.SOC_HOME);
     const base = env.SOC_PORT_BASE;
-    const url = (name: Identity) => `https://${env.SOC_HOST}:${base + ports[name]}`;
+    const peerHost = (name: Identity) => (env.SOC_PEER_HOST ?? env.SOC_HOST).replaceAll("{name}", name);
+    const url = (name: Identity) => `https://${peerHost(name)}:${base + ports[name]}`;
     return {
       home,
       host: env.SOC_HOST,
@@ -91,6 +101,8 @@ export const FleetConfig = z
       ingestPort: base + 1,
       port: (name: AgentName | McpServerName) => base + ports[name],
       opsPort: (name: AgentName | McpServerName) => base + 20 + ports[name],
+      /** A peer's plain-HTTP ops address (/healthz, /readyz, /metrics). */
+      opsUrl: (name: AgentName | McpServerName) => `http://${peerHost(name)}:${base + 20 + ports[name]}`,
       url,
       mattermost: env.MATTERMOST_URL
         ? {

@@ -6,7 +6,7 @@ export async function fleetHealth(config: FleetConfig): Promise<Record<string, "
   const names = [...agentNames, ...mcpServerNames];
   const states = await Promise.all(
     names.map((name) =>
-      fetch(`http://${config.host}:${config.opsPort(name)}/readyz`, { signal: AbortSignal.timeout(500) })
+      fetch(`${config.opsUrl(name)}/readyz`, { signal: AbortSignal.timeout(500) })
         .then((response) => (response.ok ? "ready" : "down"))
         .catch(() => "down" as const),
     ),

@@ -1,0 +1,145 @@
+{{/*
+The fleet's components: the processes of fleet/components.ts, each with its port offset from
+SOC_PORT_BASE (contracts/config.ts `ports`) and what it serves (A2A agent or MCP server). Resource
+names are fixed, soc-<component>: the development certificates' SANs (fleet/certs.ts) and the
+Kyverno policies (soc-remediate) use the same names, and one release runs per namespace.
+*/}}
+{{- define "soc-fleet.components" -}}
+prefilter: { offset: 2, protocol: a2a }
+coordinator: { offset: 3, protocol: a2a }
+detect: { offset: 4, protocol: a2a }
+analyst: { offset: 5, protocol: a2a }
+reviewer: { offset: 6, protocol: a2a }
+policy-engine: { offset: 7, protocol: mcp }
+remediate: { offset: 8, protocol: a2a }
+cluster-actions: { offset: 9, protocol: mcp }
+notify: { offset: 10, protocol: a2a }
+{{- end }}
+
+{{/* Who may call each MCP server (its `callers` in agents/<server>/server.ts). */}}
+{{- define "soc-fleet.mcpCallers" -}}
+policy-engine: [reviewer, prefilter, notify]
+cluster-actions: [remediate]
+{{- end }}
+
+{{/* Configuration names only the Mattermost bot reads: with MATTERMOST_URL set every process would demand the token. */}}
+{{- define "soc-fleet.notifyOnly" -}}
+^(MATTERMOST_|SOC_BOT_|SOC_APPROVERS$)
+{{- end }}
+
+{{- define "soc-fleet.name" -}}
+{{- .Chart.Name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "soc-fleet.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Labels on every object. */}}
+{{- define "soc-fleet.labels" -}}
+helm.sh/chart: {{ include "soc-fleet.chart" . }}
+app.kubernetes.io/part-of: soc-fleet
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+{{- end }}
+
+{{/* Labels of one component's objects; (dict "root" $ "name" <component>). */}}
+{{- define "soc-fleet.componentLabels" -}}
+{{ include "soc-fleet.labels" .root }}
+{{ include "soc-fleet.selectorLabels" . }}
+{{- end }}
+
+{{/* What a component's Service, NetworkPolicy and PodDisruptionBudget select. */}}
+{{- define "soc-fleet.selectorLabels" -}}
+app.kubernetes.io/name: soc-fleet
+app.kubernetes.io/component: {{ .name }}
+{{- end }}
+
+{{/* A component's settings: componentDefaults overridden by components.<name>. */}}
+{{- define "soc-fleet.settings" -}}
+{{- $own := index .root.Values.components .name | default dict }}
+{{- mergeOverwrite (deepCopy .root.Values.componentDefaults) (deepCopy $own) | toYaml }}
+{{- end }}
+
+{{/* The ServiceAccount a component runs as: cluster-actions is the remediation identity. */}}
+{{- define "soc-fleet.serviceAccount" -}}
+{{- if eq .name "cluster-actions" }}soc-remediate{{ else if eq .name "remediate" }}soc-remediate-agent{{ else }}soc-{{ .name }}{{ end }}
+{{- end }}
+
+{{- define "soc-fleet.image" -}}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
+{{- end }}
+
+{{- define "soc-fleet.trainingImage" -}}
+{{- $repository := .Values.training.image.repository | default .Values.image.repository }}
+{{- $tag := .Values.training.image.tag | default (printf "%s-training" (.Values.image.tag | default .Chart.AppVersion)) }}
+{{- printf "%s:%s" $repository $tag }}
+{{- end }}
+
+{{/* Ports from SOC_PORT_BASE. */}}
+{{- define "soc-fleet.port" -}}
+{{- add (int .root.Values.config.SOC_PORT_BASE) .offset }}
+{{- end }}
+
+{{/* A value as an environment string: numbers stay integers (YAML gives Helm float64s). */}}
+{{- define "soc-fleet.envValue" -}}
+{{- if or (kindIs "float64" .) (kindIs "int64" .) (kindIs "int" .) }}{{ int64 . | toString | quote }}{{ else }}{{ toString . | quote }}{{ end }}
+{{- end }}
+
+{{/*
+A component's environment: every non-empty name of `config` (the notify-only names only for
+notify), the OPA sidecar's address for the policy engine, the Mattermost secrets for notify, then
+`env` and the component's own env. (dict "root" $ "name" <component> "settings" <settings>)
+*/}}
+{{- define "soc-fleet.env" -}}
+{{- $root := .root }}
+{{- $config := $root.Values.config }}
+{{- $notifyOnly := include "soc-fleet.notifyOnly" $root }}
+{{- range $key := keys $config | sortAlpha }}
+{{- $value := index $config $key }}
+{{- if and (not (kindIs "invalid" $value)) (ne (toString $value) "") (or (eq $.name "notify") (not (regexMatch $notifyOnly $key))) }}
+- name: {{ $key }}
+  value: {{ include "soc-fleet.envValue" $value }}
+{{- end }}
+{{- end }}
+{{- if and (eq .name "policy-engine") (not $config.SOC_OPA_URL) }}
+- name: SOC_OPA_URL
+  value: {{ printf "http://127.0.0.1:%d" (add (int $config.SOC_PORT_BASE) 11) | quote }}
+{{- end }}
+{{- if and (eq .name "notify") $config.MATTERMOST_URL }}
+- name: MATTERMOST_BOT_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ required "secrets.existingSecret is required with config.MATTERMOST_URL" $root.Values.secrets.existingSecret }}
+      key: {{ $root.Values.secrets.botTokenKey }}
+- name: SOC_BOT_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ $root.Values.secrets.existingSecret }}
+      key: {{ $root.Values.secrets.botSecretKey }}
+      optional: true
+{{- end }}
+{{- range $key, $value := merge (deepCopy (.settings.env | default dict)) (deepCopy ($root.Values.env | default dict)) }}
+- name: {{ $key }}
+  value: {{ include "soc-fleet.envValue" $value }}
+{{- end }}
+{{- end }}
+
+{{/*
+The policy bundle (files/policies, a copy of policies/ without tests) in one ConfigMap: keys are
+flat, so a file's path is its key with "/" as "__", and the volume's items put it back in place
+(OPA reads data.json by its directory: soc/settings/data.json is data.soc.settings).
+*/}}
+{{- define "soc-fleet.policyFiles" -}}
+{{- range $path, $_ := .Files.Glob "files/policies/**" }}
+{{ trimPrefix "files/policies/" $path | replace "/" "__" }}: {{ trimPrefix "files/policies/" $path }}
+{{- end }}
+{{- end }}
+
+{{- define "soc-fleet.policyItems" -}}
+items:
+{{- range $key, $path := include "soc-fleet.policyFiles" . | fromYaml }}
+  - { key: {{ $key | quote }}, path: {{ $path | quote }} }
+{{- end }}
+{{- end }}

@@ -1,0 +1,477 @@
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse, parseAllDocuments } from "yaml";
+import { z } from "zod";
+import { AgentConfig } from "../contracts/agent-config.js";
+import { FleetConfig } from "../contracts/config.js";
+import { components } from "../fleet/components.js";
+import {
+  chartCopies,
+  chartDir,
+  copiedFolders,
+  helmBinary,
+  kubeconformBinary,
+  kubernetesSchemas,
+} from "../fleet/helm.js";
+
+const root = join(import.meta.dirname, "..");
+/** The shared CRD schemas: the repository is cloned with ../shared beside it. */
+const sharedCrds = join(root, "..", "shared", "schemas", "crds");
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+/** Everything optional switched on, as an installation with every integration would set it. */
+const everything = {
+  config: {
+    KAFKA_BROKERS: "kafka-0.kafka:9092,kafka-1.kafka:9092",
+    MATTERMOST_URL: "https://chat.example.com",
+    MATTERMOST_TEAM: "security",
+    MATTERMOST_CHANNEL: "soc-escalations",
+    SOC_BOT_PUBLIC_URL: "http://soc-notify.soc-fleet.svc:2812",
+    SOC_APPROVERS: "alice,bob",
+  },
+  secrets: { existingSecret: "soc-fleet-bot" },
+  components: { prefilter: { replicas: 2 } },
+  metrics: { serviceMonitor: { enabled: true }, prometheusRule: { enabled: true } },
+  kyverno: { enabled: true },
+  ciliumNetworkPolicy: { enabled: true },
+  podDisruptionBudget: { enabled: true },
+  rbac: { remediation: { terminatePods: true, scaleDeployments: true, cordonNodes: true } },
+  training: { enabled: true, events: { existingClaim: "falco-events" } },
+};
+
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  spec?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } };
+}
+interface Probe {
+  httpGet: { path: string; port: string };
+}
+interface Container {
+  name: string;
+  env?: EnvVar[];
+  ports?: { name: string; containerPort: number }[];
+  livenessProbe?: Probe;
+  readinessProbe?: Probe;
+  securityContext?: Record<string, unknown>;
+  volumeMounts?: { name: string; mountPath: string }[];
+}
+interface PodSpec {
+  serviceAccountName: string;
+  automountServiceAccountToken: boolean;
+  securityContext: Record<string, unknown>;
+  containers: Container[];
+  volumes: { name: string; secret?: { secretName: string; items: { key: string; path: string }[] } }[];
+}
+
+let helm = "";
+let kubeconform = "";
+let coreSchemas = "";
+let work = "";
+let everythingFile = "";
+
+beforeAll(() => {
+  helm = helmBinary(log);
+  kubeconform = kubeconformBinary(log);
+  coreSchemas = kubernetesSchemas(log);
+  work = mkdtempSync(join(tmpdir(), "soc-helm-test-"));
+  everythingFile = join(work, "everything.yaml");
+  writeFileSync(everythingFile, JSON.stringify(everything));
+  // kubeconform checks the AgentConfig resources against the chart's own CRD, as a JSON schema.
+  mkdirSync(join(work, "soc.fleet"));
+  writeFileSync(join(work, "soc.fleet", "agentconfig_v1alpha1.json"), JSON.stringify(crdJsonSchema()));
+});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function helmRun(args: string[]) {
+  return spawnSync(helm, args, { encoding: "utf8", maxBuffer: 64 << 20 });
+}
+
+/** `helm template` → the rendered text; throws with helm's message if it refuses. */
+function renderText(valueFiles: string[] = [], namespace = "soc-fleet"): string {
+  const args = ["template", "soc", chartDir, "--namespace", namespace, "--include-crds"];
+  const run = helmRun([...args, ...valueFiles.flatMap((file) => ["--values", file])]);
+  if (run.status !== 0) throw new Error(`helm template failed: ${run.stderr}`);
+  return run.stdout;
+}
+
+function render(valueFiles: string[] = [], namespace?: string): K8sObject[] {
+  return parseAllDocuments(renderText(valueFiles, namespace))
+    .map((doc) => doc.toJS() as K8sObject | null)
+    .filter((doc): doc is K8sObject => doc !== null);
+}
+
+const find = (objects: K8sObject[], kind: string, name: string) =>
+  objects.find((o) => o.kind === kind && o.metadata.name === name);
+const podSpec = (deployment: K8sObject) => (deployment.spec as { template: { spec: PodSpec } }).template.spec;
+
+/** kubeconform -strict over a rendered manifest: core kinds offline, CRD kinds from ../shared and the chart. */
+function kubeconformSummary(manifest: string): {
+  valid: number;
+  invalid: number;
+  errors: number;
+  skipped: number;
+} {
+  const file = join(work, `manifest-${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(file, manifest);
+  const run = spawnSync(
+    kubeconform,
+    [
+      "-strict",
+      "-summary",
+      "-output",
+      "json",
+      "-schema-location",
+      `${coreSchemas}/{{.ResourceKind}}{{.KindSuffix}}.json`,
+      "-schema-location",
+      `${sharedCrds}/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json`,
+      "-schema-location",
+      `${work}/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json`,
+      file,
+    ],
+    { encoding: "utf8" },
+  );
+  const report = JSON.parse(run.stdout) as {
+    resources?: { msg: string; name: string; kind: string }[];
+    summary: { valid: number; invalid: number; errors: number; skipped: number };
+  };
+  for (const resource of report.resources ?? [])
+    log(`kubeconform: ${resource.kind} ${resource.name}: ${resource.msg}`);
+  return report.summary;
+}
+
+/** The CRD's openAPIV3Schema as the JSON schema kubeconform -strict wants: closed objects, metadata typed. */
+function crdJsonSchema(): Record<string, unknown> {
+  const crd = parse(readFileSync(join(chartDir, "crds", "agentconfigs.soc.fleet.yaml"), "utf8")) as {
+    spec: { versions: { schema: { openAPIV3Schema: Record<string, unknown> } }[] };
+  };
+  const close = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(close);
+    if (node === null || typeof node !== "object") return node;
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(node))
+      if (!key.startsWith("x-kubernetes-")) out[key] = close(value);
+    if (out.type === "object" && out.properties && !("additionalProperties" in out))
+      out.additionalProperties = false;
+    return out;
+  };
+  const schema = close(crd.spec.versions[0]?.schema.openAPIV3Schema) as {
+    properties: Record<string, unknown>;
+  };
+  schema.properties.apiVersion = { enum: ["soc.fleet/v1alpha1"] };
+  schema.properties.kind = { enum: ["AgentConfig"] };
+  schema.properties.metadata = { type: "object", required: ["name"] };
+  return schema;
+}
+
+describe("the Helm chart helm/soc-fleet", () => {
+  it("passes `helm lint --strict` with the default values and with everything enabled", () => {
+    for (const values of [[], ["--values", everythingFile]]) {
+      const run = helmRun(["lint", "--strict", chartDir, ...values]);
+      expect(run.stdout + run.stderr, values.join(" ")).toContain("0 chart(s) failed");
+      expect(run.status).toBe(0);
+    }
+  });
+
+  it("renders only objects kubeconform -strict finds valid, with either set of values", () => {
+    for (const values of [[], [everythingFile]]) {
+      const manifest = renderText(values);
+      const count = render(values).length;
+      expect(kubeconformSummary(manifest), values.join()).toEqual({
+        valid: count,
+        invalid: 0,
+        errors: 0,
+        skipped: 0,
+      });
+    }
+    const kinds = new Set(render([everythingFile]).map((o) => `${o.apiVersion} ${o.kind}`));
+    for (const kind of [
+      "cert-manager.io/v1 Certificate",
+      "monitoring.coreos.com/v1 ServiceMonitor",
+      "monitoring.coreos.com/v1 PrometheusRule",
+      "kyverno.io/v1 ClusterPolicy",
+      "cilium.io/v2 CiliumNetworkPolicy",
+      "soc.fleet/v1alpha1 AgentConfig",
+      "batch/v1 CronJob",
+      "policy/v1 PodDisruptionBudget",
+    ])
+      expect(kinds).toContain(kind);
+  });
+
+  it("kubeconform catches a broken object of each kind of schema (the check has teeth)", () => {
+    const manifest = renderText([everythingFile])
+      .replace("enableServiceLinks: false", "enableServiceLinks: false\n      hostNetwrk: true")
+      .replace("isCA: true", "isCA: true\n  commonNmae: typo")
+      .replace(/(apiVersion: soc.fleet\/v1alpha1\nkind: AgentConfig[\s\S]*?provider: )none/, "$1gpt");
+    expect(kubeconformSummary(manifest)).toMatchObject({ invalid: 3, errors: 0 });
+  });
+
+  it("runs every component as a Deployment whose environment is a valid FleetConfig, probed on its ops port", () => {
+    for (const objects of [render(), render([everythingFile])]) {
+      const names = components.map((c) => c.name).sort();
+      const deployments = objects.filter((o) => o.kind === "Deployment");
+      expect(deployments.map((d) => d.metadata.name).sort()).toEqual(names.map((n) => `soc-${n}`).sort());
+      for (const name of names) {
+        const pod = podSpec(find(objects, "Deployment", `soc-${name}`) as K8sObject);
+        const main = pod.containers.find((c) => c.name === name) as Container;
+        // The process reads only these names: the config it would load, with the secrets stubbed.
+        const env = Object.fromEntries(
+          (main.env ?? []).map((e) => [e.name, e.value ?? (e.valueFrom?.secretKeyRef ? "x".repeat(40) : "")]),
+        );
+        const parsed = FleetConfig.safeParse(env);
+        expect(parsed.error?.issues ?? [], name).toEqual([]);
+        const config = parsed.data as FleetConfig;
+        const ports = Object.fromEntries((main.ports ?? []).map((p) => [p.name, p.containerPort]));
+        expect(ports.ops, name).toBe(config.opsPort(name));
+        expect(Object.values(ports), name).toContain(config.port(name));
+        expect(main.livenessProbe?.httpGet, name).toEqual({ path: "/healthz", port: "ops" });
+        expect(main.readinessProbe?.httpGet, name).toEqual({ path: "/readyz", port: "ops" });
+        // Non-root, read-only, no capabilities, default seccomp: pod and every container.
+        expect(pod.securityContext, name).toMatchObject({
+          runAsNonRoot: true,
+          seccompProfile: { type: "RuntimeDefault" },
+        });
+        expect(pod.securityContext.runAsUser, name).not.toBe(0);
+        for (const container of pod.containers) {
+          expect(container.securityContext, `${name}/${container.name}`).toMatchObject({
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ["ALL"] },
+            seccompProfile: { type: "RuntimeDefault" },
+          });
+        }
+        // The certificate lands where runtime/tls.ts looks: <certDir>/<name>.crt, <name>.key, ca.crt.
+        const certs = pod.volumes.find((v) => v.name === "certs");
+        expect(certs?.secret?.secretName).toBe(`soc-${name}-tls`);
+        expect(certs?.secret?.items.map((i) => i.path)).toEqual([`${name}.crt`, `${name}.key`, "ca.crt"]);
+        expect(main.volumeMounts?.find((m) => m.name === "certs")?.mountPath).toBe(config.certDir);
+        const certificate = find(objects, "Certificate", `soc-${name}`);
+        expect(certificate?.spec).toMatchObject({ commonName: name, secretName: `soc-${name}-tls` });
+        // Secrets come from a Secret, never from values, and reach the bot alone.
+        for (const secret of ["MATTERMOST_BOT_TOKEN", "SOC_BOT_SECRET"])
+          expect(main.env?.find((e) => e.name === secret)?.value, `${name} ${secret}`).toBeUndefined();
+        if (name !== "notify")
+          expect(
+            Object.keys(env).filter((k) => k.startsWith("MATTERMOST_")),
+            name,
+          ).toEqual([]);
+      }
+    }
+    const notify = podSpec(find(render([everythingFile]), "Deployment", "soc-notify") as K8sObject)
+      .containers[0];
+    expect(notify?.env?.find((e) => e.name === "MATTERMOST_BOT_TOKEN")?.valueFrom?.secretKeyRef).toEqual({
+      name: "soc-fleet-bot",
+      key: "MATTERMOST_BOT_TOKEN",
+    });
+  });
+
+  it("reaches every name of contracts/config.ts through values (config, or secrets for the two secrets)", () => {
+    const values = parse(readFileSync(join(chartDir, "values.yaml"), "utf8")) as {
+      config: Record<string, unknown>;
+      secrets: Record<string, string>;
+    };
+    const secretNames = [values.secrets.botTokenKey, values.secrets.botSecretKey];
+    expect(secretNames).toEqual(["MATTERMOST_BOT_TOKEN", "SOC_BOT_SECRET"]);
+    expect([...Object.keys(values.config), ...secretNames].sort()).toEqual(
+      Object.keys(FleetConfig.in.shape).sort(),
+    );
+  });
+
+  it("refuses values that break values.schema.json: helm template fails", () => {
+    // Each refusal names the offending value (helm prints the JSON pointer of every violation).
+    const bad: [string, unknown, string][] = [
+      ["negative port base", { config: { SOC_PORT_BASE: -1 } }, "/config/SOC_PORT_BASE"],
+      ["enforce mode", { config: { SOC_REMEDIATE_MODE: "enforce" } }, "/config/SOC_REMEDIATE_MODE"],
+      [
+        "Mattermost without the bot's Secret",
+        {
+          config: {
+            MATTERMOST_URL: "https://chat.example.com",
+            MATTERMOST_TEAM: "t",
+            MATTERMOST_CHANNEL: "c",
+          },
+        },
+        "/secrets",
+      ],
+      ["a misspelt value", { metrics: { serviceMonitr: { enabled: true } } }, "serviceMonitr"],
+      ["training without events", { training: { enabled: true } }, "/training/events/existingClaim"],
+    ];
+    for (const [what, values, pointer] of bad) {
+      const file = join(work, "bad.yaml");
+      writeFileSync(file, JSON.stringify(values));
+      let message = "";
+      try {
+        renderText([file]);
+      } catch (error) {
+        message = String(error);
+      }
+      expect(message, what).toContain("values don't meet the specifications of the schema");
+      expect(message, what).toContain(pointer);
+    }
+    const ok = join(work, "ok.yaml");
+    writeFileSync(ok, JSON.stringify({ config: { SOC_PORT_BASE: 4000 } }));
+    const deployment = find(render([ok]), "Deployment", "soc-detect") as K8sObject;
+    expect(podSpec(deployment).containers[0]?.ports?.find((p) => p.name === "ops")?.containerPort).toBe(4024);
+  });
+
+  it("carries copies of agents/*/agent-config.yaml, policies/kyverno and the Rego bundle equal to their sources", () => {
+    const copies = chartCopies();
+    expect(copies.filter((c) => c.copy.startsWith(join("files", "agents"))).length).toBeGreaterThanOrEqual(4);
+    expect(copies.filter((c) => c.copy.startsWith(join("files", "kyverno"))).length).toBeGreaterThanOrEqual(
+      5,
+    );
+    for (const { source, copy } of copies) {
+      expect(readFileSync(join(chartDir, copy), "utf8"), `${copy}: run node dist/fleet/helm.js sync`).toBe(
+        readFileSync(join(root, source), "utf8"),
+      );
+    }
+    // Nothing stale: the copied folders hold the copies and nothing else.
+    const present = copiedFolders.flatMap((folder) =>
+      readdirSync(join(chartDir, folder), { recursive: true, withFileTypes: true })
+        .filter((entry) => entry.isFile())
+        .map((entry) => relative(chartDir, join(entry.parentPath, entry.name))),
+    );
+    expect(present.sort()).toEqual(copies.map((c) => c.copy).sort());
+  });
+
+  it("renders the drift alert file, the AgentConfigs and the Kyverno policies unchanged (namespace aside)", () => {
+    const objects = render([everythingFile], "security");
+    const drift = find(objects, "PrometheusRule", "soc-prefilter-drift");
+    expect(drift?.spec).toEqual(
+      parse(readFileSync(join(chartDir, "files", "prometheus-rules", "prefilter-drift.yaml"), "utf8")),
+    );
+    for (const { source, copy } of chartCopies()) {
+      if (!copy.endsWith(".yaml")) continue;
+      const original = parse(readFileSync(join(root, source), "utf8")) as K8sObject;
+      const rendered = find(objects, original.kind, original.metadata.name);
+      const expected = JSON.parse(
+        JSON.stringify(original).replaceAll('"namespace":"soc-fleet"', '"namespace":"security"'),
+      ) as unknown;
+      expect(rendered, source).toEqual(expected);
+      if (original.kind === "AgentConfig") expect(AgentConfig.safeParse(rendered).success, source).toBe(true);
+    }
+    // The Kyverno policies bind the ServiceAccount cluster-actions runs as, in the release's namespace.
+    const account = podSpec(
+      find(objects, "Deployment", "soc-cluster-actions") as K8sObject,
+    ).serviceAccountName;
+    const subjects = objects
+      .filter((o) => o.kind === "ClusterPolicy")
+      .flatMap((o) => JSON.stringify(o).match(/"subjects":\[[^\]]*\]/g) ?? []);
+    expect(subjects.length).toBeGreaterThan(0);
+    for (const s of subjects) expect(s).toContain(`"name":"${account}","namespace":"security"`);
+  });
+
+  it("defines the AgentConfig CRD with the schema of contracts/agent-config.ts", () => {
+    const crd = find(render(), "CustomResourceDefinition", "agentconfigs.soc.fleet") as K8sObject;
+    expect(crd.spec).toMatchObject({ group: "soc.fleet", names: { kind: "AgentConfig" } });
+    const version = (crd.spec as { versions: { name: string; schema: { openAPIV3Schema: unknown } }[] })
+      .versions[0];
+    expect(`${(crd.spec as { group: string }).group}/${version?.name}`).toBe(
+      AgentConfig.shape.apiVersion.value,
+    );
+    const jsonSchema: unknown = z.toJSONSchema(AgentConfig, { io: "input" });
+    const fromZod = (jsonSchema as { properties: { spec: unknown } }).properties.spec;
+    const fromCrd = (version?.schema.openAPIV3Schema as { properties: { spec: unknown } }).properties.spec;
+    // The keywords both can say; the CRD adds bounds for CEL, zod says "exclusiveMinimum 0" for "minimum 1".
+    const essentials = (node: unknown): unknown => {
+      if (node === null || typeof node !== "object" || Array.isArray(node)) return node;
+      const n = node as Record<string, unknown>;
+      const out: Record<string, unknown> = {};
+      for (const key of ["type", "enum", "default", "pattern", "maximum", "required"]) {
+        const value = n[key];
+        if (value !== undefined) out[key] = typeof value === "string" ? value.replaceAll("\\/", "/") : value;
+      }
+      if (n.exclusiveMinimum === 0 || n.minimum === 1) out.minimum = 1;
+      if (n.items) out.items = essentials(n.items);
+      if (n.properties)
+        out.properties = Object.fromEntries(Object.entries(n.properties).map(([k, v]) => [k, essentials(v)]));
+      return out;
+    };
+    expect(essentials(fromCrd)).toEqual(essentials(fromZod));
+  });
+
+  it("lets only cluster-actions reach the Kubernetes API, with just the rights remediation needs", () => {
+    const objects = render();
+    for (const deployment of objects.filter((o) => o.kind === "Deployment")) {
+      const pod = podSpec(deployment);
+      expect(pod.automountServiceAccountToken, deployment.metadata.name).toBe(
+        deployment.metadata.name === "soc-cluster-actions",
+      );
+    }
+    const role = find(objects, "ClusterRole", "soc-fleet-remediation") as { rules: unknown[] } & K8sObject;
+    expect(role.rules).toEqual([
+      { apiGroups: ["cilium.io"], resources: ["ciliumnetworkpolicies"], verbs: ["create", "patch"] },
+      { apiGroups: [""], resources: ["pods"], verbs: ["patch"] },
+    ]);
+    const binding = find(objects, "ClusterRoleBinding", "soc-fleet-remediation") as {
+      subjects: unknown[];
+    } & K8sObject;
+    expect(binding.subjects).toEqual([
+      { kind: "ServiceAccount", name: "soc-remediate", namespace: "soc-fleet" },
+    ]);
+    expect(podSpec(find(objects, "Deployment", "soc-cluster-actions") as K8sObject).serviceAccountName).toBe(
+      "soc-remediate",
+    );
+  });
+
+  it("lets an MCP server's port be reached only by the callers its definition names", async () => {
+    const objects = render();
+    for (const entry of components) {
+      const definition = await entry.load();
+      if (definition.kind !== "mcp") continue;
+      const policy = find(objects, "NetworkPolicy", `soc-${entry.name}`) as K8sObject;
+      const ingress = (
+        policy.spec as {
+          ingress: {
+            ports: { port: string }[];
+            from: { podSelector?: { matchLabels: Record<string, string> } }[];
+          }[];
+        }
+      ).ingress;
+      const mcp = ingress.find((rule) => rule.ports.some((p) => p.port === "mcp"));
+      const from = mcp?.from.map((peer) => peer.podSelector?.matchLabels["app.kubernetes.io/component"]);
+      expect(from?.sort(), entry.name).toEqual([...definition.callers].sort());
+    }
+  });
+
+  it("keeps the OPA bundle's layout: every file of files/policies mounted at its path", () => {
+    const objects = render();
+    const configMap = find(objects, "ConfigMap", "soc-fleet-policies") as {
+      data: Record<string, string>;
+    } & K8sObject;
+    const pod = podSpec(find(objects, "Deployment", "soc-policy-engine") as K8sObject);
+    const volume = pod.volumes.find((v) => v.name === "policies") as unknown as {
+      configMap: { items: { key: string; path: string }[] };
+    };
+    const bundle = chartCopies().filter((c) => c.copy.startsWith(join("files", "policies")));
+    expect(volume.configMap.items.map((i) => i.path).sort()).toEqual(
+      bundle.map((c) => relative(join("files", "policies"), c.copy)).sort(),
+    );
+    for (const item of volume.configMap.items)
+      expect(configMap.data[item.key], item.path).toBe(
+        readFileSync(join(chartDir, "files", "policies", item.path), "utf8"),
+      );
+    expect(pod.containers.map((c) => c.name).sort()).toEqual(["opa", "policy-engine"]);
+    const engineEnv = pod.containers.find((c) => c.name === "policy-engine")?.env ?? [];
+    const opaArgs = (pod.containers.find((c) => c.name === "opa") as unknown as { args: string[] }).args;
+    const opaUrl = new URL(engineEnv.find((e) => e.name === "SOC_OPA_URL")?.value ?? "");
+    expect(opaArgs).toContain(`--addr=${opaUrl.host}`);
+  });
+
+  it("schedules the weekly retraining with the schedule from values", () => {
+    const cronJob = find(render([everythingFile]), "CronJob", "soc-prefilter-training");
+    expect(cronJob?.spec).toMatchObject({ schedule: "0 3 * * 0", concurrencyPolicy: "Forbid" });
+    expect(JSON.stringify(cronJob)).toContain("dist/fleet/python.js train");
+    expect(find(render(), "CronJob", "soc-prefilter-training")).toBeUndefined();
+  });
+});
