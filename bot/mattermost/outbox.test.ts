@@ -84,15 +84,19 @@ describe("Outbox", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("delivers in order, replies into the case's thread", async () => {
+  it("delivers escalations in order ahead of thread replies, each reply into its case's thread", async () => {
     outbox.add("C-22222", escalation(1));
     outbox.add("C-22222", { kind: "reply", message: "step 1" });
+    outbox.add("C-22222", { kind: "reply", message: "step 2" });
     outbox.add("C-33333", escalation(2));
+    outbox.add("C-33333", { kind: "reply", message: "step 1 of 2" });
     await settle(() => store.pendingCount() === 0);
     expect(mattermost.posts.map((p) => [p.message, p.root_id ?? null])).toEqual([
       ["escalated 1", null],
-      ["step 1", "p1"],
       ["escalated 2", null],
+      ["step 1", "p1"],
+      ["step 2", "p1"],
+      ["step 1 of 2", "p2"],
     ]);
   });
 

@@ -13,7 +13,8 @@ export type Delivery =
   | { kind: "decided"; case: Case };
 
 /**
- * Delivers the outbox to Mattermost strictly in order, one item at a time. While Mattermost is
+ * Delivers the outbox to Mattermost one item at a time: escalations and updates in order, ahead
+ * of thread replies, which follow in order (`BotStore.nextPending`). While Mattermost is
  * unreachable the head item waits and is tried again with backoff, across restarts too (the outbox
  * is in SQLite). A post that may have been created before a crash or a lost response is looked up
  * by its delivery key before it is created again, so nothing is posted twice.

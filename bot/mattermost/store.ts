@@ -125,11 +125,15 @@ export class BotStore {
     );
   }
 
-  /** The oldest item not yet delivered: delivery is strictly in order. */
+  /**
+   * The next item to deliver: escalations and post updates first, in order; thread replies after
+   * them, in order. An escalation never waits behind another case's replies, and a reply always
+   * follows its case's escalation, which was queued before it.
+   */
   nextPending(): OutboxItem | undefined {
     return this.#db
       .prepare(
-        "SELECT seq, case_id, kind, body, created_at, attempted_at FROM outbox WHERE delivered_at IS NULL ORDER BY seq LIMIT 1",
+        "SELECT seq, case_id, kind, body, created_at, attempted_at FROM outbox WHERE delivered_at IS NULL ORDER BY kind = 'reply', seq LIMIT 1",
       )
       .get() as OutboxItem | undefined;
   }
