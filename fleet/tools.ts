@@ -9,6 +9,17 @@ export const OPA_VERSION = "v1.22.2";
 export const toolCache = join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "soc-fleet", "bin");
 
 /**
+ * Puts a built binary into the cache: copied, then renamed within the cache, as /tmp may be another
+ * filesystem and a reader must never see half a file.
+ */
+export function installBinary(built: string, cached: string): string {
+  copyFileSync(built, `${cached}.partial`);
+  chmodSync(`${cached}.partial`, 0o755);
+  renameSync(`${cached}.partial`, cached);
+  return cached;
+}
+
+/**
  * The OPA binary: SOC_OPA_BIN, else the cached build, else built now from its Go module with
  * `go install` (about two minutes, first time only).
  */
@@ -24,10 +35,7 @@ export function opaBinary(log: (line: string) => void = () => undefined): string
       env: { ...process.env, GOBIN: gobin, CGO_ENABLED: "0" },
       stdio: ["ignore", "ignore", "inherit"],
     });
-    // Copy, then rename within the cache: /tmp may be another filesystem, and readers never see half a file.
-    copyFileSync(join(gobin, "opa"), `${cached}.partial`);
-    chmodSync(`${cached}.partial`, 0o755);
-    renameSync(`${cached}.partial`, cached);
+    installBinary(join(gobin, "opa"), cached);
   } finally {
     rmSync(gobin, { recursive: true, force: true });
   }

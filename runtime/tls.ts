@@ -48,14 +48,26 @@ export function peerIdentity(req: IncomingMessage): string | undefined {
   return typeof cn === "string" ? cn : undefined;
 }
 
+// One keep-alive pool per identity, shared by everything in the process that calls peers.
+const pools = new WeakMap<Identity, Agent>();
+
+/**
+ * undici's connection pool presenting this identity's certificate and trusting only our CA. One
+ * secure context for every connection: parsing the PEM per handshake showed in profiles.
+ */
+export function mtlsAgent(identity: Identity): Agent {
+  let agent = pools.get(identity);
+  if (!agent) {
+    const secureContext = createSecureContext({ ca: identity.ca, cert: identity.cert, key: identity.key });
+    agent = new Agent({ connect: { secureContext }, keepAliveTimeout: 30_000 });
+    pools.set(identity, agent);
+  }
+  return agent;
+}
+
 /** A `fetch` that presents this identity's certificate and trusts only our CA; keeps connections alive. */
 export function mtlsFetch(identity: Identity): typeof fetch {
-  // One secure context for every connection: parsing the PEM per handshake showed in profiles.
-  const secureContext = createSecureContext({ ca: identity.ca, cert: identity.cert, key: identity.key });
-  const dispatcher = new Agent({
-    connect: { secureContext },
-    keepAliveTimeout: 30_000,
-  });
+  const dispatcher = mtlsAgent(identity);
   const bound = (input: Parameters<typeof fetch>[0], init?: RequestInit) =>
     undiciFetch(input as Parameters<typeof undiciFetch>[0], {
       ...(init as Parameters<typeof undiciFetch>[1]),

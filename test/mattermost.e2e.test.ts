@@ -78,6 +78,16 @@ describe("the Mattermost front end against a real Mattermost server (PostgreSQL)
       30_000,
       what,
     );
+  /** The post as it reads once `test` holds (updates arrive through the bot's outbox). */
+  const postWhen = (post: Post, test: (current: Post) => boolean, what: string) =>
+    stage.fleet.waitFor(
+      async () => {
+        const current = await stage.person("alice").client.getPost(post.id);
+        return test(current) ? current : undefined;
+      },
+      15_000,
+      what,
+    );
   const audit = (caseId: string | null, user?: string) => {
     const db = new Database(join(stage.fleet.home, "data", "mattermost-bot.db"), { readonly: true });
     try {
@@ -199,12 +209,9 @@ describe("the Mattermost front end against a real Mattermost server (PostgreSQL)
     expect(closed.resolution).toBe("remediated");
     expect(closed.decision).toMatchObject({ action: "approve", by: "alice" });
     expect(steps.filter((s) => s.skill === "execute")).toHaveLength(1);
-    const updated = await stage.fleet.waitFor(
-      async () => {
-        const current = await stage.person("alice").client.getPost(post.id);
-        return attachmentOf(current).actions?.length ? undefined : current;
-      },
-      15_000,
+    const updated = await postWhen(
+      post,
+      (current) => !attachmentOf(current).actions?.length,
       "the buttons to go",
     );
     const decision = attachmentOf(updated).fields?.find((f) => f.title === "Decision")?.value ?? "";
@@ -268,14 +275,12 @@ describe("the Mattermost front end against a real Mattermost server (PostgreSQL)
     const reply = await stage.command("bob", `approve ${id}`);
     expect(reply.text).toContain(`${id} approved by bob`);
     await settled(id, (c) => c.status === "closed" && c.decision?.by === "bob", "closed by bob");
-    await stage.fleet.waitFor(
-      async () => {
-        const current = await stage.person("alice").client.getPost(post.id);
-        return attachmentOf(current).fields?.some(
+    await postWhen(
+      post,
+      (current) =>
+        attachmentOf(current).fields?.some(
           (f) => f.title === "Decision" && f.value.startsWith("approved by `bob`"),
-        );
-      },
-      15_000,
+        ) ?? false,
       "the post to show bob's approval",
     );
     expect(audit(id, "bob")).toEqual([

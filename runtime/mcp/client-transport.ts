@@ -1,8 +1,7 @@
-import { createSecureContext } from "node:tls";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
-import { Agent, request } from "undici";
-import type { Identity } from "../tls.js";
+import { request, type Agent } from "undici";
+import { mtlsAgent, type Identity } from "../tls.js";
 
 /** An HTTP status the server answered instead of a JSON-RPC message. */
 export class McpHttpError extends Error {
@@ -13,19 +12,6 @@ export class McpHttpError extends Error {
     super(message);
     this.name = "McpHttpError";
   }
-}
-
-// One keep-alive pool per identity, shared by every peer of the process: each call reuses a
-// warm TLS connection, and the secure context (PEM parsing) is built once.
-const pools = new WeakMap<Identity, Agent>();
-function pool(identity: Identity): Agent {
-  let agent = pools.get(identity);
-  if (!agent) {
-    const secureContext = createSecureContext({ ca: identity.ca, cert: identity.cert, key: identity.key });
-    agent = new Agent({ connect: { secureContext }, keepAliveTimeout: 30_000 });
-    pools.set(identity, agent);
-  }
-  return agent;
 }
 
 /**
@@ -51,7 +37,7 @@ export class JsonHttpClientTransport implements Transport {
     /** Longest wait for the headers and between body chunks; the SDK times the whole call itself. */
     private readonly timeoutMs: number,
   ) {
-    this.#dispatcher = pool(identity);
+    this.#dispatcher = mtlsAgent(identity);
   }
 
   start(): Promise<void> {
