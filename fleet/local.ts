@@ -174,7 +174,9 @@ function parseJson(text: string): unknown {
 /** A random base whose 31 ports (base … base+30) are all free now; test files run fleets in parallel. */
 async function freePortBase(): Promise<number> {
   for (;;) {
-    const base = 20_000 + 40 * Math.floor(Math.random() * 1000);
+    // Below Linux's ephemeral range (32768–60999): a client's outgoing connection (Kafka, OPA,
+    // Mattermost) can take any port there, and a fleet restarting a component would find it taken.
+    const base = 10_000 + 40 * Math.floor(Math.random() * 568);
     const free = await Promise.all(Array.from({ length: 31 }, (_, i) => portFree(base + i)));
     if (free.every(Boolean)) return base;
   }
