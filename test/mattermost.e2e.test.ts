@@ -397,18 +397,29 @@ describe("the Mattermost front end against a real Mattermost server (PostgreSQL)
         }),
       ),
     ).toContain("proposed action");
-    const dialog = await fetch(`${stage.callbackBase}/mattermost/dialog`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        type: "dialog_submission",
-        callback_id: "dismiss",
-        state: JSON.stringify(forged),
-        user_id: aliceId,
-        submission: { reason: "forged dismissal" },
-      }),
-    });
-    expect(((await dialog.json()) as { error?: string }).error).toContain("not issued by soc-fleet");
+    const submit = async (state: unknown) => {
+      const response = await fetch(`${stage.callbackBase}/mattermost/dialog`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          type: "dialog_submission",
+          callback_id: "dismiss",
+          state: JSON.stringify(state),
+          user_id: aliceId,
+          submission: { reason: "a dismissal nobody was offered" },
+        }),
+      });
+      return ((await response.json()) as { error?: string }).error ?? "";
+    };
+    expect(await submit(forged)).toContain("not issued by soc-fleet");
+    expect(
+      await submit(
+        genuine.sign({ case_id: openId, action: "dismiss", digest: "x", expires: Date.now() - 1 }),
+      ),
+    ).toContain("expired");
+    expect(
+      await submit(genuine.sign({ case_id: decidedId, action: "dismiss", digest: "x", expires: future })),
+    ).toContain("no longer awaits a decision");
     const slash = await fetch(`${stage.callbackBase}/mattermost/command`, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded" },
