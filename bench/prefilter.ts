@@ -253,8 +253,12 @@ class Child {
   }
 
   static spawn(role: string, extra: string[]): Child {
+    const nodeArgs = (process.env.SOC_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
     const child = new Child(
-      spawn(process.execPath, [self, `--role=${role}`, ...extra], { stdio: ["pipe", "pipe", "inherit"] }),
+      // SOC_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) reaches the measured processes too.
+      spawn(process.execPath, [...nodeArgs, self, `--role=${role}`, ...extra], {
+        stdio: ["pipe", "pipe", "inherit"],
+      }),
     );
     cleanups.push(() => child.stop());
     return child;
