@@ -706,9 +706,12 @@ function reportKafka(k: KafkaFigures): void {
     `       = ${pct(k.fleet.rate / best)} of the ceiling (target ≥ 70 %): ${met(k.fleet.rate / best >= 0.7)}; per CPU-second ${pct(k.fleet.perCpuSecond / bestCpu)} of the ceiling's`,
     `       forwarded to soc.anomalies: ${f0(k.fleet.anomalies)} (${pct(k.fleet.anomalies / k.events)} of the events); dead letters: ${f0(k.fleet.dlq)}; ` +
       `the fleet's other processes used ${k.fleet.othersCpu.toFixed(1)} CPU-s meanwhile`,
-    `       waiting on the coordinator: ${f0(k.fleet.openCases)} open_case calls took ${k.fleet.openCaseSeconds.toFixed(1)} s in all ` +
-      `(mean ${((1000 * k.fleet.openCaseSeconds) / k.fleet.openCases).toFixed(1)} ms), at most 16 at a time while the consumer judges the next batches, ` +
-      `of the ${k.fleet.wall.toFixed(1)} s from first to last commit`,
+    k.fleet.openCases === 0
+      ? `       the coordinator takes the anomalies from soc.anomalies (group soc-coordinator): no open_case call held the prefilter up, ` +
+        `${k.fleet.wall.toFixed(1)} s from first to last commit`
+      : `       waiting on the coordinator: ${f0(k.fleet.openCases)} open_case calls took ${k.fleet.openCaseSeconds.toFixed(1)} s in all ` +
+        `(mean ${((1000 * k.fleet.openCaseSeconds) / k.fleet.openCases).toFixed(1)} ms), at most 16 at a time while the consumer judges the next batches, ` +
+        `of the ${k.fleet.wall.toFixed(1)} s from first to last commit`,
     `       it also served ${f0(k.fleet.served)} recent_events calls from the detect agent (${k.fleet.servedSeconds.toFixed(1)} s in all)`,
     "",
     "   (c) the prefilter's own Kafka consumer (consumeEvents, group soc-prefilter), Pipeline, ModelScorer (shipped model, policy threshold)",

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { Command } from "@langchain/langgraph";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import Database from "better-sqlite3";
+import type { Anomaly } from "../../contracts/anomaly.js";
 import type { Decision } from "../../contracts/case.js";
 import { skills } from "../../contracts/skills.js";
 import { handler } from "../../runtime/a2a/skill.js";
@@ -10,16 +11,20 @@ import { SocError, causeChain } from "../../runtime/errors.js";
 import { newTrace, withCase, withTrace } from "../../runtime/trace.js";
 import type { Agent } from "../agent.js";
 import { Feedback, feedbackTopicSink } from "./feedback.js";
+import { consumeAnomalies } from "./anomalies.js";
 import { caseGraph, type CaseGraph } from "./graph.js";
 import { fleetHealth } from "./health.js";
 import { StepRunner } from "./steps.js";
 import { CaseStore } from "./store.js";
 
+/** Cases triaged at once when anomalies come from Kafka; more wait on the topic. */
+const MAX_TRIAGING = 32;
+
 export const coordinator: Agent = {
   kind: "agent",
   name: "coordinator",
   description: "Owns every case: runs its state machine from triage to verdict to the human decision.",
-  skills({ component, config, peers }) {
+  async skills({ component, config, peers }) {
     mkdirSync(config.dataDir, { recursive: true });
     const store = new CaseStore(join(config.dataDir, "cases.db"));
     const checkpoints = new Database(join(config.dataDir, "checkpoints.db"));
@@ -63,28 +68,40 @@ export const coordinator: Agent = {
     if (unfinished.length > 0) component.log.info({ cases: unfinished.length }, "resuming unfinished cases");
     for (const c of unfinished) void advance(c.id);
 
-    return [
-      handler(skills.openCase, (anomaly) => {
-        const { case: opened, duplicate } = store.open(anomaly);
-        if (!duplicate) {
-          withCase(opened.id, () => {
-            steps.record(opened.id, "open", {
-              agent: "prefilter",
-              skill: "open_case",
-              summary: `${anomaly.event.priority} ${anomaly.event.rule} forwarded (threshold ${anomaly.threshold})`,
-              input: null,
-              output: {
-                score: anomaly.score,
-                model_version: anomaly.model_version,
-                threshold: anomaly.threshold,
-              },
-            });
-            component.log.info({ rule: anomaly.event.rule }, "case opened");
+    /** Opens a case for an anomaly and starts its triage; an anomaly seen before returns its case. */
+    const openCase = (anomaly: Anomaly) => {
+      const { case: opened, duplicate } = store.open(anomaly);
+      if (!duplicate) {
+        withCase(opened.id, () => {
+          steps.record(opened.id, "open", {
+            agent: "prefilter",
+            skill: "open_case",
+            summary: `${anomaly.event.priority} ${anomaly.event.rule} forwarded (threshold ${anomaly.threshold})`,
+            input: null,
+            output: {
+              score: anomaly.score,
+              model_version: anomaly.model_version,
+              threshold: anomaly.threshold,
+            },
           });
-          void advance(opened.id);
-        }
-        return Promise.resolve({ case_id: opened.id, trace_id: opened.trace_id, duplicate });
-      }),
+          component.log.info({ rule: anomaly.event.rule }, "case opened");
+        });
+        void advance(opened.id);
+      }
+      return { case_id: opened.id, trace_id: opened.trace_id, duplicate };
+    };
+
+    if (config.kafkaBrokers.length > 0) {
+      // The pre-filter's anomalies arrive on soc.anomalies. At most `MAX_TRIAGING` cases are worked on
+      // at once: a burst waits on Kafka, not in memory.
+      await consumeAnomalies(component, config.kafkaBrokers, async (anomaly) => {
+        while (running.size >= MAX_TRIAGING) await Promise.race(running.values());
+        openCase(anomaly);
+      });
+    }
+
+    return [
+      handler(skills.openCase, (anomaly) => Promise.resolve(openCase(anomaly))),
       handler(skills.decide, async ({ case_id, action, by, reason }) => {
         const current = store.get(case_id);
         if (!current) throw new SocError("case_not_found", `no case ${case_id}`);

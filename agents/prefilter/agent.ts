@@ -30,7 +30,8 @@ export const prefilter: Agent = {
       config.prefilter === "model"
         ? await modelScorer(component, mcp("policy-engine"), { refreshMs: config.thresholdRefreshMs })
         : new PriorityScorer(config.minPriority);
-    const pipeline = new Pipeline(component, peers, recent, scorer, sinks);
+    // With Kafka, anomalies reach the coordinator on soc.anomalies; without, by its open_case skill.
+    const pipeline = new Pipeline(component, peers, recent, scorer, sinks, undefined, !producer);
     await serveHttpIngest(
       component,
       {

@@ -14,7 +14,8 @@ export type Outcome =
   | { kind: "rejected"; reason: string }
   | { kind: "duplicate"; event_id: string }
   | { kind: "dropped"; trace_id: string }
-  | { kind: "forwarded"; trace_id: string; case_id: string };
+  /** case_id is null when the coordinator takes the anomaly from soc.anomalies rather than a call. */
+  | { kind: "forwarded"; trace_id: string; case_id: string | null };
 
 /** An event judged worth a case, not yet forwarded. */
 export interface Selected {
@@ -53,6 +54,11 @@ export class Pipeline {
     private readonly scorer: Scorer,
     private readonly sinks: readonly AnomalySink[] = [],
     private readonly remember = 100_000,
+    /**
+     * Whether forwarding calls the coordinator's open_case. With Kafka the coordinator consumes
+     * soc.anomalies instead, and an anomaly is forwarded once it is on the topic.
+     */
+    private readonly openCases = true,
   ) {
     const counter = new Counter({
       name: "soc_prefilter_events_total",
@@ -131,19 +137,17 @@ export class Pipeline {
     const { anomaly, key, event_id: eventId, trace } = selected;
     return withTrace(trace, async (): Promise<Outcome> => {
       try {
-        const [{ output }] = await Promise.all([
-          this.peers.call(skills.openCase, anomaly),
+        const [opened] = await Promise.all([
+          this.openCases ? this.peers.call(skills.openCase, anomaly) : null,
           ...this.sinks.map((sink) => sink(anomaly, key)),
         ]);
+        const caseId = opened?.output.case_id ?? null;
         // Remembered only once forwarded: an event whose forwarding failed is tried again, not lost.
         this.#remember(eventId);
         this.#counted.forwarded.inc();
         const { rule, priority } = anomaly.event;
-        this.component.log.info(
-          { rule, priority, score: anomaly.score, case: output.case_id },
-          "event forwarded",
-        );
-        return { kind: "forwarded", trace_id: trace.traceId, case_id: output.case_id };
+        this.component.log.info({ rule, priority, score: anomaly.score, case: caseId }, "event forwarded");
+        return { kind: "forwarded", trace_id: trace.traceId, case_id: caseId };
       } finally {
         this.#inFlight.delete(eventId);
       }
