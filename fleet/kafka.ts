@@ -113,6 +113,17 @@ function serverProperties(dir: string, port: number, controllerPort: number): st
   ].join("\n")}\n`;
 }
 
+/**
+ * A Kafka cluster id: 16 random bytes in URL-safe base64, never starting with "-" (the storage
+ * tool would read one that does as an option, as Kafka's own Uuid generator avoids).
+ */
+function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString("base64url");
+    if (!id.startsWith("-")) return id;
+  }
+}
+
 /** Brokers still running in this process, killed if it exits without stopping them. */
 const running = new Set<ChildProcess>();
 process.once("exit", () => {
@@ -161,8 +172,8 @@ export class KafkaBroker {
     try {
       const config = join(dir, "server.properties");
       writeFileSync(config, serverProperties(dir, port, controllerPort));
-      // Kafka's cluster ids are 16 random bytes in URL-safe base64; a given dir keeps the one it has.
-      const clusterId = randomBytes(16).toString("base64url");
+      // A given dir keeps the cluster id it has (--ignore-formatted).
+      const clusterId = newClusterId();
       const tool = ["kafka.tools.StorageTool", "format", "--ignore-formatted", "-t", clusterId];
       const format = await run("java", ["-cp", classpath, ...tool, "-c", config]);
       if (format.code !== 0)
