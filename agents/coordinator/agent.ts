@@ -32,7 +32,8 @@ export const coordinator: Agent = {
     checkpoints.pragma("journal_mode = WAL");
     checkpoints.pragma("synchronous = NORMAL");
     const checkpointer = new SqliteSaver(checkpoints);
-    const graph = caseGraph({ store, peers, log: component.log }, checkpointer);
+    let stopping = false;
+    const graph = caseGraph({ store, peers, log: component.log, stopping: () => stopping }, checkpointer);
     const steps = new StepRunner(store, peers);
     const running = new Map<string, Promise<void>>();
     // Analysts' decisions become training labels for the prefilter's next model.
@@ -43,6 +44,7 @@ export const coordinator: Agent = {
     );
     component.onStop(() => feedback.close());
     component.onStop(async () => {
+      stopping = true;
       await Promise.allSettled(running.values());
       store.close();
       checkpoints.close();

@@ -29,7 +29,12 @@ export interface GraphDependencies {
   store: CaseStore;
   peers: Peers;
   log: Logger;
+  /** True once the process is stopping: retries give up and the case resumes on the next start. */
+  stopping?: () => boolean;
 }
+
+/** How long an escalation waits between tries while the front end is unreachable. */
+const NOTIFY_RETRY_MS = { first: 1_000, max: 5_000 };
 
 /** What the interrupt carries, so a resume can be matched to the case it is for. */
 export interface AwaitingDecision {
@@ -40,7 +45,10 @@ export interface AwaitingDecision {
  * One case's state machine: detect → analyse → review → by verdict: remediate, close, or escalate
  * and wait for a human. A failed or silent agent never stalls a case: it escalates.
  */
-export function caseGraph({ store, peers, log }: GraphDependencies, checkpointer: BaseCheckpointSaver) {
+export function caseGraph(
+  { store, peers, log, stopping = () => false }: GraphDependencies,
+  checkpointer: BaseCheckpointSaver,
+) {
   const steps = new StepRunner(store, peers);
   const escalateWith = (state: State, reason: string): Partial<State> => ({
     verdict: {
@@ -128,14 +136,23 @@ export function caseGraph({ store, peers, log }: GraphDependencies, checkpointer
       reasons: state.verdict?.reasons ?? [],
     });
     const analysis = state.analysis ?? unknownAnalysis;
-    await steps.call(
-      state.caseId,
-      "notify",
-      skills.escalate,
-      { case: current, analysis, steps: store.steps(state.caseId) },
-      () => "escalation shown to the humans on call",
-    );
-    return {};
+    // A case nobody was shown would wait for a decision forever: the escalation is tried until the
+    // front end has it (it keeps its own durable outbox from there). Each failed try is a step.
+    for (let wait = NOTIFY_RETRY_MS.first; ; wait = Math.min(wait * 2, NOTIFY_RETRY_MS.max)) {
+      const shown = await steps.call(
+        state.caseId,
+        "notify",
+        skills.escalate,
+        { case: current, analysis, steps: store.steps(state.caseId) },
+        () => "escalation shown to the humans on call",
+      );
+      // Shown, or decided meanwhile by someone who saw it elsewhere (`npx soc`): move on to the decision.
+      if (shown.ok || store.get(state.caseId)?.decision) return {};
+      if (stopping())
+        throw new Error(`stopping before ${state.caseId} was shown: it resumes on the next start`);
+      log.warn({ err: shown.error, retry_in_ms: wait }, "escalation not shown; trying again");
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
   };
 
   const awaitDecision = (state: State): Partial<State> => {
