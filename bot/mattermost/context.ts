@@ -1,0 +1,46 @@
+import type { ProposedAction } from "../../contracts/analysis.js";
+import type { Step } from "../../contracts/step.js";
+import { commands, type CaseDesk, type Invocation, type Reply } from "../../commands/index.js";
+import type { Component } from "../../runtime/component.js";
+import { SocError } from "../../runtime/errors.js";
+import type { MattermostApi } from "./api.js";
+import type { Decisions } from "./decisions.js";
+import { replyMessages } from "./reply.js";
+import type { Workspace } from "./setup.js";
+import type { Signer } from "./signing.js";
+
+/** What every Mattermost callback handler works with. */
+export interface CallbackContext {
+  component: Component;
+  api: MattermostApi;
+  workspace: () => Workspace | undefined;
+  signer: Signer;
+  decisions: Decisions;
+  /** The fleet as commands see it, without the decision gate (reads only here). */
+  desk: CaseDesk;
+  publicUrl: string;
+}
+
+/** The proposed action as the analyst's step recorded it: what a button's digest vouches for. */
+export function proposedAction(steps: readonly Step[]): ProposedAction | null {
+  const classified = steps.filter((s) => s.skill === "classify" && !s.error).at(-1);
+  return (classified?.output as { action?: ProposedAction } | undefined)?.action ?? null;
+}
+
+/** A command's reply as messages, or its refusal or failure as one message: never a throw. */
+export async function answer(reply: Promise<Reply>): Promise<string[]> {
+  try {
+    return replyMessages(await reply);
+  } catch (error) {
+    const failure = SocError.from(error);
+    const text = failure.message.replace(/[`@<>[\]]/g, "");
+    return [failure.code === "approval_pending" ? `**Recorded:** ${text}` : `**Not done:** ${text}`];
+  }
+}
+
+/** A command with arguments the bot itself built (from a verified grant), validated like typed ones. */
+export function invocationOf(name: string, args: Record<string, unknown>): Invocation {
+  const found = commands.find((c) => c.name === name);
+  if (!found) throw new SocError("internal", `no command ${name}`);
+  return { command: found, args: found.args.parse(args) };
+}
