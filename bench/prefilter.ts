@@ -6,15 +6,9 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { logLevel, type Admin, type Kafka as KafkaClient } from "kafkajs";
 import { FeatureExtractor } from "../agents/prefilter/features/index.js";
-import {
-  anomalyTopic,
-  CONSUMER_GROUP,
-  connectProducer,
-  Kafka,
-  kafkaClientOptions,
-  kafkaRetry,
-  topics,
-} from "../agents/prefilter/kafka.js";
+import { anomalyTopic, CONSUMER_GROUP } from "../agents/prefilter/kafka.js";
+import { topics } from "../contracts/topics.js";
+import { connectProducer, Kafka, kafkaClientOptions, kafkaRetry } from "../runtime/kafka.js";
 import { consumeEvents } from "../agents/prefilter/consumer.js";
 import { DriftWindow } from "../agents/prefilter/model/drift.js";
 import { IsolationForest } from "../agents/prefilter/model/scorer.js";

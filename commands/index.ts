@@ -1,3 +1,4 @@
+import type { DecisionFigures } from "../contracts/skills.js";
 import { SocError } from "../runtime/errors.js";
 import { approve } from "./approve.js";
 import { cases } from "./cases.js";
@@ -93,4 +94,14 @@ export function usage(): string {
 
 export function run({ command, args }: Invocation, desk: CaseDesk, actor: Actor): Promise<Reply> {
   return command.run(args, { desk, actor });
+}
+
+/** How every front end words a decision that was taken. */
+export const pastTense = { approve: "approved", dismiss: "dismissed", investigate: "investigated" } as const;
+
+/** Today's human decisions in one line, for every front end. */
+export function formatToday(t: DecisionFigures): string {
+  const percent = (rate: number | null) => (rate === null ? "-" : `${Math.round(rate * 100)}%`);
+  const wait = t.median_wait_s === null ? "-" : `${Math.round(t.median_wait_s)} s`;
+  return `${t.approved} approved, ${t.dismissed} dismissed; dismiss rate ${percent(t.dismiss_rate)}, override rate ${percent(t.override_rate)}, median wait ${wait}`;
 }

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { z } from "zod";
 
 /** Falco's priorities, most severe first (falco.yaml `priority`). */
@@ -75,4 +76,19 @@ export function workloadOf(event: FalcoEvent): Workload {
     container: field(event, "container.name"),
     node: event.hostname,
   };
+}
+
+/**
+ * The id one Falco event goes by everywhere: deduplication in the prefilter, the analysts'
+ * feedback labels, the training export. falcosidekick gives each event a uuid; Falco's own
+ * http_output gives none, and then the same time, rule, host and fields are the same event.
+ */
+export function eventIdOf(event: FalcoEvent): string {
+  return event.uuid ?? eventDigest(event);
+}
+
+function eventDigest(event: FalcoEvent): string {
+  return createHash("sha256")
+    .update(JSON.stringify([event.time, event.rule, event.hostname, event.output_fields]))
+    .digest("hex");
 }

@@ -2,9 +2,6 @@ import { z } from "zod";
 import { TraceId } from "./anomaly.js";
 import { CaseId } from "./case.js";
 
-/** The Kafka topic analysts' decisions reach the pre-filter's training on. */
-export const feedbackTopic = "soc.feedback";
-
 /**
  * One analyst decision as a training label for the pre-filter: dismissed = benign, approved =
  * malicious. Keyed on Kafka by the event's id.

@@ -30,7 +30,7 @@ const pom = [
 
 import { freePorts } from "./ports.js";
 
-export { kafkaClientOptions, kafkaRetry } from "../agents/prefilter/kafka.js";
+export { kafkaClientOptions, kafkaRetry } from "../runtime/kafka.js";
 
 /** Runs a command to completion, with stdout and stderr together for error messages. */
 function run(command: string, args: string[]): Promise<{ code: number; output: string }> {

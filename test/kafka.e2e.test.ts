@@ -2,12 +2,12 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Kafka, logLevel, type Consumer, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventIdOf } from "../agents/prefilter/event-id.js";
 import { readFeedbackTopic } from "../agents/prefilter/features/feedback.js";
-import { kafkaClientOptions, kafkaRetry, topics } from "../agents/prefilter/kafka.js";
+import { kafkaClientOptions, kafkaRetry } from "../runtime/kafka.js";
+import { topics } from "../contracts/topics.js";
 import type { Case } from "../contracts/case.js";
-import { FeedbackLabel, feedbackTopic } from "../contracts/feedback.js";
-import { FalcoEvent, priorityRank } from "../contracts/falco.js";
+import { FeedbackLabel } from "../contracts/feedback.js";
+import { eventIdOf, FalcoEvent, priorityRank } from "../contracts/falco.js";
 import { alerts } from "../fleet/alerts.js";
 import { KafkaBroker } from "../fleet/kafka.js";
 import { LocalFleet } from "../fleet/local.js";
@@ -151,7 +151,7 @@ describe("the prefilter on a real Kafka broker (falcosidekick's Kafka output for
     if (!approved || !dismissed) throw new Error("fewer than two escalated cases");
     expect((await fleet.soc(["approve", approved.id])).code).toBe(0);
     expect((await fleet.soc(["dismiss", dismissed.id, "known", "backup", "job"])).code).toBe(0);
-    const feedback = await collect(kafka, feedbackTopic);
+    const feedback = await collect(kafka, topics.feedback);
     await fleet.waitFor(() => feedback.seen.length >= 2, 60_000, "two labels on soc.feedback");
     await feedback.stop();
 

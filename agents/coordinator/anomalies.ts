@@ -3,7 +3,8 @@ import { Anomaly } from "../../contracts/anomaly.js";
 import type { Component } from "../../runtime/component.js";
 import { causeChain } from "../../runtime/errors.js";
 import { newTrace, withTrace } from "../../runtime/trace.js";
-import { ensureTopics, Kafka, kafkaClientOptions, kafkaRetry, topics } from "../prefilter/kafka.js";
+import { topics } from "../../contracts/topics.js";
+import { ensureTopics, Kafka, kafkaClientOptions, kafkaRetry } from "../../runtime/kafka.js";
 
 export const COORDINATOR_GROUP = "soc-coordinator";
 
@@ -26,7 +27,7 @@ export async function consumeAnomalies(
     registers: [component.metrics.registry],
   });
   const kafka = new Kafka(kafkaClientOptions(brokers, component.name));
-  await ensureTopics(kafka);
+  await ensureTopics(kafka, [topics.anomalies]);
   const consumer = kafka.consumer({
     groupId: COORDINATOR_GROUP,
     allowAutoTopicCreation: false,

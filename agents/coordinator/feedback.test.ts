@@ -1,3 +1,4 @@
+import { eventIdOf } from "../../contracts/falco.js";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,7 +7,6 @@ import { Anomaly } from "../../contracts/anomaly.js";
 import type { Decision } from "../../contracts/case.js";
 import { FeedbackLabel } from "../../contracts/feedback.js";
 import { createLogger } from "../../runtime/log.js";
-import { eventIdOf } from "../prefilter/event-id.js";
 import { Feedback, labelOf, type LabelSink } from "./feedback.js";
 
 const dirs: string[] = [];

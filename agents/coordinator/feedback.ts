@@ -2,11 +2,18 @@ import { appendFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Anomaly } from "../../contracts/anomaly.js";
 import type { Decision } from "../../contracts/case.js";
-import { FeedbackLabel, feedbackTopic } from "../../contracts/feedback.js";
+import { eventIdOf } from "../../contracts/falco.js";
+import { FeedbackLabel } from "../../contracts/feedback.js";
+import { topics } from "../../contracts/topics.js";
 import { causeChain } from "../../runtime/errors.js";
 import type { Logger } from "../../runtime/log.js";
-import { eventIdOf } from "../prefilter/event-id.js";
-import { connectProducer, Kafka, kafkaClientOptions, type Sender } from "../prefilter/kafka.js";
+import {
+  connectProducer,
+  ensureTopics,
+  Kafka,
+  kafkaClientOptions,
+  type Sender,
+} from "../../runtime/kafka.js";
 
 /**
  * Analysts' decisions as training labels for the prefilter's model: a dismissed case's event is
@@ -76,18 +83,7 @@ export function feedbackTopicSink(brokers: string[], clientId: string, partition
   const kafka = new Kafka(kafkaClientOptions(brokers, clientId));
   let producer: Promise<Sender> | null = null;
   const connect = async (): Promise<Sender> => {
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      if (!(await admin.listTopics()).includes(feedbackTopic)) {
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: [{ topic: feedbackTopic, numPartitions: partitions, replicationFactor: 1 }],
-        });
-      }
-    } finally {
-      await admin.disconnect();
-    }
+    await ensureTopics(kafka, [topics.feedback], partitions);
     return connectProducer(kafka);
   };
   return {
@@ -101,7 +97,7 @@ export function feedbackTopicSink(brokers: string[], clientId: string, partition
         throw error;
       }
       await sender.send({
-        topic: feedbackTopic,
+        topic: topics.feedback,
         acks: -1,
         messages: [{ key: label.uuid, value: JSON.stringify(label) }],
       });

@@ -6,7 +6,9 @@ import { handler } from "../../runtime/a2a/skill.js";
 import type { Agent } from "../agent.js";
 import { serveHttpIngest } from "./http.js";
 import { consumeEvents } from "./consumer.js";
-import { anomalyTopic, connectProducer, ensureTopics, Kafka, kafkaClientOptions } from "./kafka.js";
+import { topics } from "../../contracts/topics.js";
+import { connectProducer, ensureTopics, Kafka, kafkaClientOptions } from "../../runtime/kafka.js";
+import { anomalyTopic } from "./kafka.js";
 import { modelScorer } from "./model-scorer.js";
 import { Pipeline } from "./pipeline.js";
 import { PriorityScorer } from "./scorer.js";
@@ -42,7 +44,7 @@ export const prefilter: Agent = {
       pipeline,
     );
     if (kafka && producer) {
-      await ensureTopics(kafka);
+      await ensureTopics(kafka, [topics.events, topics.anomalies, topics.deadLetter]);
       await consumeEvents(component, kafka, producer, pipeline);
     }
     return [

@@ -1,7 +1,9 @@
 import type { Consumer, EachBatchPayload, Kafka, Message } from "kafkajs";
 import type { Component } from "../../runtime/component.js";
 import { causeChain } from "../../runtime/errors.js";
-import { CONSUMER_GROUP, kafkaRetry, topics, type Sender } from "./kafka.js";
+import { topics } from "../../contracts/topics.js";
+import { kafkaRetry, type Sender } from "../../runtime/kafka.js";
+import { CONSUMER_GROUP } from "./kafka.js";
 import type { Pipeline, Selected } from "./pipeline.js";
 
 /**

@@ -1,11 +1,10 @@
 import { Counter } from "prom-client";
 import type { Anomaly } from "../../contracts/anomaly.js";
-import { workloadOf } from "../../contracts/falco.js";
+import { workloadOf, eventIdOf } from "../../contracts/falco.js";
 import { skills } from "../../contracts/skills.js";
 import type { Peers } from "../../runtime/a2a/client.js";
 import type { Component } from "../../runtime/component.js";
 import { newTrace, newTraceId, withTrace, type TraceContext } from "../../runtime/trace.js";
-import { eventIdOf } from "./event-id.js";
 import type { Scorer } from "./scorer.js";
 import { validateEvent } from "./validate.js";
 import type { RecentEvents } from "./window.js";

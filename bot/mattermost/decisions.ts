@@ -2,12 +2,11 @@ import { Counter, Histogram } from "prom-client";
 import type { Case, DecisionAction } from "../../contracts/case.js";
 import { PolicyInput, type ApprovalDecision, type ApprovalInput } from "../../contracts/policy.js";
 import type { Step } from "../../contracts/step.js";
-import type { CaseDesk } from "../../commands/index.js";
+import { pastTense, type CaseDesk } from "../../commands/index.js";
 import type { Component } from "../../runtime/component.js";
 import { SocError, causeChain } from "../../runtime/errors.js";
 import { inert } from "./escape.js";
 import type { Outbox } from "./outbox.js";
-import { pastTense } from "./posts.js";
 import type { AuditEntry, BotStore } from "./store.js";
 
 export type Via = AuditEntry["via"];

@@ -1,6 +1,7 @@
 import type { Analysis } from "../../contracts/analysis.js";
 import type { Case } from "../../contracts/case.js";
 import type { Step } from "../../contracts/step.js";
+import { pastTense } from "../../commands/index.js";
 import type { Attachment, Button } from "./api.js";
 import { inert } from "./escape.js";
 
@@ -85,8 +86,6 @@ export function decidedAttachment(original: Attachment, c: Case): Attachment {
     ],
   };
 }
-
-export const pastTense = { approve: "approved", dismiss: "dismissed", investigate: "investigated" } as const;
 
 function chainLine(step: Step): string {
   return `${step.seq}. **${step.agent}** ${step.skill}: ${inert(step.summary, 160)}`;

@@ -1,9 +1,7 @@
 import type { Case } from "../../contracts/case.js";
 import type { Step } from "../../contracts/step.js";
-import { formatUsage, type Reply } from "../../commands/index.js";
-import { todayLine } from "../terminal/render.js";
+import { formatToday, formatUsage, pastTense, type Reply } from "../../commands/index.js";
 import { inert, splitMessage } from "./escape.js";
-import { pastTense } from "./posts.js";
 
 /** A command's reply as Mattermost markdown, split into messages that fit in a post. */
 export function replyMessages(reply: Reply): string[] {
@@ -42,7 +40,7 @@ function replyText(reply: Reply): string {
         reply.oldest_waiting
           ? `**Oldest awaiting a decision:** \`${reply.oldest_waiting.id}\` since ${reply.oldest_waiting.created_at}`
           : "**Oldest awaiting a decision:** none",
-        `**Today:** ${todayLine(reply.today)}`,
+        `**Today:** ${formatToday(reply.today)}`,
       ].join("\n");
     }
     case "help":

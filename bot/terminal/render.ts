@@ -1,8 +1,7 @@
 import type { Analysis } from "../../contracts/analysis.js";
 import type { Case } from "../../contracts/case.js";
-import type { DecisionFigures } from "../../contracts/skills.js";
 import type { Step } from "../../contracts/step.js";
-import { formatUsage, type Reply } from "../../commands/index.js";
+import { formatToday, formatUsage, pastTense, type Reply } from "../../commands/index.js";
 
 /**
  * Plain text for a terminal. Falco fields are attacker-controlled: control characters (escape
@@ -21,8 +20,6 @@ export function safe(value: string | null | undefined, max = 120): string {
 export function asset(c: Case): string {
   return `${safe(c.namespace)}/${safe(c.pod)} (${safe(c.image)})`;
 }
-
-const pastTense = { approve: "approved", dismiss: "dismissed", investigate: "investigated" } as const;
 
 function caseLine(c: Case): string {
   const decided = c.decision ? ` ${pastTense[c.decision.action]} by ${safe(c.decision.by)}` : "";
@@ -65,18 +62,11 @@ export function renderReply(reply: Reply): string {
         .filter(([, state]) => state === "down")
         .map(([name]) => name);
       const health = down.length ? `fleet: down ${down.join(", ")}` : "fleet: all ready";
-      return `${health}\ncases: ${counts}\n${oldest}\ntoday: ${todayLine(reply.today)}`;
+      return `${health}\ncases: ${counts}\n${oldest}\ntoday: ${formatToday(reply.today)}`;
     }
     case "help":
       return formatUsage(reply.commands);
   }
-}
-
-/** Today's human decisions in one line, for every front end. */
-export function todayLine(t: DecisionFigures): string {
-  const percent = (rate: number | null) => (rate === null ? "-" : `${Math.round(rate * 100)}%`);
-  const wait = t.median_wait_s === null ? "-" : `${Math.round(t.median_wait_s)} s`;
-  return `${t.approved} approved, ${t.dismissed} dismissed; dismiss rate ${percent(t.dismiss_rate)}, override rate ${percent(t.override_rate)}, median wait ${wait}`;
 }
 
 /** The escalation as the terminal front end shows it. */

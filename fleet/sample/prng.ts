@@ -1,27 +1,17 @@
+import { random } from "../../agents/prefilter/model/synthetic.js";
+
+const HEX = "0123456789abcdef";
+
 /**
  * A tiny seeded PRNG for the sample generator. The committed sample must come out byte-identical on
  * every machine and Node version, so nothing here may touch Math.random, the clock or the locale.
  */
-
-/** mulberry32: 32-bit state, good enough spread for synthetic telemetry, and a one-liner to port. */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const HEX = "0123456789abcdef";
-
 export class Rng {
   private readonly next: () => number;
 
   constructor(seed: number) {
-    this.next = mulberry32(seed);
+    // mulberry32, the one the model's synthetic data uses: the same numbers on every platform.
+    this.next = random(seed);
   }
 
   float(): number {

@@ -21,8 +21,7 @@ import { once } from "node:events";
 import { createReadStream, readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
-import { FalcoEvent } from "../../../contracts/falco.js";
-import { eventIdOf } from "../event-id.js";
+import { FalcoEvent, eventIdOf } from "../../../contracts/falco.js";
 import { feedbackLabels, parseFeedback, readFeedbackTopic } from "./feedback.js";
 import { FEATURE_COUNT, FEATURE_NAMES, FeatureExtractor } from "./index.js";
 

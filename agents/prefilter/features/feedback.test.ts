@@ -1,6 +1,6 @@
+import { eventIdOf } from "../../../contracts/falco.js";
 import { describe, expect, it } from "vitest";
 import type { FeedbackLabel } from "../../../contracts/feedback.js";
-import { eventIdOf } from "../event-id.js";
 import { exportFeatures } from "./export.js";
 import { FEEDBACK_LABEL, feedbackLabels, parseFeedback } from "./feedback.js";
 import { falcoEvent } from "./fixture.js";

@@ -1,6 +1,7 @@
 import { Kafka } from "kafkajs";
-import { FeedbackLabel, feedbackTopic } from "../../../contracts/feedback.js";
-import { kafkaClientOptions, kafkaRetry } from "../kafka.js";
+import { FeedbackLabel } from "../../../contracts/feedback.js";
+import { topics } from "../../../contracts/topics.js";
+import { kafkaClientOptions, kafkaRetry } from "../../../runtime/kafka.js";
 
 /**
  * Analysts' decisions (contracts/feedback.ts) as labels of the training export. They take
@@ -43,8 +44,8 @@ export async function readFeedbackTopic(brokers: string[], timeoutMs = 60_000): 
   await admin.connect();
   let ends: Map<number, bigint>;
   try {
-    if (!(await admin.listTopics()).includes(feedbackTopic)) return [];
-    const offsets = await admin.fetchTopicOffsets(feedbackTopic);
+    if (!(await admin.listTopics()).includes(topics.feedback)) return [];
+    const offsets = await admin.fetchTopicOffsets(topics.feedback);
     ends = new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
   } finally {
     await admin.disconnect();
@@ -58,7 +59,7 @@ export async function readFeedbackTopic(brokers: string[], timeoutMs = 60_000): 
   });
   await consumer.connect();
   try {
-    await consumer.subscribe({ topic: feedbackTopic, fromBeginning: true });
+    await consumer.subscribe({ topic: topics.feedback, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`soc.feedback not read to its end in ${timeoutMs} ms`)),

@@ -1,0 +1,81 @@
+import { Kafka, logLevel, type KafkaConfig, type Producer, type RetryOptions } from "kafkajs";
+
+/**
+ * The Kafka client every process of the fleet uses (the prefilter, the coordinator, the training
+ * export): one configuration, one producer that survives a broker restart, one way to make topics.
+ */
+
+/**
+ * Rides out a broker restart (REFERENCE.md: `kill -9` outages of 5 and 20 s, nothing lost or
+ * duplicated). kafkajs' defaults give up after about 18 s, and its consumer() replaces the client's
+ * retries with 5 unless given `retry` itself: pass `retry: kafkaRetry` to every consumer().
+ */
+export const kafkaRetry: RetryOptions = { initialRetryTime: 300, maxRetryTime: 5_000, retries: 100 };
+
+/** The kafkajs client configuration every client in the project uses. */
+export function kafkaClientOptions(brokers: string[], clientId = "soc-fleet"): KafkaConfig {
+  return {
+    clientId,
+    brokers,
+    connectionTimeout: 3_000,
+    requestTimeout: 10_000,
+    retry: kafkaRetry,
+    logLevel: logLevel.ERROR,
+  };
+}
+
+/** What the fleet needs of a producer. */
+export type Sender = Pick<Producer, "send" | "disconnect">;
+
+/**
+ * An idempotent producer (acks = all) for anomalies and dead letters. A broker that lost this
+ * producer's sequence state (killed and restarted) answers OUT_OF_ORDER_SEQUENCE_NUMBER to every
+ * later send; a fresh producer gets a new id and a clean sequence, so the send is made again on one.
+ */
+export async function connectProducer(kafka: Kafka): Promise<Sender> {
+  const open = async () => {
+    const fresh = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await fresh.connect();
+    return fresh;
+  };
+  let current = open();
+  await current;
+  return {
+    async send(record) {
+      const producer = await current;
+      try {
+        return await producer.send(record);
+      } catch (error) {
+        // KafkaJSProtocolError is not a named export of kafkajs' CommonJS build: match on its type.
+        if ((error as { type?: unknown } | null)?.type !== "OUT_OF_ORDER_SEQUENCE_NUMBER") throw error;
+        // Concurrent sends that fail on the same producer share one replacement.
+        if ((await current) === producer) {
+          current = open();
+          producer.disconnect().catch(() => undefined);
+        }
+        return (await current).send(record);
+      }
+    },
+    disconnect: async () => (await current).disconnect(),
+  };
+}
+
+/** Creates the topics when they are missing (a development broker; in a cluster Strimzi owns them). */
+export async function ensureTopics(kafka: Kafka, wanted: readonly string[], partitions = 3): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = wanted.filter((topic) => !existing.has(topic));
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+      });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export { Kafka };
