@@ -94,6 +94,11 @@ export const policyCases: readonly PolicyCase[] = [
   row("vault with a digest", "escalate", {
     action: { target: { image: "hashicorp/vault@sha256:0123abcd" } },
   }),
+  row("vault-k8s in upper case with a tag", "escalate", {
+    action: { target: { image: "Docker.io/HashiCorp/Vault-K8s:1.4.2" } },
+  }),
+  // Both evaluators must print numbers in reasons the same way, as JSON.stringify wrote them.
+  row("numbers in reasons as the input wrote them", "escalate", { confidence: 1.5e-7 }),
   row("always-escalate label", "escalate", {
     action: { target: { labels: { "soc.fleet/always-escalate": "true" } } },
   }),

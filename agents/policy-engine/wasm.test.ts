@@ -69,6 +69,12 @@ describe("WasmPolicy", () => {
       error: /fails its probe/,
     },
     {
+      name: "settings with a negative limit (OPA would escalate every decision)",
+      file: "soc/settings/data.json",
+      change: (t) => t.replace('"pods": 1,', '"pods": -1,'),
+      error: /settings are incomplete: missing or malformed blast_radius_limits\.isolate_pod$/,
+    },
+    {
       name: "data that is not JSON",
       file: "soc/settings/data.json",
       change: (t) => t.slice(0, 40),

@@ -2,7 +2,13 @@ import { watch } from "node:fs";
 import { loadPolicy, type LoadedPolicy } from "@open-policy-agent/opa-wasm";
 import { PolicyDecision } from "../../contracts/policy.js";
 import { BundleRefused, compileBundle, type CompiledBundle } from "./bundle.js";
-import { PolicyUnavailable, entrypoints, type Entrypoint, type PolicyEvaluator } from "./evaluator.js";
+import {
+  PolicyExplanation,
+  PolicyUnavailable,
+  entrypoints,
+  type Entrypoint,
+  type PolicyEvaluator,
+} from "./evaluator.js";
 
 /** What a (re)load did: the revision now in force, or why the new bundle was refused. */
 export type LoadResult =
@@ -103,15 +109,30 @@ function firstResult(results: unknown): unknown {
 
 /**
  * Instantiates the module with the bundle's data and the manifest where OPA would expose it
- * (data.system.bundles), then probes it: every entrypoint the engine uses must exist, and an
- * empty input must escalate with the bundle's revision. A bundle that fails is refused.
+ * (data.system.bundles), then checks it: every entrypoint the engine uses must exist, and the
+ * settings must have no problems. Only then does it tell the policy, in data.system.soc, that the
+ * settings are verified, which spares every decision the check (they cannot change until the next
+ * load). Last, a probe: an empty input must escalate with the bundle's revision. A bundle that
+ * fails any of these is refused.
  */
 async function instantiate(bundle: CompiledBundle): Promise<LoadedPolicy> {
   const policy = await loadPolicy(bundle.wasm);
-  policy.setData({ ...bundle.data, system: { bundles: { [bundle.name]: { manifest: bundle.manifest } } } });
+  const bundles = { [bundle.name]: { manifest: bundle.manifest } };
+  policy.setData({ ...bundle.data, system: { bundles } });
   const available = Object.keys(policy.entrypoints as Record<string, number>);
   const missing = Object.values(entrypoints).filter((e) => !available.includes(e));
   if (missing.length > 0) throw new BundleRefused(`the bundle lacks entrypoints ${missing.join(", ")}`);
+  const explained = PolicyExplanation.safeParse(
+    firstResult(policy.evaluate({}, entrypoints.explanation) as unknown),
+  );
+  if (!explained.success) throw new BundleRefused("the bundle answers a malformed explanation");
+  const { settings_problems: problems } = explained.data;
+  if (problems.length > 0) {
+    throw new BundleRefused(
+      `the bundle's settings are incomplete: missing or malformed ${problems.join(", ")}`,
+    );
+  }
+  policy.setData({ ...bundle.data, system: { bundles, soc: { settings_verified: true } } });
   const probe = PolicyDecision.safeParse(firstResult(policy.evaluate({}, entrypoints.decision) as unknown));
   if (
     !probe.success ||

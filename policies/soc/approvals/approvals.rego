@@ -66,25 +66,28 @@ over_limit contains msg if {
 	some dimension, limit in approval_settings.second_approver_above[type]
 	value := input.blast_radius[dimension]
 	value > limit
-	msg := sprintf("second approver required: blast radius %s %v above %v for %s", [dimension, value, limit, type])
+	msg := concat("", [
+		"second approver required: blast radius ", dimension, " ", json.marshal(value),
+		" above ", json.marshal(limit), " for ", type,
+	])
 }
 
 # --- reasons -------------------------------------------------------------------
 
-reasons contains sprintf("approved by %s", [concat(", ", sort(eligible))]) if approved
+reasons contains concat("", ["approved by ", concat(", ", sort(eligible))]) if approved
 
 reasons contains msg if {
 	not approved
 	count(problems) == 0
 	count(verdict.reject_reasons) == 0
 	count(eligible) < required_approvers
-	msg := sprintf(
-		"needs %d approver(s) allowed to approve %s at severity %s, has %d",
-		[required_approvers, input.action.type, input.severity, count(eligible)],
-	)
+	msg := concat("", [
+		"needs ", json.marshal(required_approvers), " approver(s) allowed to approve ", input.action.type,
+		" at severity ", input.severity, ", has ", json.marshal(count(eligible)),
+	])
 }
 
-reasons contains sprintf("refused by the verdict: %s", [reason]) if {
+reasons contains concat("", ["refused by the verdict: ", reason]) if {
 	some reason in verdict.reject_reasons
 }
 
@@ -96,7 +99,7 @@ reasons contains msg if {
 	some msg in problems
 }
 
-reasons contains sprintf("%s may not approve %s at severity %s", [approver.id, input.action.type, input.severity]) if {
+reasons contains concat("", [approver.id, " may not approve ", input.action.type, " at severity ", input.severity]) if {
 	count(problems) == 0
 	some approver in input.approvers
 	not may_approve(approver)
@@ -104,12 +107,12 @@ reasons contains sprintf("%s may not approve %s at severity %s", [approver.id, i
 
 # --- input and settings checks -------------------------------------------------
 
-problems contains sprintf("input incomplete: missing or malformed %s", [concat(", ", sort(missing))]) if {
+problems contains concat("", ["input incomplete: missing or malformed ", concat(", ", sort(missing))]) if {
 	missing := verdict.input_problems | approver_problems
 	count(missing) > 0
 }
 
-problems contains sprintf("approval settings incomplete: missing or malformed %s", [concat(", ", sort(invalid))]) if {
+problems contains concat("", ["approval settings incomplete: missing or malformed ", concat(", ", sort(invalid))]) if {
 	invalid := {"approvals.roles", "approvals.second_approver_above"} - valid_settings
 	count(invalid) > 0
 }

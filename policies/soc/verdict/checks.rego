@@ -77,11 +77,18 @@ required_settings := {
 
 settings_problems := (required_settings - valid_settings) | invalid_blast_radius_limits
 
-# What every decision asks: are all settings well-formed? The same checks as valid_settings and
-# invalid_blast_radius_limits, as one conjunction: the settings do not change between decisions,
-# and building their problem set on each one was a quarter of a Wasm decision. The set is only
-# built when this fails (and for the explanation).
+# What every decision asks: are all settings well-formed? The settings are bundle data, fixed
+# between two loads of the bundle, so a host that has itself found settings_problems empty for the
+# data it loaded may say so in data.system.soc.settings_verified (outside the bundle's roots: no
+# bundle can set it); the in-process Wasm evaluator does, and refuses a bundle whose settings have
+# problems. The check was a third of a Wasm decision.
+settings_complete if data.system.soc.settings_verified == true
+
+# Everywhere else (OPA serving the bundle, opa eval, opa test) every decision checks them: the same
+# checks as valid_settings and invalid_blast_radius_limits, as one conjunction; the problem set is
+# only built when this fails (and for the explanation).
 settings_complete if {
+	not data.system.soc.settings_verified
 	unit_interval(settings.confidence_threshold)
 	string_array(settings.allowed_actions)
 	string_array(settings.destructive_actions)
@@ -118,7 +125,7 @@ valid_settings contains "always_escalate.labels" if label_rules(settings.always_
 
 valid_settings contains "blast_radius_limits" if is_object(settings.blast_radius_limits)
 
-invalid_blast_radius_limits contains sprintf("blast_radius_limits.%s", [type]) if {
+invalid_blast_radius_limits contains concat("", ["blast_radius_limits.", type]) if {
 	some type, limits in settings.blast_radius_limits
 	not valid_limits(limits)
 }
@@ -128,32 +135,25 @@ invalid_blast_radius_limits contains sprintf("blast_radius_limits.%s", [type]) i
 # always_escalate.images: a repository containing one of `substrings`, or whose last
 # path segment is one of `names`, alone or followed by "-" or "_" (vault, vault-k8s;
 # not vaultwarden, not index-server).
-identity_store_image(repository) if {
+identity_store_image(image) if {
 	some part in settings.always_escalate.images.substrings
-	contains(repository, part)
+	contains(image.repository, part)
 }
 
-identity_store_image(repository) if {
-	segments := split(repository, "/")
-	last := segments[count(segments) - 1]
+identity_store_image(image) if {
 	some name in settings.always_escalate.images.names
-	name_or_variant(last, name)
+	startswith(image.name, name)
+	substring(image.name, count(name), 1) in {"", "-", "_"}
 }
 
-name_or_variant(segment, name) if segment == name
-
-name_or_variant(segment, name) if {
-	some separator in ["-", "_"]
-	startswith(segment, concat("", [name, separator]))
-}
-
-# "quay.io/keycloak/keycloak:26.0@sha256:…" -> "quay.io/keycloak/keycloak" (lowercased);
-# a registry port ("registry:5000/dex") is kept.
-image_repository(image) := repository if {
-	segments := split(split(image, "@")[0], "/")
-	last := count(segments) - 1
-	name := split(segments[last], ":")[0]
-	repository := lower(concat("/", array.concat(array.slice(segments, 0, last), [name])))
+# "quay.io/keycloak/keycloak:26.0@sha256:…" -> repository "quay.io/keycloak/keycloak",
+# name "keycloak" (lowercased); a registry port ("registry:5000/dex") is kept.
+image_reference(image) := {"repository": concat("", [path, name]), "name": name} if {
+	reference := lower(split(image, "@")[0])
+	segments := split(reference, "/")
+	tagged := segments[count(segments) - 1]
+	name := split(tagged, ":")[0]
+	path := trim_suffix(reference, tagged)
 }
 
 string_or_null(x) if is_string(x)

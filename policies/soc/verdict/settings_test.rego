@@ -96,8 +96,8 @@ test_reject_reasons_accumulate if {
 # The last-resort default: never auto_execute when no rule said so.
 test_fallback_is_escalate if {
 	d := verdict.decision with input as {"action": {"type": "none"}}
-		with verdict.reject as {}
-		with verdict.escalate as {}
+		with verdict.rejections as set()
+		with verdict.escalations as set()
 		with data.system.bundles as bundles
 	d == {"outcome": "escalate", "reasons": ["no rule allowed automatic execution"], "policy_version": version}
 }
@@ -130,4 +130,28 @@ test_settings_complete_agrees_with_settings_problems if {
 		count(verdict.settings_problems) > 0 with data.soc.settings as variant
 	}
 	object.keys(settings_variants) - flagged == set()
+}
+
+# A host that verified the settings when it loaded them says so in data.system.soc; only the
+# value true skips the check, anything else checks as usual.
+test_verified_settings_skip_the_check if {
+	verdict.settings_complete with data.soc.settings as {}
+		with data.system.soc as {"settings_verified": true}
+}
+
+test_anything_but_true_checks_the_settings if {
+	every flag in [false, "true", 1, {}] {
+		not verdict.settings_complete with data.soc.settings as {}
+			with data.system.soc as {"settings_verified": flag}
+	}
+}
+
+test_verified_settings_decide_as_checked_ones if {
+	every tc in object.union(execute_cases, escalate_cases) {
+		d := verdict.decision with input as case_input(tc) with data.system.bundles as bundles
+		verified := verdict.decision with input as case_input(tc)
+			with data.system.bundles as bundles
+			with data.system.soc as {"settings_verified": true}
+		d == verified
+	}
 }

@@ -43,14 +43,12 @@ explanation := {
 
 precedence := {"auto_reject": 0, "escalate": 1, "auto_execute": 2}
 
-fired contains {"rule": concat("", ["reject.", rule]), "outcome": "auto_reject", "reason": reason} if {
-	some rule, reasons in reject
-	some reason in reasons
+fired contains {"rule": concat("", ["reject.", hit.rule]), "outcome": "auto_reject", "reason": hit.reason} if {
+	some hit in rejections
 }
 
-fired contains {"rule": concat("", ["escalate.", rule]), "outcome": "escalate", "reason": reason} if {
-	some rule, reasons in escalate
-	some reason in reasons
+fired contains {"rule": concat("", ["escalate.", hit.rule]), "outcome": "escalate", "reason": hit.reason} if {
+	some hit in escalations
 }
 
 fired contains {"rule": "execute.allowed", "outcome": "auto_execute", "reason": execute_reason} if execute_allowed
@@ -90,18 +88,18 @@ result := {"outcome": "auto_reject", "reasons": sort(reject_reasons)} if {
 	execute_allowed
 }
 
-reject_reasons contains reason if {
-	some reasons in reject
-	some reason in reasons
+reject_reasons contains hit.reason if {
+	some hit in rejections
 }
 
-escalate_reasons contains reason if {
-	some reasons in escalate
-	some reason in reasons
+escalate_reasons contains hit.reason if {
+	some hit in escalations
 }
 
-# Messages without numbers are built with concat: compiled to Wasm, sprintf costs
-# several microseconds per call, a noticeable share of a decision.
+# Reasons are built with concat, and numbers in them with json.marshal: compiled to Wasm,
+# sprintf is a call out to JavaScript and cost several microseconds a reason, while both
+# of these run inside the module. json.marshal keeps a number as the input wrote it, which
+# is what sprintf's %v printed for the numbers JSON.stringify writes.
 execute_reason := concat("", ["action ", input.action.type, " allowed within limits"])
 
 execute_allowed if {
@@ -109,20 +107,21 @@ execute_allowed if {
 	is_object(settings.blast_radius_limits[input.action.type])
 }
 
-# --- auto_reject: reject.<rule> is the set of reasons that rule gives ------------
+# --- auto_reject: each rule that fires adds {"rule", "reason"} to rejections ----
 
-reject.no_action contains "no response action proposed" if input.action.type == "none"
+rejections contains {"rule": "no_action", "reason": "no response action proposed"} if input.action.type == "none"
 
 # With settings.allowed_actions missing this rule does not fire (see the note on
 # negation in checks.rego); the settings check escalates instead.
-reject.not_allowed contains concat("", ["action ", type, " is not an allowed action"]) if {
+rejections contains {"rule": "not_allowed", "reason": msg} if {
 	type := input.action.type
 	is_string(type)
 	type != "none"
 	not type in settings.allowed_actions
+	msg := concat("", ["action ", type, " is not an allowed action"])
 }
 
-reject.destructive_in_protected_namespace contains msg if {
+rejections contains {"rule": "destructive_in_protected_namespace", "reason": msg} if {
 	type := input.action.type
 	type in settings.destructive_actions
 	namespace := input.action.target.namespace
@@ -130,59 +129,69 @@ reject.destructive_in_protected_namespace contains msg if {
 	msg := concat("", ["destructive action ", type, " on protected namespace ", namespace, " is not allowed"])
 }
 
-# --- escalate: escalate.<rule> is the set of reasons that rule gives -------------
+# --- escalate: each rule that fires adds {"rule", "reason"} to escalations -----
 
-escalate.input_incomplete contains msg if {
+escalations contains {"rule": "input_incomplete", "reason": msg} if {
 	not input_complete
-	msg := sprintf("input incomplete: missing or malformed %s", [concat(", ", sort(input_problems))])
+	msg := concat("", ["input incomplete: missing or malformed ", concat(", ", sort(input_problems))])
 }
 
-escalate.settings_incomplete contains msg if {
+escalations contains {"rule": "settings_incomplete", "reason": msg} if {
 	not settings_complete
-	msg := sprintf("policy settings incomplete: missing or malformed %s", [concat(", ", sort(settings_problems))])
+	msg := concat("", ["policy settings incomplete: missing or malformed ", concat(", ", sort(settings_problems))])
 }
 
-escalate.low_confidence contains msg if {
+escalations contains {"rule": "low_confidence", "reason": msg} if {
 	is_number(input.confidence)
 	input.confidence < settings.confidence_threshold
-	msg := sprintf("confidence %v below threshold %v", [input.confidence, settings.confidence_threshold])
+	msg := concat("", [
+		"confidence ", json.marshal(input.confidence),
+		" below threshold ", json.marshal(settings.confidence_threshold),
+	])
 }
 
-escalate.namespace contains concat("", ["namespace ", namespace, " is always escalated"]) if {
+escalations contains {"rule": "namespace", "reason": msg} if {
 	namespace := input.action.target.namespace
 	namespace in settings.always_escalate.namespaces
+	msg := concat("", ["namespace ", namespace, " is always escalated"])
 }
 
 # Matched with string operations, not regexes: compiled to Wasm, regex.match compiles
 # its pattern on every evaluation and cost about 100 µs per decision.
-escalate.image contains concat("", ["image ", image, " is an identity store"]) if {
+escalations contains {"rule": "image", "reason": msg} if {
 	image := input.action.target.image
 	is_string(image)
-	identity_store_image(image_repository(image))
+	identity_store_image(image_reference(image))
+	msg := concat("", ["image ", image, " is an identity store"])
 }
 
-escalate.label contains concat("", ["label ", key, "=", value, " is always escalated"]) if {
+escalations contains {"rule": "label", "reason": msg} if {
 	some key, values in settings.always_escalate.labels
 	value := input.action.target.labels[key]
 	value in values
+	msg := concat("", ["label ", key, "=", value, " is always escalated"])
 }
 
-escalate.asset_tag contains concat("", ["asset tag ", tag, " is always escalated"]) if {
+escalations contains {"rule": "asset_tag", "reason": msg} if {
 	some tag in input.asset_tags
 	tag in settings.always_escalate.asset_tags
+	msg := concat("", ["asset tag ", tag, " is always escalated"])
 }
 
-escalate.blast_radius contains msg if {
+escalations contains {"rule": "blast_radius", "reason": msg} if {
 	type := input.action.type
 	some dimension, limit in settings.blast_radius_limits[type]
 	value := input.blast_radius[dimension]
 	value > limit
-	msg := sprintf("blast radius %s %v exceeds limit %v for %s", [dimension, value, limit, type])
+	msg := concat("", [
+		"blast radius ", dimension, " ", json.marshal(value),
+		" exceeds limit ", json.marshal(limit), " for ", type,
+	])
 }
 
 # A limit of 0 on every dimension means the action never runs on its own,
 # whatever blast radius the reviewer reported.
-escalate.never_automatic contains msg if {
+escalations contains {"rule": "never_automatic", "reason": msg} if {
 	type := input.action.type
 	limits := settings.blast_radius_limits[type]
 	every limit in limits {
@@ -191,15 +200,17 @@ escalate.never_automatic contains msg if {
 	msg := concat("", ["action ", type, " always needs a human (all blast radius limits are 0)"])
 }
 
-escalate.no_limits contains concat("", ["no blast radius limits configured for ", type]) if {
+escalations contains {"rule": "no_limits", "reason": msg} if {
 	type := input.action.type
 	type in settings.allowed_actions
 	not settings.blast_radius_limits[type]
+	msg := concat("", ["no blast radius limits configured for ", type])
 }
 
-escalate.critical_severity contains concat("", ["severity critical requires a human for ", type]) if {
+escalations contains {"rule": "critical_severity", "reason": msg} if {
 	input.severity == "critical"
 	type := input.action.type
 	is_string(type)
 	not type in settings.critical_severity_actions
+	msg := concat("", ["severity critical requires a human for ", type])
 }
