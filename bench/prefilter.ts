@@ -48,7 +48,7 @@ import { createMetrics } from "../runtime/metrics.js";
  *    and above" baseline.
  *
  * Options: --events=100000 --benign=100000 --episodes=60 --seed=11 (the economy corpus; the
- * throughput corpus uses seed+1), --skip-kafka, --skip-economy.
+ * throughput corpus uses seed+1), --skip-kafka, --skip-fleet (leaves out b), --skip-economy.
  * Internal: --role=ceiling|harness runs one measured consumer process (the bench starts them).
  */
 
@@ -511,22 +511,25 @@ async function prefilterMetrics(
   };
 }
 
+type FleetFigures = Rate & {
+  anomalies: number;
+  dlq: number;
+  othersCpu: number;
+  /** From the first commit to the last, seconds. */
+  wall: number;
+  openCases: number;
+  openCaseSeconds: number;
+  served: number;
+  servedSeconds: number;
+};
+
 interface KafkaFigures {
   events: number;
   bytes: number;
   produceRate: number;
   ceilings: { internal: Rate; polled: Rate; firstToLast: number }[];
-  fleet: Rate & {
-    anomalies: number;
-    dlq: number;
-    othersCpu: number;
-    /** From the first commit to the last, seconds. */
-    wall: number;
-    openCases: number;
-    openCaseSeconds: number;
-    served: number;
-    servedSeconds: number;
-  };
+  /** Null with --skip-fleet. */
+  fleet: FleetFigures | null;
   harness: (Rate & {
     processes: number;
     before: number;
@@ -590,48 +593,10 @@ async function kafkaBench(eventCount: number, seed: number): Promise<KafkaFigure
   };
   const ceilings = [await ceiling(1)];
 
-  log("(b) the fleet's prefilter (LocalFleet, SOC_PREFILTER=model)…");
-  const anomaliesBefore = sum(await endOffsets(admin, topics.anomalies));
-  const dlqBefore = sum(await endOffsets(admin, topics.deadLetter));
-  // The prefilter's pid is known once the fleet is ready; its CPU is sampled from then on.
-  const prefilterPid: number[] = [];
-  const watchingFleet = watchGroup(admin, {
-    groupId: CONSUMER_GROUP,
-    from: zero,
-    to,
-    pids: () => prefilterPid,
-    timeoutMs,
-  });
-  const fleetEnv = { KAFKA_BROKERS: brokers.join(","), SOC_PREFILTER: "model", SOC_LOG_LEVEL: "warn" };
-  const started = LocalFleet.start({ env: fleetEnv });
-  // Stopped even if the group never catches up (the watch throws before `started` is awaited).
-  cleanups.push(async () => (await started.catch(() => undefined))?.stop());
-  const fleet = await started;
-  prefilterPid.push(fleet.pid("prefilter"));
-  const others = () =>
-    Object.entries(fleet.pids())
-      .filter(([name]) => name !== "prefilter")
-      .map(([, pid]) => pid);
-  const othersAtReady = sum(others().map(cpuSeconds));
-  const fleetSamples = await watchingFleet;
-  const othersCpu = sum(others().map(cpuSeconds)) - othersAtReady;
-  const fleetRate = steadyRate(fleetSamples, total);
-  const firstCpu = fleetSamples.find((s) => Number.isFinite(s.cpu));
-  if (firstCpu && firstCpu.done > total * 0.1)
-    log(`note: the fleet became ready only after ${pct(firstCpu.done / total)} were committed`);
-  const metrics = await prefilterMetrics(fleet);
-  const fleetFigures = {
-    ...fleetRate,
-    ...metrics,
-    wall:
-      ((fleetSamples.at(-1)?.t ?? Number.NaN) - (fleetSamples.find((s) => s.done > 0)?.t ?? Number.NaN)) /
-      1000,
-    anomalies: sum(await endOffsets(admin, topics.anomalies)) - anomaliesBefore,
-    dlq: sum(await endOffsets(admin, topics.deadLetter)) - dlqBefore,
-    othersCpu,
-  };
-  await fleet.stop();
-  cleanups.pop();
+  const fleetFigures =
+    args.get("skip-fleet") === "true"
+      ? null
+      : await fleetBench(admin, brokers, { total, zero, to, timeoutMs });
 
   const harness: KafkaFigures["harness"] = [];
   for (const processes of [1, 2]) {
@@ -676,6 +641,77 @@ async function kafkaBench(eventCount: number, seed: number): Promise<KafkaFigure
   return { events: total, bytes, produceRate, ceilings, fleet: fleetFigures, harness };
 }
 
+/** (b): the fleet as `npm start` runs it, with Kafka; its prefilter measured by its group's commits. */
+async function fleetBench(
+  admin: Admin,
+  brokers: string[],
+  range: { total: number; zero: number[]; to: number[]; timeoutMs: number },
+): Promise<FleetFigures> {
+  const { total, zero, to, timeoutMs } = range;
+  log("(b) the fleet's prefilter (LocalFleet, SOC_PREFILTER=model)…");
+  const anomaliesBefore = sum(await endOffsets(admin, topics.anomalies));
+  const dlqBefore = sum(await endOffsets(admin, topics.deadLetter));
+  // The prefilter's pid is known once the fleet is ready; its CPU is sampled from then on.
+  const prefilterPid: number[] = [];
+  const watchingFleet = watchGroup(admin, {
+    groupId: CONSUMER_GROUP,
+    from: zero,
+    to,
+    pids: () => prefilterPid,
+    timeoutMs,
+  });
+  const fleetEnv = { KAFKA_BROKERS: brokers.join(","), SOC_PREFILTER: "model", SOC_LOG_LEVEL: "warn" };
+  const started = LocalFleet.start({ env: fleetEnv });
+  // Stopped even if the group never catches up (the watch throws before `started` is awaited).
+  cleanups.push(async () => (await started.catch(() => undefined))?.stop());
+  const fleet = await started;
+  prefilterPid.push(fleet.pid("prefilter"));
+  const others = () =>
+    Object.entries(fleet.pids())
+      .filter(([name]) => name !== "prefilter")
+      .map(([, pid]) => pid);
+  const othersAtReady = sum(others().map(cpuSeconds));
+  const fleetSamples = await watchingFleet;
+  const othersCpu = sum(others().map(cpuSeconds)) - othersAtReady;
+  const fleetRate = steadyRate(fleetSamples, total);
+  const firstCpu = fleetSamples.find((s) => Number.isFinite(s.cpu));
+  if (firstCpu && firstCpu.done > total * 0.1)
+    log(`note: the fleet became ready only after ${pct(firstCpu.done / total)} were committed`);
+  const metrics = await prefilterMetrics(fleet);
+  const figures = {
+    ...fleetRate,
+    ...metrics,
+    wall:
+      ((fleetSamples.at(-1)?.t ?? Number.NaN) - (fleetSamples.find((s) => s.done > 0)?.t ?? Number.NaN)) /
+      1000,
+    anomalies: sum(await endOffsets(admin, topics.anomalies)) - anomaliesBefore,
+    dlq: sum(await endOffsets(admin, topics.deadLetter)) - dlqBefore,
+    othersCpu,
+  };
+  await fleet.stop();
+  cleanups.pop();
+  return figures;
+}
+
+/** The lines of (b), or why there are none. */
+function fleetLines(fleet: FleetFigures | null, events: number, best: number, bestCpu: number): string[] {
+  if (!fleet) return ["   (b) the fleet's prefilter: not run (--skip-fleet)"];
+  return [
+    "   (b) one prefilter process, as the fleet runs it (LocalFleet, SOC_PREFILTER=model, real coordinator over mTLS), group soc-prefilter",
+    `       ${f0(fleet.rate)} events/s (${f0(fleet.events)} events in ${fleet.seconds.toFixed(2)} s); ${f0(fleet.perCpuSecond)} events per CPU-s of the prefilter process; machine ${pct(fleet.machineBusy)} busy`,
+    `       = ${pct(fleet.rate / best)} of the ceiling (target ≥ 70 %): ${met(fleet.rate / best >= 0.7)}; per CPU-second ${pct(fleet.perCpuSecond / bestCpu)} of the ceiling's`,
+    `       forwarded to soc.anomalies: ${f0(fleet.anomalies)} (${pct(fleet.anomalies / events)} of the events); dead letters: ${f0(fleet.dlq)}; ` +
+      `the fleet's other processes used ${fleet.othersCpu.toFixed(1)} CPU-s meanwhile`,
+    fleet.openCases === 0
+      ? `       the coordinator takes the anomalies from soc.anomalies (group soc-coordinator): no open_case call held the prefilter up, ` +
+        `${fleet.wall.toFixed(1)} s from first to last commit`
+      : `       waiting on the coordinator: ${f0(fleet.openCases)} open_case calls took ${fleet.openCaseSeconds.toFixed(1)} s in all ` +
+        `(mean ${((1000 * fleet.openCaseSeconds) / fleet.openCases).toFixed(1)} ms), at most 16 at a time while the consumer judges the next batches, ` +
+        `of the ${fleet.wall.toFixed(1)} s from first to last commit`,
+    `       it also served ${f0(fleet.served)} recent_events calls from the detect agent (${fleet.servedSeconds.toFixed(1)} s in all)`,
+  ];
+}
+
 function reportKafka(k: KafkaFigures): void {
   const best = Math.max(...k.ceilings.map((c) => c.internal.rate));
   const bestCpu = Math.max(...k.ceilings.map((c) => c.internal.perCpuSecond));
@@ -695,18 +731,7 @@ function reportKafka(k: KafkaFigures): void {
     ),
     `       ceiling used below: the faster round, ${f0(best)} events/s, ${f0(bestCpu)} events per CPU-s`,
     "",
-    "   (b) one prefilter process, as the fleet runs it (LocalFleet, SOC_PREFILTER=model, real coordinator over mTLS), group soc-prefilter",
-    `       ${f0(k.fleet.rate)} events/s (${f0(k.fleet.events)} events in ${k.fleet.seconds.toFixed(2)} s); ${f0(k.fleet.perCpuSecond)} events per CPU-s of the prefilter process; machine ${pct(k.fleet.machineBusy)} busy`,
-    `       = ${pct(k.fleet.rate / best)} of the ceiling (target ≥ 70 %): ${met(k.fleet.rate / best >= 0.7)}; per CPU-second ${pct(k.fleet.perCpuSecond / bestCpu)} of the ceiling's`,
-    `       forwarded to soc.anomalies: ${f0(k.fleet.anomalies)} (${pct(k.fleet.anomalies / k.events)} of the events); dead letters: ${f0(k.fleet.dlq)}; ` +
-      `the fleet's other processes used ${k.fleet.othersCpu.toFixed(1)} CPU-s meanwhile`,
-    k.fleet.openCases === 0
-      ? `       the coordinator takes the anomalies from soc.anomalies (group soc-coordinator): no open_case call held the prefilter up, ` +
-        `${k.fleet.wall.toFixed(1)} s from first to last commit`
-      : `       waiting on the coordinator: ${f0(k.fleet.openCases)} open_case calls took ${k.fleet.openCaseSeconds.toFixed(1)} s in all ` +
-        `(mean ${((1000 * k.fleet.openCaseSeconds) / k.fleet.openCases).toFixed(1)} ms), at most 16 at a time while the consumer judges the next batches, ` +
-        `of the ${k.fleet.wall.toFixed(1)} s from first to last commit`,
-    `       it also served ${f0(k.fleet.served)} recent_events calls from the detect agent (${k.fleet.servedSeconds.toFixed(1)} s in all)`,
+    ...fleetLines(k.fleet, k.events, best, bestCpu),
     "",
     "   (c) the prefilter's own Kafka consumer (consumeEvents, group soc-prefilter), Pipeline, ModelScorer (shipped model, policy threshold)",
     "       and idempotent anomaly producer in a bench harness process; only the coordinator is a function that answers at once.",
@@ -729,7 +754,7 @@ function reportKafka(k: KafkaFigures): void {
           `       scaling 2 vs 1 process: ×${(two.rate / (one?.rate ?? Number.NaN)).toFixed(2)} (ideal ×2 given free cores; this machine has ${cpus().length}, ` +
             "shared with the broker and the bench); forwarded " +
             `${f0(two.anomalies)}, dead letters ${f0(two.dlq)}`,
-          `       the same events forwarded: ${f0(k.fleet.anomalies)} (fleet), ${f0(one?.anomalies ?? Number.NaN)} (1 process), ` +
+          `       the same events forwarded: ${k.fleet ? `${f0(k.fleet.anomalies)} (fleet), ` : ""}${f0(one?.anomalies ?? Number.NaN)} (1 process), ` +
             `${f0(two.anomalies)} (2 processes): falcosidekick sends no key, so each pod's events are spread over every partition, ` +
             "and the per-pod windows see the share and order their process consumes",
         ]
