@@ -132,9 +132,9 @@ async function ceilingRole(): Promise<void> {
     autoCommit: true,
     eachBatch: async (run) => {
       // As lean as the prefilter's consumer: parse every message, resolve and commit once per batch.
+      if (!run.isRunning() || run.isStale()) return;
       let last: string | null = null;
       for (const message of run.batch.messages) {
-        if (!run.isRunning() || run.isStale()) break;
         const body: unknown = JSON.parse(message.value?.toString("utf8") ?? "");
         if (typeof body === "object") objects++;
         last = message.offset;

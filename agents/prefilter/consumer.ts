@@ -116,12 +116,14 @@ function judgeBatch(
   progress: Progress,
 ): { last: string; waits: Wait[]; deadLetters: DeadLetter[] } | null {
   const { batch } = payload;
+  // The loop below is synchronous: nothing can stop the consumer or seek the partition before it
+  // ends, so both are asked once per batch (per message, they were a tenth of kafkajs's share).
+  if (!payload.isRunning() || payload.isStale()) return null;
   if (!progress.accepts(BigInt(batch.firstOffset() ?? "0"))) return null;
   const waits: Wait[] = [];
   const deadLetters: DeadLetter[] = [];
   let last: string | null = null;
   for (const message of batch.messages) {
-    if (!payload.isRunning() || payload.isStale()) break;
     let body: unknown;
     try {
       body = JSON.parse(message.value?.toString("utf8") ?? "");

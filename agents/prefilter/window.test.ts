@@ -175,4 +175,13 @@ describe("RecentEvents capacity", () => {
     expect(related.same_pod[0]?.trace_id).toBe(trace(5_000));
     expect(related.same_pod[49]?.trace_id).toBe(trace(4_951));
   });
+
+  it("still tells pods apart after more distinct names than it shares", () => {
+    const window = new RecentEvents(60_000, 10_000);
+    for (let i = 0; i < 6_000; i++) window.add(falco("Churn", "shop", `web-${i}`, storefront), trace(i));
+    for (const i of [0, 4_095, 4_096, 5_999]) {
+      const { same_pod } = window.related(query(`web-${i}`, null));
+      expect(same_pod.map((e) => e.trace_id)).toEqual([trace(i)]);
+    }
+  });
 });
