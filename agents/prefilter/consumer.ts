@@ -10,15 +10,22 @@ import type { Pipeline, Selected } from "./pipeline.js";
  * Consumes `falco.events` in a consumer group and runs every message through the pipeline.
  *
  * At least once: a partition's offset is committed only up to an event whose batch, and every
- * batch before it, was forwarded, dead-lettered or dropped. Fast: each batch is judged at CPU speed
- * (validation, deduplication and scoring take microseconds) and its few forwards and dead letters
- * go out together; the consumer then moves on to the next batches while they are on their way
- * (up to `batchesInFlight` per partition), and commits a batch when it and all before it are done.
- * Waiting for each forward in turn (a call to the coordinator takes tens of ms) held the prefilter
- * to a few percent of what the broker delivers. A failed forward makes the partition go back to the
- * first event not done (`seek`) after `retryMs`; what was judged since is then a duplicate of what
- * the pipeline remembers, so nothing is forwarded twice by this process. Bad input goes to the
- * dead-letter topic with the reason and the original bytes, and the consumer carries on.
+ * batch before it, was forwarded, dead-lettered or dropped. Fast, in three ways:
+ * - kafkajs fetches, hands every batch of the response to `eachBatch`, and fetches again only once
+ *   all have returned: judged inside `eachBatch`, the broker sat idle while the prefilter judged
+ *   and the prefilter while the broker read the next batches. So `eachBatch` only queues a batch
+ *   (while `queuedBatches` wait, it waits too) and resolves its offsets, the next fetch goes out at
+ *   once, and the batch is judged while the broker prepares the next.
+ * - Each batch is judged at CPU speed (validation, deduplication and scoring take microseconds)
+ *   and its few forwards and dead letters go out together.
+ * - The consumer moves on while they are on their way (up to `batchesInFlight` batches per
+ *   partition) and commits a batch when it and all before it are done. Waiting for each forward in
+ *   turn (a call to the coordinator takes tens of ms) held the prefilter to a few percent of what
+ *   the broker delivers.
+ * A failed forward makes the partition go back to the first event not done (`seek`) after
+ * `retryMs`; what was judged since is then a duplicate of what the pipeline remembers, so nothing
+ * is forwarded twice by this process. Bad input goes to the dead-letter topic with the reason and
+ * the original bytes, and the consumer carries on.
  */
 export async function consumeEvents(
   component: Component,
@@ -26,10 +33,11 @@ export async function consumeEvents(
   producer: Sender,
   pipeline: Pipeline,
   {
+    queuedBatches = 8,
     batchesInFlight = 8,
     forwardsInFlight = 16,
     retryMs = 1_000,
-  }: { batchesInFlight?: number; forwardsInFlight?: number; retryMs?: number } = {},
+  }: { queuedBatches?: number; batchesInFlight?: number; forwardsInFlight?: number; retryMs?: number } = {},
 ): Promise<void> {
   const consumer = kafka.consumer({
     groupId: CONSUMER_GROUP,
@@ -48,30 +56,78 @@ export async function consumeEvents(
     }
     return progress;
   };
+  const judging = new JudgingQueue(queuedBatches, (error) =>
+    component.log.error({ err: causeChain(error) }, "judging a batch failed"),
+  );
+  const judge = async (payload: EachBatchPayload, progress: Progress) => {
+    if (progress.inFlight >= batchesInFlight) await progress.idle();
+    const judged = judgeBatch(payload, pipeline, forward, progress);
+    if (!judged) return;
+    const deadLetters = sendDeadLetters(producer, payload.batch.partition, judged.deadLetters);
+    progress.track([...judged.waits, ...deadLetters], BigInt(judged.last) + 1n);
+  };
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
+    // kafkajs sends the group's heartbeat after each call returns, and never calls with an empty batch.
     eachBatch: async (payload) => {
       const progress = progressOf(payload.batch.partition);
-      if (progress.inFlight >= batchesInFlight) await progress.idle();
-      const judged = judgeBatch(payload, pipeline, forward, progress);
-      if (!judged) return;
-      const deadLetters = sendDeadLetters(producer, payload.batch.partition, judged.deadLetters);
-      // Resolved, so the next fetch goes on from here; committed only once `progress` says so.
-      payload.resolveOffset(judged.last);
-      progress.track([...judged.waits, ...deadLetters], BigInt(judged.last) + 1n);
-      await payload.heartbeat();
+      // Resolved, so the next fetch goes on after this batch; committed only once `progress` says so.
+      payload.resolveOffset(payload.batch.lastOffset());
+      await judging.add(() => judge(payload, progress));
     },
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     component.log.error({ err: causeChain(payload.error), restart: payload.restart }, "consumer crashed");
   });
   component.onStop(async () => {
-    // Stop fetching, let what is on its way arrive and be committed, then leave the group.
+    // Stop fetching, let the queued batches pass (unjudged: the consumer no longer runs), let what
+    // is on its way arrive and be committed, then leave the group.
     await consumer.stop();
+    await judging.idle();
     await Promise.all([...partitions.values()].map((p) => p.idle()));
     await consumer.disconnect();
   });
+}
+
+/**
+ * Batches waiting to be judged, judged one at a time in the order they came, each once the event
+ * loop has had its turn (so that a fetch request goes out first). `add` returns at once while
+ * fewer than `limit` wait, else once one has been taken.
+ */
+class JudgingQueue {
+  readonly #tasks: (() => Promise<void>)[] = [];
+  readonly #room: (() => void)[] = [];
+  #running: Promise<void> | null = null;
+
+  constructor(
+    private readonly limit: number,
+    private readonly failed: (error: unknown) => void,
+  ) {}
+
+  async add(task: () => Promise<void>): Promise<void> {
+    this.#tasks.push(task);
+    this.#running ??= this.#drain();
+    if (this.#tasks.length > this.limit) await new Promise<void>((resolve) => this.#room.push(resolve));
+  }
+
+  /** Resolves once every batch added so far has been judged. */
+  async idle(): Promise<void> {
+    await this.#running;
+  }
+
+  async #drain(): Promise<void> {
+    for (let task = this.#tasks.shift(); task; task = this.#tasks.shift()) {
+      this.#room.shift()?.();
+      await new Promise((resolve) => setImmediate(resolve));
+      try {
+        await task();
+      } catch (error) {
+        this.failed(error);
+      }
+    }
+    this.#running = null;
+  }
 }
 
 /**
