@@ -29,7 +29,7 @@ import { createLogger } from "../runtime/log.js";
 import { createMetrics } from "../runtime/metrics.js";
 
 /**
- * `node dist/bench/prefilter.js`: issue 4's Kafka and detection-economy measures, in one run on one
+ * `node dist/bench/prefilter.js`: the pre-filter's Kafka and detection-economy measures, in one run on one
  * machine (build first: `npx tsc -p tsconfig.build.json`).
  *
  * 1. Through a real broker (Apache Kafka, KRaft, started here and deleted at the end): `--events`

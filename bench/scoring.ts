@@ -14,7 +14,7 @@ import { pythonEnv, runTraining } from "../fleet/python.js";
 
 /**
  * `node dist/bench/scoring.js`: the prefilter's scorer in TypeScript against scikit-learn on the
- * same model and the same rows, in one run on one machine (issue 4's scoring targets).
+ * same model and the same rows, in one run on one machine (the pre-filter's scoring targets).
  *   sklearn: score_samples on one row per call (median), and on all rows in one batch.
  *   TypeScript: one event per call, as the prefilter scores them; mean per event over whole
  *   passes, and p99 from timing each call (timer overhead included, so p99 is pessimistic).
