@@ -23,10 +23,8 @@ import { toJsonLine } from "../fleet/sample/alert.js";
 import { corpusItems, DEFAULT_CORPUS_START, generateCorpus } from "../fleet/sample/generate-corpus.js";
 import { FleetConfig } from "../contracts/config.js";
 import type { Peers } from "../runtime/a2a/client.js";
-import type { Component } from "../runtime/component.js";
+import { offlineComponent } from "../runtime/component.js";
 import { loadConfig } from "../runtime/config.js";
-import { createLogger } from "../runtime/log.js";
-import { createMetrics } from "../runtime/metrics.js";
 
 /**
  * `node dist/bench/prefilter.js`: the pre-filter's Kafka and detection-economy measures, in one run on one
@@ -155,18 +153,6 @@ async function ceilingRole(): Promise<void> {
   });
 }
 
-/** A component for a process the fleet does not run: its own metrics, warnings on stderr, no network. */
-function harnessComponent(name: string, stops: (() => Promise<void> | void)[]): Component {
-  return {
-    name,
-    log: createLogger(name, "warn"),
-    metrics: createMetrics(name),
-    identity: { name, ca: Buffer.from(""), cert: Buffer.from(""), key: Buffer.from("") },
-    fetch: () => Promise.reject(new Error("the bench harness has no peers")),
-    onStop: (stop) => stops.push(stop),
-  };
-}
-
 /**
  * The prefilter minus its process shell: the same Kafka consumer (consumeEvents, group
  * soc-prefilter), Pipeline, ModelScorer on the shipped model at the policy's threshold, drift
@@ -176,7 +162,8 @@ function harnessComponent(name: string, stops: (() => Promise<void> | void)[]): 
 async function harnessRole(): Promise<void> {
   const brokers = (args.get("brokers") ?? "").split(",");
   const stops: (() => Promise<void> | void)[] = [];
-  const component = harnessComponent("prefilter", stops);
+  // Warnings on stderr, no network: only the coordinator is replaced (below).
+  const component = offlineComponent("prefilter", { logLevel: "warn", onStop: (stop) => stops.push(stop) });
   let cases = 0;
   const coordinator: Pick<Peers, "call"> = {
     call: () =>

@@ -10,6 +10,10 @@ import { FalcoEvent } from "../contracts/falco.js";
 import { FEATURE_COUNT, FeatureExtractor } from "../agents/prefilter/features/index.js";
 import { DEFAULT_MODEL } from "../agents/prefilter/model-scorer.js";
 import { generateCorpus, DEFAULT_CORPUS_START } from "../fleet/sample/generate-corpus.js";
+import { Pipeline } from "../agents/prefilter/pipeline.js";
+import { ModelScorer } from "../agents/prefilter/scorer.js";
+import { RecentEvents } from "../agents/prefilter/window.js";
+import { offlineComponent } from "../runtime/component.js";
 import { pythonEnv, runTraining } from "../fleet/python.js";
 
 /**
@@ -66,6 +70,9 @@ try {
   log("TypeScript, features and score on corpus events with the shipped model…");
   const withFeatures = benchWithFeatures();
 
+  log("TypeScript, the whole judgement per event, past the pipeline's memory of event ids…");
+  const judged = benchPipeline();
+
   const perEvent = ts.meanUs;
   const vsSingle = sk.single_median_us / perEvent;
   const vsBatch = sk.batch_per_sample_us / perEvent;
@@ -93,6 +100,9 @@ try {
         "windows updated as the prefilter does)",
       `target p99 ≤ 20 µs per event including features: ${fmt(withFeatures.p99Us)} µs — ${check(withFeatures.p99Us <= 20)}`,
       `  scoring alone: p99 ${fmt(ts.p99Us)} µs`,
+      `the whole judgement (validation, deduplication, recent events, features, score), per event: ` +
+        `${fmt(judged.firstUs)} µs over the first ${judged.remember} events, ${fmt(judged.laterUs)} µs over the ` +
+        `${judged.later} after them (the pipeline remembers ${judged.remember} event ids, then forgets the oldest)`,
     ].join("\n"),
   );
 } finally {
@@ -248,4 +258,36 @@ function benchWithFeatures(): { calls: number; p50Us: number; p99Us: number; max
     maxUs: (times[times.length - 1] ?? Number.NaN) * 1000,
     model: forest.version,
   };
+}
+
+/**
+ * Pipeline.judge per event, on more corpus events than the pipeline remembers ids of: the mean over
+ * the first `remember` events, and over the rest, when each event also forgets the oldest id.
+ */
+function benchPipeline(): { remember: number; later: number; firstUs: number; laterUs: number } {
+  if (!DEFAULT_MODEL) throw new Error("no shipped model: run `npm run train`");
+  const remember = 100_000;
+  const later = 100_000;
+  const events = generateCorpus({
+    seed: seed + 30,
+    benign: remember + later,
+    episodes: 0,
+    start: DEFAULT_CORPUS_START,
+  }).map((item) => item.event as unknown);
+  const forest = IsolationForest.loadFile(DEFAULT_MODEL);
+  const pipeline = new Pipeline(
+    offlineComponent("prefilter"),
+    { call: () => Promise.reject(new Error("no coordinator in this bench")) },
+    new RecentEvents(),
+    new ModelScorer(forest, new FeatureExtractor(), 1),
+    [],
+    remember,
+    false,
+  );
+  const pass = (from: number, to: number): number => {
+    const t0 = performance.now();
+    for (let i = from; i < to; i++) pipeline.judge(events[i]);
+    return ((performance.now() - t0) * 1000) / (to - from);
+  };
+  return { remember, later, firstUs: pass(0, remember), laterUs: pass(remember, events.length) };
 }

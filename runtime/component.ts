@@ -91,6 +91,24 @@ function serveOps(options: ComponentOptions, metrics: Metrics, isReady: () => bo
 }
 
 /**
+ * A component with no certificate and no network (a unit test, a benchmark harness): its own
+ * metrics registry and logs at `logLevel` (silent unless asked). `onStop` collects what to stop.
+ */
+export function offlineComponent(
+  name: string,
+  { logLevel = "silent", onStop = () => undefined }: { logLevel?: string; onStop?: Component["onStop"] } = {},
+): Component {
+  return {
+    name,
+    log: createLogger(name, logLevel),
+    metrics: createMetrics(name),
+    identity: { name, ca: Buffer.from(""), cert: Buffer.from(""), key: Buffer.from("") },
+    fetch: () => Promise.reject(new Error(`${name} has no network here`)),
+    onStop,
+  };
+}
+
+/**
  * A component without a process of its own (a command-line client, a test, a benchmark): identity,
  * metrics and silent logs, no ops server. `onStop` collects what a test must stop afterwards.
  */

@@ -62,6 +62,21 @@ describe("the prefilter pipeline", () => {
     expect(sunk).toEqual(["shop/web-1 Read sensitive file untrusted"]);
   });
 
+  it("remembers the last `remember` event ids and forgets the oldest", () => {
+    const small = new Pipeline(
+      clientComponentForTests("prefilter"),
+      new FakeCoordinator(),
+      new RecentEvents(),
+      new PriorityScorer("Critical"),
+      [],
+      3,
+    );
+    const judge = (n: number) => small.judge(alert({ uuid: `event-${n}`, priority: "Notice" })).kind;
+    expect([1, 2, 3, 4].map(judge)).toEqual(["dropped", "dropped", "dropped", "dropped"]);
+    // 1 was forgotten when 4 came; taking it again forgets 2, the oldest then.
+    expect([3, 4, 1, 2, 1].map(judge)).toEqual(["duplicate", "duplicate", "dropped", "dropped", "duplicate"]);
+  });
+
   it("drops what is below the threshold and forwards nothing", async () => {
     const coordinator = new FakeCoordinator();
     expect((await pipeline(coordinator).process(alert({ priority: "Notice" }))).kind).toBe("dropped");
