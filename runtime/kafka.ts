@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type KafkaConfig, type Producer, type RetryOptions } from "kafkajs";
+import { Kafka, logLevel, type Consumer, type KafkaConfig, type Producer, type RetryOptions } from "kafkajs";
 
 /**
  * The Kafka client every process of the fleet uses (the prefilter, the coordinator, the training
@@ -25,6 +25,22 @@ export function kafkaClientOptions(brokers: string[], clientId = "soc-fleet"): K
 }
 
 /** What the fleet needs of a producer. */
+/**
+ * A consumer in `groupId`, connected and subscribed to `topic` from its beginning (a group with no
+ * commit starts at the first message), creating no topic. Disconnected again if subscribing fails.
+ */
+export async function connectConsumer(kafka: Kafka, groupId: string, topic: string): Promise<Consumer> {
+  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, retry: kafkaRetry });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+  } catch (error) {
+    await consumer.disconnect();
+    throw error;
+  }
+  return consumer;
+}
+
 export type Sender = Pick<Producer, "send" | "disconnect">;
 
 /**

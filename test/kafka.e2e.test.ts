@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Kafka, logLevel, type Consumer, type Producer } from "kafkajs";
+import { Kafka, logLevel, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFeedbackTopic } from "../agents/prefilter/features/feedback.js";
-import { kafkaClientOptions, kafkaRetry } from "../runtime/kafka.js";
+import { connectConsumer, kafkaClientOptions, kafkaRetry } from "../runtime/kafka.js";
 import { topics } from "../contracts/topics.js";
 import type { Case } from "../contracts/case.js";
 import { FeedbackLabel } from "../contracts/feedback.js";
@@ -20,12 +20,7 @@ const sample = readFileSync(join(import.meta.dirname, "..", "fleet", "sample", "
 /** What reached a topic, read by a consumer group of the test's own. */
 async function collect(kafka: Kafka, topic: string) {
   const seen: { key: string | null; value: string; reason: string | null }[] = [];
-  const consumer: Consumer = kafka.consumer({
-    groupId: `test-${topic}-${String(Date.now())}`,
-    retry: kafkaRetry,
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
+  const consumer = await connectConsumer(kafka, `test-${topic}-${String(Date.now())}`, topic);
   await consumer.run({
     eachMessage: ({ message }) => {
       seen.push({

@@ -4,7 +4,7 @@ import type { Component } from "../../runtime/component.js";
 import { causeChain } from "../../runtime/errors.js";
 import { newTrace, withTrace } from "../../runtime/trace.js";
 import { topics } from "../../contracts/topics.js";
-import { ensureTopics, Kafka, kafkaClientOptions, kafkaRetry } from "../../runtime/kafka.js";
+import { connectConsumer, ensureTopics, Kafka, kafkaClientOptions } from "../../runtime/kafka.js";
 
 export const COORDINATOR_GROUP = "soc-coordinator";
 
@@ -28,13 +28,7 @@ export async function consumeAnomalies(
   });
   const kafka = new Kafka(kafkaClientOptions(brokers, component.name));
   await ensureTopics(kafka, [topics.anomalies]);
-  const consumer = kafka.consumer({
-    groupId: COORDINATOR_GROUP,
-    allowAutoTopicCreation: false,
-    retry: kafkaRetry,
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topic: topics.anomalies, fromBeginning: true });
+  const consumer = await connectConsumer(kafka, COORDINATOR_GROUP, topics.anomalies);
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,

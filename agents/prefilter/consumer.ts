@@ -2,7 +2,7 @@ import type { Consumer, EachBatchPayload, Kafka, Message } from "kafkajs";
 import type { Component } from "../../runtime/component.js";
 import { causeChain } from "../../runtime/errors.js";
 import { topics } from "../../contracts/topics.js";
-import { kafkaRetry, type Sender } from "../../runtime/kafka.js";
+import { connectConsumer, type Sender } from "../../runtime/kafka.js";
 import { CONSUMER_GROUP } from "./kafka.js";
 import type { Pipeline, Selected } from "./pipeline.js";
 
@@ -39,13 +39,7 @@ export async function consumeEvents(
     retryMs = 1_000,
   }: { queuedBatches?: number; batchesInFlight?: number; forwardsInFlight?: number; retryMs?: number } = {},
 ): Promise<void> {
-  const consumer = kafka.consumer({
-    groupId: CONSUMER_GROUP,
-    allowAutoTopicCreation: false,
-    retry: kafkaRetry,
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topic: topics.events, fromBeginning: true });
+  const consumer = await connectConsumer(kafka, CONSUMER_GROUP, topics.events);
   const partitions = new Map<number, Progress>();
   const forward = limited(forwardsInFlight, (selected: Selected) => pipeline.forward(selected));
   const progressOf = (partition: number) => {

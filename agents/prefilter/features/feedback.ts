@@ -1,7 +1,7 @@
 import { Kafka } from "kafkajs";
 import { FeedbackLabel } from "../../../contracts/feedback.js";
 import { topics } from "../../../contracts/topics.js";
-import { kafkaClientOptions, kafkaRetry } from "../../../runtime/kafka.js";
+import { connectConsumer, kafkaClientOptions } from "../../../runtime/kafka.js";
 
 /**
  * Analysts' decisions (contracts/feedback.ts) as labels of the training export. They take
@@ -53,13 +53,8 @@ export async function readFeedbackTopic(brokers: string[], timeoutMs = 60_000): 
   const remaining = new Set([...ends].filter(([, high]) => high > 0n).map(([partition]) => partition));
   if (remaining.size === 0) return [];
   const labels: FeedbackLabel[] = [];
-  const consumer = kafka.consumer({
-    groupId: `soc-training-${process.pid}-${Date.now()}`,
-    retry: kafkaRetry,
-  });
-  await consumer.connect();
+  const consumer = await connectConsumer(kafka, `soc-training-${process.pid}-${Date.now()}`, topics.feedback);
   try {
-    await consumer.subscribe({ topic: topics.feedback, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`soc.feedback not read to its end in ${timeoutMs} ms`)),
