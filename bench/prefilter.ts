@@ -5,17 +5,13 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { logLevel, type Admin, type Kafka as KafkaClient } from "kafkajs";
-import { FeatureExtractor } from "../agents/prefilter/features/index.js";
 import { anomalyTopic, CONSUMER_GROUP } from "../agents/prefilter/kafka.js";
 import { topics } from "../contracts/topics.js";
 import { connectConsumer, connectProducer, Kafka, kafkaClientOptions } from "../runtime/kafka.js";
 import { consumeEvents } from "../agents/prefilter/consumer.js";
-import { DriftWindow } from "../agents/prefilter/model/drift.js";
-import { IsolationForest } from "../agents/prefilter/model/scorer.js";
 import { DEFAULT_MODEL } from "../agents/prefilter/model-scorer.js";
+import { startJudge } from "../agents/prefilter/judge.js";
 import { Pipeline } from "../agents/prefilter/pipeline.js";
-import { ModelScorer } from "../agents/prefilter/scorer.js";
-import { RecentEvents } from "../agents/prefilter/window.js";
 import { KAFKA_VERSION, KafkaBroker } from "../fleet/kafka.js";
 import { LocalFleet } from "../fleet/local.js";
 import { evaluate, renderEvaluation } from "../fleet/prefilter-eval.js";
@@ -153,8 +149,8 @@ async function ceilingRole(): Promise<void> {
 
 /**
  * The prefilter minus its process shell: the same Kafka consumer (consumeEvents, group
- * soc-prefilter), Pipeline, ModelScorer on the shipped model at the policy's threshold, drift
- * window and idempotent anomaly producer as agents/prefilter/agent.ts builds. Only the coordinator
+ * soc-prefilter), Pipeline, judging thread (model scorer on the shipped model at the policy's
+ * threshold, drift window) and idempotent anomaly producer as agents/prefilter/agent.ts builds. Only the coordinator
  * is replaced, by a function that opens a case at once (the fleet makes an mTLS A2A call).
  */
 async function harnessRole(): Promise<void> {
@@ -170,13 +166,9 @@ async function harnessRole(): Promise<void> {
         usage: { mcp_calls: [], tokens: { in: 0, out: 0 } },
       }) as never,
   };
-  const model = IsolationForest.loadFile(DEFAULT_MODEL ?? "");
-  const scorer = new ModelScorer(
-    model,
-    new FeatureExtractor(),
-    policyThreshold(),
-    new DriftWindow(model.distribution),
-  );
+  const judge = await startJudge(component, {
+    scorer: { kind: "model", modelPath: DEFAULT_MODEL ?? "", threshold: policyThreshold() },
+  });
   const kafka = new Kafka(kafkaClientOptions(brokers, `bench-prefilter-${process.pid}`));
   const producer = await connectProducer(kafka);
   stops.push(() => producer.disconnect());
@@ -189,7 +181,7 @@ async function harnessRole(): Promise<void> {
     sends.count++;
     sends.ms += now() - started;
   };
-  const pipeline = new Pipeline(component, coordinator, new RecentEvents(), scorer, [timedSend]);
+  const pipeline = new Pipeline(component, judge, coordinator, [timedSend]);
   process.once("SIGTERM", () => {
     void (async () => {
       say(JSON.stringify(sends));
@@ -718,7 +710,7 @@ function reportKafka(k: KafkaFigures): void {
     "",
     ...fleetLines(k.fleet, k.events, best, bestCpu),
     "",
-    "   (c) the prefilter's own Kafka consumer (consumeEvents, group soc-prefilter), Pipeline, ModelScorer (shipped model, policy threshold)",
+    "   (c) the prefilter's own Kafka consumer (consumeEvents, group soc-prefilter), Pipeline, judging thread (shipped model, policy threshold)",
     "       and idempotent anomaly producer in a bench harness process; only the coordinator is a function that answers at once.",
     "       Why not two fleet prefilters: a second one next to the fleet would need the fleet's own ports (all derive from SOC_PORT_BASE,",
     "       no per-component override), one on another base would find no coordinator or policy engine, and a second whole fleet would",

@@ -10,10 +10,7 @@ import { FalcoEvent } from "../contracts/falco.js";
 import { FEATURE_COUNT, FeatureExtractor } from "../agents/prefilter/features/index.js";
 import { DEFAULT_MODEL } from "../agents/prefilter/model-scorer.js";
 import { generateCorpus, DEFAULT_CORPUS_START } from "../fleet/sample/generate-corpus.js";
-import { Pipeline } from "../agents/prefilter/pipeline.js";
-import { ModelScorer } from "../agents/prefilter/scorer.js";
-import { RecentEvents } from "../agents/prefilter/window.js";
-import { offlineComponent } from "../runtime/component.js";
+import { buildJudge } from "../agents/prefilter/judge.js";
 import { pythonEnv, runTraining } from "../fleet/python.js";
 
 /**
@@ -71,7 +68,7 @@ try {
   const withFeatures = benchWithFeatures();
 
   log("TypeScript, the whole judgement per event, past the pipeline's memory of event ids…");
-  const judged = benchPipeline();
+  const judged = benchJudge();
 
   const perEvent = ts.meanUs;
   const vsSingle = sk.single_median_us / perEvent;
@@ -261,10 +258,11 @@ function benchWithFeatures(): { calls: number; p50Us: number; p99Us: number; max
 }
 
 /**
- * Pipeline.judge per event, on more corpus events than the pipeline remembers ids of: the mean over
- * the first `remember` events, and over the rest, when each event also forgets the oldest id.
+ * Judge.judge per event (the judging thread's work), on more corpus events than the judge remembers
+ * ids of: the mean over the first `remember` events, and over the rest, when each event also
+ * forgets the oldest id.
  */
-function benchPipeline(): { remember: number; later: number; firstUs: number; laterUs: number } {
+function benchJudge(): { remember: number; later: number; firstUs: number; laterUs: number } {
   if (!DEFAULT_MODEL) throw new Error("no shipped model: run `npm run train`");
   const remember = 100_000;
   const later = 100_000;
@@ -274,19 +272,11 @@ function benchPipeline(): { remember: number; later: number; firstUs: number; la
     episodes: 0,
     start: DEFAULT_CORPUS_START,
   }).map((item) => item.event as unknown);
-  const forest = IsolationForest.loadFile(DEFAULT_MODEL);
-  const pipeline = new Pipeline(
-    offlineComponent("prefilter"),
-    { call: () => Promise.reject(new Error("no coordinator in this bench")) },
-    new RecentEvents(),
-    new ModelScorer(forest, new FeatureExtractor(), 1),
-    [],
-    remember,
-    false,
-  );
+  // Threshold 1: nothing is selected, so every event is remembered at once, as a dropped one is.
+  const judge = buildJudge({ scorer: { kind: "model", modelPath: DEFAULT_MODEL, threshold: 1 }, remember });
   const pass = (from: number, to: number): number => {
     const t0 = performance.now();
-    for (let i = from; i < to; i++) pipeline.judge(events[i]);
+    for (let i = from; i < to; i++) judge.judge(events[i]);
     return ((performance.now() - t0) * 1000) / (to - from);
   };
   return { remember, later, firstUs: pass(0, remember), laterUs: pass(remember, events.length) };

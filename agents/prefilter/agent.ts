@@ -9,10 +9,9 @@ import { consumeEvents } from "./consumer.js";
 import { topics } from "../../contracts/topics.js";
 import { connectProducer, ensureTopics, Kafka, kafkaClientOptions } from "../../runtime/kafka.js";
 import { anomalyTopic } from "./kafka.js";
-import { modelScorer } from "./model-scorer.js";
+import { startJudge, type JudgeOptions } from "./judge.js";
+import { DEFAULT_MODEL, exportDrift, followThreshold, readThreshold } from "./model-scorer.js";
 import { Pipeline } from "./pipeline.js";
-import { PriorityScorer } from "./scorer.js";
-import { RecentEvents } from "./window.js";
 
 export const prefilter: Agent = {
   kind: "agent",
@@ -20,7 +19,22 @@ export const prefilter: Agent = {
   description: "Receives every Falco event, keeps the recent past, and forwards only what deserves a case.",
   async skills({ component, config, peers, mcp }) {
     mkdirSync(config.dataDir, { recursive: true });
-    const recent = new RecentEvents();
+    // Without a threshold nothing is forwarded blindly: the prefilter does not start until policy answers.
+    const policy = mcp("policy-engine");
+    const scorer: JudgeOptions["scorer"] =
+      config.prefilter === "model"
+        ? { kind: "model", modelPath: DEFAULT_MODEL ?? "", threshold: await readThreshold(policy) }
+        : { kind: "priority", minimum: config.minPriority };
+    const judge = await startJudge(component, { scorer });
+    if (scorer.kind === "model") {
+      component.log.info({ threshold: scorer.threshold }, "anomaly threshold set");
+      followThreshold(component, policy, {
+        threshold: scorer.threshold,
+        refreshMs: config.thresholdRefreshMs,
+        set: (threshold) => judge.tell("setThreshold", [threshold]),
+      });
+      exportDrift(component, () => judge.call("psi", []));
+    }
     const kafka =
       config.kafkaBrokers.length > 0
         ? new Kafka(kafkaClientOptions(config.kafkaBrokers, component.name))
@@ -28,12 +42,8 @@ export const prefilter: Agent = {
     const producer = kafka ? await connectProducer(kafka) : null;
     if (producer) component.onStop(() => producer.disconnect());
     const sinks = producer ? [anomalyTopic(producer)] : [];
-    const scorer =
-      config.prefilter === "model"
-        ? await modelScorer(component, mcp("policy-engine"), { refreshMs: config.thresholdRefreshMs })
-        : new PriorityScorer(config.minPriority);
     // With Kafka, anomalies reach the coordinator on soc.anomalies; without, by its open_case skill.
-    const pipeline = new Pipeline(component, peers, recent, scorer, sinks, undefined, !producer);
+    const pipeline = new Pipeline(component, judge, peers, sinks, !producer);
     await serveHttpIngest(
       component,
       {
@@ -58,7 +68,7 @@ export const prefilter: Agent = {
           case_id: outcome.kind === "forwarded" ? outcome.case_id : null,
         };
       }),
-      handler(skills.recentEvents, (query) => Promise.resolve(recent.related(query))),
+      handler(skills.recentEvents, (query) => pipeline.related(query)),
     ];
   },
 };

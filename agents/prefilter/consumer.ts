@@ -1,10 +1,11 @@
-import type { Consumer, EachBatchPayload, Kafka, Message } from "kafkajs";
+import type { Consumer, Kafka, KafkaMessage, Message } from "kafkajs";
 import type { Component } from "../../runtime/component.js";
 import { causeChain } from "../../runtime/errors.js";
 import { topics } from "../../contracts/topics.js";
 import { connectConsumer, type Sender } from "../../runtime/kafka.js";
 import { CONSUMER_GROUP } from "./kafka.js";
-import type { Pipeline, Selected } from "./pipeline.js";
+import type { BatchJudged, Selected } from "./judge.js";
+import type { Pipeline } from "./pipeline.js";
 
 /**
  * Consumes `falco.events` in a consumer group and runs every message through the pipeline.
@@ -12,10 +13,10 @@ import type { Pipeline, Selected } from "./pipeline.js";
  * At least once: a partition's offset is committed only up to an event whose batch, and every
  * batch before it, was forwarded, dead-lettered or dropped. Fast, in three ways:
  * - kafkajs fetches, hands every batch of the response to `eachBatch`, and fetches again only once
- *   all have returned: judged inside `eachBatch`, the broker sat idle while the prefilter judged
- *   and the prefilter while the broker read the next batches. So `eachBatch` only queues a batch
- *   (while `queuedBatches` wait, it waits too) and resolves its offsets, the next fetch goes out at
- *   once, and the batch is judged while the broker prepares the next.
+ *   all have returned. So `eachBatch` only hands the batch to the judge, which runs in a thread of
+ *   its own, and resolves its offsets: the next fetch goes out at once, and the batch is judged
+ *   while the broker prepares the next and the main thread decodes it. While `queuedBatches` are
+ *   with the judge, `eachBatch` waits, and so does the next fetch.
  * - Each batch is judged at CPU speed (validation, deduplication and scoring take microseconds)
  *   and its few forwards and dead letters go out together.
  * - The consumer moves on while they are on their way (up to `batchesInFlight` batches per
@@ -23,7 +24,7 @@ import type { Pipeline, Selected } from "./pipeline.js";
  *   turn (a call to the coordinator takes tens of ms) held the prefilter to a few percent of what
  *   the broker delivers.
  * A failed forward makes the partition go back to the first event not done (`seek`) after
- * `retryMs`; what was judged since is then a duplicate of what the pipeline remembers, so nothing
+ * `retryMs`; what was judged since is then a duplicate of what the judge remembers, so nothing
  * is forwarded twice by this process. Bad input goes to the dead-letter topic with the reason and
  * the original bytes, and the consumer carries on.
  */
@@ -50,77 +51,81 @@ export async function consumeEvents(
     }
     return progress;
   };
-  const judging = new JudgingQueue(queuedBatches, (error) =>
-    component.log.error({ err: causeChain(error) }, "judging a batch failed"),
-  );
-  const judge = async (payload: EachBatchPayload, progress: Progress) => {
-    if (progress.inFlight >= batchesInFlight) await progress.idle();
-    const judged = judgeBatch(payload, pipeline, forward, progress);
-    if (!judged) return;
-    const deadLetters = sendDeadLetters(producer, payload.batch.partition, judged.deadLetters);
-    progress.track([...judged.waits, ...deadLetters], BigInt(judged.last) + 1n);
+  const judging = new Slots(queuedBatches);
+  /** The forwards and dead letters of a judged batch. */
+  const waitsFor = (judged: BatchJudged, messages: KafkaMessage[], partition: number): Wait[] => {
+    const at = (index: number) => messages[index] ?? missing(index);
+    const forwards = judged.selected.map(({ index, event }) => ({
+      offset: BigInt(at(index).offset),
+      done: forward(event),
+    }));
+    const letters = judged.rejected.map(({ index, reason }) => ({ ...pick(at(index)), reason }));
+    return [...forwards, ...sendDeadLetters(producer, partition, letters)];
   };
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
     // kafkajs sends the group's heartbeat after each call returns, and never calls with an empty batch.
     eachBatch: async (payload) => {
-      const progress = progressOf(payload.batch.partition);
+      const { batch } = payload;
+      const progress = progressOf(batch.partition);
       // Resolved, so the next fetch goes on after this batch; committed only once `progress` says so.
-      payload.resolveOffset(payload.batch.lastOffset());
-      await judging.add(() => judge(payload, progress));
+      payload.resolveOffset(batch.lastOffset());
+      const first = batch.messages[0];
+      const last = batch.messages.at(-1);
+      if (!first || !last) return;
+      if (progress.inFlight >= batchesInFlight) await progress.idle();
+      const done = await judging.take();
+      if (!payload.isRunning() || payload.isStale() || !progress.accepts(BigInt(first.offset))) {
+        done();
+        return;
+      }
+      const judged = pipeline.judgeBatch(batch.messages.map((m) => m.value)).finally(done);
+      progress.track(
+        judged.then((j) => waitsFor(j, batch.messages, batch.partition)),
+        BigInt(first.offset),
+        BigInt(last.offset) + 1n,
+      );
     },
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     component.log.error({ err: causeChain(payload.error), restart: payload.restart }, "consumer crashed");
   });
   component.onStop(async () => {
-    // Stop fetching, let the queued batches pass (unjudged: the consumer no longer runs), let what
-    // is on its way arrive and be committed, then leave the group.
+    // Stop fetching, let what is with the judge or on its way arrive and be committed, then leave the group.
     await consumer.stop();
-    await judging.idle();
     await Promise.all([...partitions.values()].map((p) => p.idle()));
     await consumer.disconnect();
   });
 }
 
-/**
- * Batches waiting to be judged, judged one at a time in the order they came, each once the event
- * loop has had its turn (so that a fetch request goes out first). `add` returns at once while
- * fewer than `limit` wait, else once one has been taken.
- */
-class JudgingQueue {
-  readonly #tasks: (() => Promise<void>)[] = [];
-  readonly #room: (() => void)[] = [];
-  #running: Promise<void> | null = null;
+const pick = ({ offset, value }: KafkaMessage) => ({ offset, value });
+const missing = (index: number): never => {
+  throw new Error(`the judge answered for message ${index}, which the batch does not have`);
+};
 
-  constructor(
-    private readonly limit: number,
-    private readonly failed: (error: unknown) => void,
-  ) {}
+/** At most `size` holders at a time; the rest wait in order, and a freed slot goes to the next waiting. */
+class Slots {
+  #free: number;
+  readonly #waiting: (() => void)[] = [];
 
-  async add(task: () => Promise<void>): Promise<void> {
-    this.#tasks.push(task);
-    this.#running ??= this.#drain();
-    if (this.#tasks.length > this.limit) await new Promise<void>((resolve) => this.#room.push(resolve));
+  constructor(size: number) {
+    this.#free = size;
   }
 
-  /** Resolves once every batch added so far has been judged. */
-  async idle(): Promise<void> {
-    await this.#running;
-  }
-
-  async #drain(): Promise<void> {
-    for (let task = this.#tasks.shift(); task; task = this.#tasks.shift()) {
-      this.#room.shift()?.();
-      await new Promise((resolve) => setImmediate(resolve));
-      try {
-        await task();
-      } catch (error) {
-        this.failed(error);
-      }
-    }
-    this.#running = null;
+  /** Resolves once a slot is taken, with the function that gives it back. */
+  async take(): Promise<() => void> {
+    if (this.#free > 0) this.#free--;
+    else await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    let given = false;
+    return () => {
+      if (given) return;
+      given = true;
+      // Handed to the next in the queue, so no newcomer can slip in between.
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#free++;
+    };
   }
 }
 
@@ -130,18 +135,13 @@ class JudgingQueue {
  * unbounded, a backlog's forwards all went at once, timed out, and were all tried again.
  */
 function limited<T, R>(limit: number, work: (input: T) => Promise<R>): (input: T) => Promise<R> {
-  let running = 0;
-  const queue: (() => void)[] = [];
+  const slots = new Slots(limit);
   return async (input) => {
-    // A freed slot is handed to the next in the queue, so no newcomer can slip in between.
-    if (running >= limit) await new Promise<void>((resolve) => queue.push(resolve));
-    else running++;
+    const done = await slots.take();
     try {
       return await work(input);
     } finally {
-      const next = queue.shift();
-      if (next) next();
-      else running--;
+      done();
     }
   };
 }
@@ -156,41 +156,6 @@ interface DeadLetter {
   offset: string;
   value: Buffer | null;
   reason: string;
-}
-
-/** One batch through `judge`, synchronously; null when there was nothing (left) to take. */
-function judgeBatch(
-  payload: EachBatchPayload,
-  pipeline: Pipeline,
-  forward: (selected: Selected) => Promise<unknown>,
-  progress: Progress,
-): { last: string; waits: Wait[]; deadLetters: DeadLetter[] } | null {
-  const { batch } = payload;
-  // The loop below is synchronous: nothing can stop the consumer or seek the partition before it
-  // ends, so both are asked once per batch (per message, they were a tenth of kafkajs's share).
-  if (!payload.isRunning() || payload.isStale()) return null;
-  if (!progress.accepts(BigInt(batch.firstOffset() ?? "0"))) return null;
-  const waits: Wait[] = [];
-  const deadLetters: DeadLetter[] = [];
-  let last: string | null = null;
-  for (const message of batch.messages) {
-    let body: unknown;
-    try {
-      body = JSON.parse(message.value?.toString("utf8") ?? "");
-    } catch (error) {
-      const reason = `not JSON: ${error instanceof Error ? error.message : String(error)}`;
-      deadLetters.push({ offset: message.offset, value: message.value, reason });
-      last = message.offset;
-      continue;
-    }
-    const judged = pipeline.judge(body);
-    if (judged.kind === "rejected")
-      deadLetters.push({ offset: message.offset, value: message.value, reason: judged.reason });
-    else if (judged.kind === "selected")
-      waits.push({ offset: BigInt(message.offset), done: forward(judged) });
-    last = message.offset;
-  }
-  return last === null ? null : { last, waits, deadLetters };
 }
 
 /** Bytes of dead letters per send: well under the broker's message.max.bytes (≈ 1 MiB). */
@@ -263,15 +228,24 @@ class Progress {
     return this.#tail;
   }
 
-  track(waits: Wait[], next: bigint): void {
+  /**
+   * Follows a batch starting at offset `first`: once its `waits` (forwards and dead letters) are
+   * done, and every batch before it, the partition is committed up to `next`.
+   */
+  track(waits: Promise<Wait[]>, first: bigint, next: bigint): void {
     const generation = this.#generation;
-    const settled = Promise.all(
-      waits.map((w) =>
-        w.done.then(
-          () => null,
-          (error: unknown) => ({ w, error }),
+    const settled: Promise<({ offset: bigint; error: unknown } | null)[]> = waits.then(
+      (all) =>
+        Promise.all(
+          all.map((w) =>
+            w.done.then(
+              () => null,
+              (error: unknown) => ({ offset: w.offset, error }),
+            ),
+          ),
         ),
-      ),
+      // Not judged at all: the whole batch again.
+      (error: unknown) => [{ offset: first, error }],
     );
     this.inFlight++;
     this.#tail = this.#tail
@@ -279,15 +253,15 @@ class Progress {
         const failures = (await settled).filter((f) => f !== null);
         if (generation !== this.#generation) return;
         if (failures.length === 0) return this.#commit(next);
-        const first = failures.reduce((a, b) => (b.w.offset < a.w.offset ? b : a));
+        const earliest = failures.reduce((a, b) => (b.offset < a.offset ? b : a));
         this.#generation++;
-        this.#resumeAt = first.w.offset;
+        this.#resumeAt = earliest.offset;
         this.component.log.warn(
-          { err: causeChain(first.error), partition: this.partition, offset: String(first.w.offset) },
+          { err: causeChain(earliest.error), partition: this.partition, offset: String(earliest.offset) },
           "forwarding failed; the partition goes back to the first event not done",
         );
-        await this.#commit(first.w.offset);
-        this.#goBack(first.w.offset);
+        await this.#commit(earliest.offset);
+        this.#goBack(earliest.offset);
       })
       .finally(() => {
         this.inFlight--;

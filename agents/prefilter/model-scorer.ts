@@ -16,18 +16,11 @@ export const DEFAULT_MODEL = [
   join(import.meta.dirname, "..", "..", "..", "agents", "prefilter", "model", "model.json"),
 ].find((path) => existsSync(path));
 
-const Threshold = z.object({ threshold: z.number().min(0).max(1).nullable() });
-
-/**
- * Builds the model scorer and keeps it current: the threshold is read from the policy engine at
- * start and every `refreshMs` (a policy change takes effect without a restart), and each feature's
- * population stability against the training data is exported as a gauge.
- */
-export async function modelScorer(
-  component: Component,
-  policy: Pick<McpPeer, "call">,
-  { modelPath = DEFAULT_MODEL, refreshMs }: { modelPath?: string; refreshMs: number },
-): Promise<ModelScorer> {
+/** The model scorer on the model at `modelPath`, and the drift window it feeds. */
+export function loadModelScorer(
+  modelPath: string | undefined,
+  threshold: number,
+): { scorer: ModelScorer; drift: DriftWindow } {
   if (!modelPath) throw new SocError("model_missing", "no model file: run `npm run train`");
   const model = IsolationForest.loadFile(modelPath);
   if (model.featureNames.join() !== FEATURE_NAMES.join()) {
@@ -37,38 +30,57 @@ export async function modelScorer(
     );
   }
   const drift = new DriftWindow(model.distribution);
-  const scorer = new ModelScorer(model, new FeatureExtractor(), 1, drift);
+  return { scorer: new ModelScorer(model, new FeatureExtractor(), threshold, drift), drift };
+}
 
-  const readThreshold = async () => {
-    const { threshold } = Threshold.parse(await policy.call("get_threshold", {}));
-    if (threshold === null)
-      throw new SocError("threshold_undefined", "the policy defines no anomaly threshold");
-    if (threshold !== scorer.threshold())
-      component.log.info({ threshold, model_version: model.version }, "anomaly threshold set");
-    scorer.setThreshold(threshold);
-  };
-  // Without a threshold nothing is forwarded blindly: the prefilter does not start until policy answers.
-  await readThreshold();
+const Threshold = z.object({ threshold: z.number().min(0).max(1).nullable() });
+
+/** The anomaly threshold the policy sets (`get_threshold`); throws when it sets none. */
+export async function readThreshold(policy: Pick<McpPeer, "call">): Promise<number> {
+  const { threshold } = Threshold.parse(await policy.call("get_threshold", {}));
+  if (threshold === null)
+    throw new SocError("threshold_undefined", "the policy defines no anomaly threshold");
+  return threshold;
+}
+
+/**
+ * Reads the threshold again every `refreshMs` and hands each change to `set`: a policy change
+ * takes effect without a restart. A failed read keeps the last threshold.
+ */
+export function followThreshold(
+  component: Component,
+  policy: Pick<McpPeer, "call">,
+  { threshold, refreshMs, set }: { threshold: number; refreshMs: number; set: (threshold: number) => void },
+): void {
+  let current = threshold;
   const refresh = setInterval(() => {
-    readThreshold().catch((error: unknown) => {
-      component.log.warn(
-        { err: SocError.from(error).message },
-        "anomaly threshold not refreshed; keeping the last one",
-      );
-    });
+    readThreshold(policy)
+      .then((next) => {
+        if (next === current) return;
+        component.log.info({ threshold: next, previous: current }, "anomaly threshold set");
+        current = next;
+        set(next);
+      })
+      .catch((error: unknown) => {
+        component.log.warn(
+          { err: SocError.from(error).message },
+          "anomaly threshold not refreshed; keeping the last one",
+        );
+      });
   }, refreshMs);
   component.onStop(() => clearInterval(refresh));
+}
 
-  const psi = new Gauge({
+/** Exports each feature's population stability, as `psi` gives it when scraped (null: nothing yet). */
+export function exportDrift(component: Component, psi: () => Promise<number[] | null>): void {
+  const gauge = new Gauge({
     name: PSI_METRIC,
     help: "Population stability index of each feature against the model's training data",
     labelNames: ["feature"],
     registers: [component.metrics.registry],
-    collect() {
-      if (drift.count === 0) return;
-      const values = drift.psi();
-      FEATURE_NAMES.forEach((feature, i) => psi.set({ feature }, values[i] ?? 0));
+    async collect() {
+      const values = await psi();
+      if (values) FEATURE_NAMES.forEach((feature, i) => gauge.set({ feature }, values[i] ?? 0));
     },
   });
-  return scorer;
 }

@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import type { Anomaly } from "../../contracts/anomaly.js";
 import type { Peers } from "../../runtime/a2a/client.js";
 import { clientComponentForTests } from "../../test/fakes.js";
+import { inThisThread } from "../../runtime/thread.js";
+import { Judge } from "./judge.js";
 import { Pipeline } from "./pipeline.js";
 import { PriorityScorer } from "./scorer.js";
 import { RecentEvents } from "./window.js";
@@ -33,19 +35,17 @@ class FakeCoordinator {
   };
 }
 
-function pipeline(coordinator: FakeCoordinator, sunk: string[] = []) {
-  return new Pipeline(
-    clientComponentForTests("prefilter"),
-    coordinator,
-    new RecentEvents(),
-    new PriorityScorer("Warning"),
-    [
-      (anomaly, key) => {
-        sunk.push(`${key} ${anomaly.event.rule}`);
-        return Promise.resolve();
-      },
-    ],
-  );
+const judgeAt = (minimum: "Warning" | "Critical", remember?: number) =>
+  new Judge(new RecentEvents(), new PriorityScorer(minimum), { remember });
+
+/** The pipeline with its judge in this thread, and the judge itself. */
+function pipeline(coordinator: FakeCoordinator, sunk: string[] = [], judge = judgeAt("Warning")) {
+  return new Pipeline(clientComponentForTests("prefilter"), inThisThread(judge), coordinator, [
+    (anomaly, key) => {
+      sunk.push(`${key} ${anomaly.event.rule}`);
+      return Promise.resolve();
+    },
+  ]);
 }
 
 describe("the prefilter pipeline", () => {
@@ -63,14 +63,7 @@ describe("the prefilter pipeline", () => {
   });
 
   it("remembers the last `remember` event ids and forgets the oldest", () => {
-    const small = new Pipeline(
-      clientComponentForTests("prefilter"),
-      new FakeCoordinator(),
-      new RecentEvents(),
-      new PriorityScorer("Critical"),
-      [],
-      3,
-    );
+    const small = judgeAt("Critical", 3);
     const judge = (n: number) => small.judge(alert({ uuid: `event-${n}`, priority: "Notice" })).kind;
     expect([1, 2, 3, 4].map(judge)).toEqual(["dropped", "dropped", "dropped", "dropped"]);
     // 1 was forgotten when 4 came; taking it again forgets 2, the oldest then.
@@ -112,26 +105,51 @@ describe("the prefilter pipeline", () => {
 
   it("counts a second copy arriving while the first is being forwarded as a duplicate", async () => {
     const coordinator = new FakeCoordinator();
-    const p = pipeline(coordinator);
-    const first = p.judge(alert());
+    const judge = judgeAt("Warning");
+    const p = pipeline(coordinator, [], judge);
+    const first = judge.judge(alert());
     expect(first.kind).toBe("selected");
-    expect(p.judge(alert()).kind).toBe("duplicate");
+    expect(judge.judge(alert()).kind).toBe("duplicate");
     if (first.kind === "selected") await p.forward(first);
-    expect(p.judge(alert()).kind).toBe("duplicate");
+    expect(judge.judge(alert()).kind).toBe("duplicate");
     expect(coordinator.opened).toHaveLength(1);
   });
 
   it("lets an event whose forwarding failed be judged again, and forwards it then", async () => {
     const coordinator = new FakeCoordinator();
-    const p = pipeline(coordinator);
+    const judge = judgeAt("Warning");
+    const p = pipeline(coordinator, [], judge);
     coordinator.down = true;
-    const first = p.judge(alert());
+    const first = judge.judge(alert());
     if (first.kind !== "selected") throw new Error(`expected selected, got ${first.kind}`);
     await expect(p.forward(first)).rejects.toThrow(/unavailable/);
     coordinator.down = false;
-    const again = p.judge(alert());
+    const again = judge.judge(alert());
     expect(again.kind).toBe("selected");
     if (again.kind === "selected") expect((await p.forward(again)).kind).toBe("forwarded");
     expect(coordinator.opened).toHaveLength(1);
+  });
+
+  it("judges a batch of message bytes: JSON or not, valid or not, each by its index", async () => {
+    const p = pipeline(new FakeCoordinator());
+    const values = [
+      alert({ uuid: "a" }),
+      "{not json",
+      null,
+      alert({ uuid: "b", priority: "Notice" }),
+      alert({ uuid: "c", rule: "" }),
+      alert({ uuid: "a" }),
+      alert({ uuid: "d", output: "naïve ünïcode ✓" }),
+    ].map((v) => (v === null ? null : Buffer.from(typeof v === "string" ? v : JSON.stringify(v))));
+    const judged = await p.judgeBatch(values);
+    expect(judged.selected.map((s) => [s.index, s.event.event_id])).toEqual([
+      [0, "a"],
+      [6, "d"],
+    ]);
+    expect(judged.selected[1]?.event.anomaly.event.output).toBe("naïve ünïcode ✓");
+    expect(judged.rejected.map((r) => r.index)).toEqual([1, 2, 4]);
+    expect(judged.rejected[0]?.reason).toMatch(/^not JSON: /);
+    expect(judged.rejected[2]?.reason).toMatch(/rule/);
+    expect(judged).toMatchObject({ duplicates: 1, dropped: 1 });
   });
 });

@@ -1,3 +1,4 @@
+import { SocError } from "../../runtime/errors.js";
 import { priorityRank, type FalcoEvent, type Priority } from "../../contracts/falco.js";
 import { FEATURE_COUNT, type FeatureExtractor } from "./features/index.js";
 import type { DriftWindow } from "./model/drift.js";
@@ -13,6 +14,8 @@ export interface Judgement {
 export interface Scorer {
   readonly version: string;
   threshold(): number | string;
+  /** Sets the score threshold the policy gives (a model's; the priority baseline has none). */
+  setThreshold(threshold: number): void;
   judge(event: FalcoEvent): Judgement;
 }
 
@@ -27,6 +30,10 @@ export class PriorityScorer implements Scorer {
 
   threshold(): string {
     return this.minimum;
+  }
+
+  setThreshold(): never {
+    throw new SocError("no_threshold", "the priority baseline forwards by priority, not by score");
   }
 
   judge(event: FalcoEvent): Judgement {

@@ -1,10 +1,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { clientComponentForTests } from "../../../test/fakes.js";
 import { falcoEvent } from "../features/fixture.js";
-import { modelScorer } from "../model-scorer.js";
+import { buildJudge } from "../judge.js";
+import { DEFAULT_MODEL, exportDrift } from "../model-scorer.js";
 import { PSI_METRIC, PSI_RETRAIN } from "./drift.js";
 
 const rulesFile = join(
@@ -29,22 +30,16 @@ interface Rule {
 const file = parse(readFileSync(rulesFile, "utf8")) as { groups?: { name?: unknown; rules?: Rule[] }[] };
 const rules = (file.groups ?? []).flatMap((g) => g.rules ?? []);
 
-/** The series the real prefilter exports, scraped from its registry after it scored one event. */
-const stops: (() => Promise<void> | void)[] = [];
+/** The series the real prefilter exports, scraped from its registry after it judged one event. */
 async function exportedSeries(): Promise<string[]> {
-  const component = {
-    ...clientComponentForTests("prefilter"),
-    onStop: (stop: () => void) => stops.push(stop),
-  };
-  const policy = { call: () => Promise.resolve({ threshold: 0.7 }) };
-  const scorer = await modelScorer(component, policy, { refreshMs: 60_000 });
-  scorer.judge(falcoEvent({}));
+  const component = clientComponentForTests("prefilter");
+  const judge = buildJudge({ scorer: { kind: "model", modelPath: DEFAULT_MODEL ?? "", threshold: 0.7 } });
+  exportDrift(component, () => Promise.resolve(judge.psi()));
+  expect(await component.metrics.registry.metrics()).not.toContain(`${PSI_METRIC}{`);
+  judge.judge(falcoEvent({}));
   const text = await component.metrics.registry.metrics();
   return text.split("\n").filter((line) => line.startsWith(`${PSI_METRIC}{`));
 }
-afterAll(async () => {
-  for (const stop of stops) await stop();
-});
 
 describe("the Prometheus alert rule for feature drift", () => {
   it("is a plain rule group whose every rule is complete", () => {
