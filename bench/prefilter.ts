@@ -729,8 +729,9 @@ function reportKafka(k: KafkaFigures): void {
           `       2 processes: ${f0(two.rate)} events/s together (${f0(two.events)} events after both had joined and the group was stable; ` +
             `${f0(two.before)} committed before), ${f0(two.perCpuSecond)} events per CPU-s of the two; machine ${pct(two.machineBusy)} busy`,
           `       scaling 2 vs 1 process: ×${(two.rate / (one?.rate ?? Number.NaN)).toFixed(2)} (ideal ×2 given free cores; this machine has ${cpus().length}, ` +
-            "shared with the broker and the bench); forwarded " +
-            `${f0(two.anomalies)}, dead letters ${f0(two.dlq)}`,
+            "shared with the broker and the bench, and one process already keeps two threads busy: its main thread and its judge); " +
+            `CPU per event ×${((one?.perCpuSecond ?? Number.NaN) / two.perCpuSecond).toFixed(2)} of 1 process's (the partitions split the work, ` +
+            `none is done twice); forwarded ${f0(two.anomalies)}, dead letters ${f0(two.dlq)}`,
           `       the same events forwarded: ${k.fleet ? `${f0(k.fleet.anomalies)} (fleet), ` : ""}${f0(one?.anomalies ?? Number.NaN)} (1 process), ` +
             `${f0(two.anomalies)} (2 processes): falcosidekick sends no key, so each pod's events are spread over every partition, ` +
             "and the per-pod windows see the share and order their process consumes",

@@ -67,7 +67,7 @@ try {
   log("TypeScript, features and score on corpus events with the shipped model…");
   const withFeatures = benchWithFeatures();
 
-  log("TypeScript, the whole judgement per event, past the pipeline's memory of event ids…");
+  log("TypeScript, the whole judgement per event, past the judge's memory of event ids…");
   const judged = benchJudge();
 
   const perEvent = ts.meanUs;
@@ -99,7 +99,7 @@ try {
       `  scoring alone: p99 ${fmt(ts.p99Us)} µs`,
       `the whole judgement (validation, deduplication, recent events, features, score), per event: ` +
         `${fmt(judged.firstUs)} µs over the first ${judged.remember} events, ${fmt(judged.laterUs)} µs over the ` +
-        `${judged.later} after them (the pipeline remembers ${judged.remember} event ids, then forgets the oldest)`,
+        `${judged.later} after them (the judge remembers ${judged.remember} event ids, then forgets the oldest)`,
     ].join("\n"),
   );
 } finally {

@@ -45,9 +45,11 @@ export class Thread<A extends ThreadApi<A>> implements Calls<A> {
   >();
   #nextId = 1;
   #end: SocError | null = null;
+  readonly #ended: (error: SocError) => void;
 
   private constructor(worker: Worker, ended: (error: SocError) => void) {
     this.#worker = worker;
+    this.#ended = ended;
     worker.on("message", (answer: Answer) => {
       const pending = this.#pending.get(answer.id);
       if (!pending) return;
@@ -55,15 +57,12 @@ export class Thread<A extends ThreadApi<A>> implements Calls<A> {
       if (answer.error) pending.reject(new SocError(answer.error.code, answer.error.message));
       else pending.resolve(answer.result as never);
     });
-    const end = (error: SocError) => {
-      if (this.#end) return;
-      this.#end = error;
-      for (const pending of this.#pending.values()) pending.reject(error);
-      this.#pending.clear();
-      ended(error);
-    };
-    worker.on("error", (error) => end(new SocError("thread_failed", error.message, { cause: error })));
-    worker.on("exit", (code) => end(new SocError("thread_ended", `the thread ended with code ${code}`)));
+    worker.on("error", (error) =>
+      this.#finish(new SocError("thread_failed", error.message, { cause: error }), true),
+    );
+    worker.on("exit", (code) =>
+      this.#finish(new SocError("thread_ended", `the thread ended with code ${code}`), true),
+    );
   }
 
   /** Starts `script` with `data`; resolves once it serves its API, rejects with why it could not. */
@@ -105,8 +104,17 @@ export class Thread<A extends ThreadApi<A>> implements Calls<A> {
 
   /** Ends the thread; pending calls fail. */
   async stop(): Promise<void> {
-    this.#end ??= new SocError("thread_stopped", "the thread was stopped");
+    this.#finish(new SocError("thread_stopped", "the thread was stopped"), false);
     await this.#worker.terminate();
+  }
+
+  /** The first end counts: every pending call fails with it, and `ended` hears of it unless it was `stop`. */
+  #finish(error: SocError, unexpected: boolean): void {
+    if (this.#end) return;
+    this.#end = error;
+    for (const pending of this.#pending.values()) pending.reject(error);
+    this.#pending.clear();
+    if (unexpected) this.#ended(error);
   }
 }
 

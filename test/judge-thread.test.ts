@@ -132,9 +132,17 @@ describe("the judge in a thread of its own", () => {
     await expect(thread.call("psi", [])).rejects.toMatchObject({ code: "thread_failed" });
   });
 
-  it("fails calls made after it was stopped", async () => {
-    const thread = await start(model(0.5));
+  it("fails the calls pending when it is stopped and those made after", async () => {
+    const ended: SocError[] = [];
+    const thread = await start(model(0.5), (e) => ended.push(e));
+    const { bytes, ends } = packed(events);
+    const pending = expect(thread.call("judgeBatch", [bytes, ends])).rejects.toMatchObject({
+      code: "thread_stopped",
+    });
     await thread.stop();
+    await pending;
     await expect(thread.call("psi", [])).rejects.toMatchObject({ code: "thread_stopped" });
+    // Stopped, not ended: nobody is told the thread failed.
+    expect(ended).toEqual([]);
   });
 });
