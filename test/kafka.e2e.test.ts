@@ -17,12 +17,21 @@ const sample = readFileSync(join(import.meta.dirname, "..", "fleet", "sample", "
   .split("\n")
   .filter(Boolean);
 
-/** What reached a topic, read by a consumer group of the test's own. */
+/**
+ * What reached a topic, read by a consumer group of the test's own: each message once, by its
+ * partition and offset. The reader is at least once too (after a broker restart it may read again
+ * from its last commit), so a message read twice is one message; a copy the prefilter sent twice
+ * has an offset of its own and counts twice.
+ */
 async function collect(kafka: Kafka, topic: string) {
   const seen: { key: string | null; value: string; reason: string | null }[] = [];
+  const read = new Set<string>();
   const consumer = await connectConsumer(kafka, `test-${topic}-${String(Date.now())}`, topic);
   await consumer.run({
-    eachMessage: ({ message }) => {
+    eachMessage: ({ partition, message }) => {
+      const at = `${String(partition)}:${message.offset}`;
+      if (read.has(at)) return Promise.resolve();
+      read.add(at);
       seen.push({
         key: message.key?.toString() ?? null,
         value: message.value?.toString() ?? "",
