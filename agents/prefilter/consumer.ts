@@ -52,7 +52,7 @@ export async function consumeEvents(
     return progress;
   };
   const judging = new Slots(queuedBatches);
-  /** The forwards and dead letters of a judged batch. */
+  /** The forwards, awaited copies and dead letters of a judged batch. */
   const waitsFor = (judged: BatchJudged, messages: KafkaMessage[], partition: number): Wait[] => {
     const at = (index: number) => messages[index] ?? missing(index);
     const forwards = judged.selected.map(({ index, event }) => ({
@@ -60,7 +60,13 @@ export async function consumeEvents(
       done: forward(event),
     }));
     const letters = judged.rejected.map(({ index, reason }) => ({ ...pick(at(index)), reason }));
-    return [...forwards, ...sendDeadLetters(producer, partition, letters)];
+    // A copy of an event whose forward is under way (fetched again after a go-back) is done when
+    // that forward is: if it fails, so does this batch, and the partition goes back again.
+    const copies = judged.waiting.map(({ index, event_id: eventId }) => ({
+      offset: BigInt(at(index).offset),
+      done: pipeline.forwarding(eventId) ?? Promise.resolve(),
+    }));
+    return [...forwards, ...copies, ...sendDeadLetters(producer, partition, letters)];
   };
   await consumer.run({
     autoCommit: false,

@@ -24,7 +24,8 @@ export interface Selected {
 /** What the judge decides of one event. */
 export type Judged =
   | { kind: "rejected"; reason: string }
-  | { kind: "duplicate"; event_id: string }
+  /** in_flight: the first copy is still being forwarded, and may yet fail. */
+  | { kind: "duplicate"; event_id: string; in_flight: boolean }
   | { kind: "dropped"; trace_id: string }
   | Selected;
 
@@ -32,6 +33,8 @@ export type Judged =
 export interface BatchJudged {
   selected: { index: number; event: Selected }[];
   rejected: { index: number; reason: string }[];
+  /** Duplicates of an event still being forwarded: done only once that forward is. */
+  waiting: { index: number; event_id: string }[];
   duplicates: number;
   dropped: number;
 }
@@ -106,8 +109,8 @@ export class Judge {
     if (!validated.ok) return { kind: "rejected", reason: validated.reason };
     const event = validated.event;
     const eventId = eventIdOf(event);
-    if (this.#seen.has(eventId) || this.#inFlight.has(eventId))
-      return { kind: "duplicate", event_id: eventId };
+    if (this.#inFlight.has(eventId)) return { kind: "duplicate", event_id: eventId, in_flight: true };
+    if (this.#seen.has(eventId)) return { kind: "duplicate", event_id: eventId, in_flight: false };
     // A trace id for every event: the recent events name each by it.
     const traceId = newTraceId();
     this.recent.add(event, traceId);
@@ -139,7 +142,7 @@ export class Judge {
    */
   judgeBatch(bytes: Uint8Array, ends: Uint32Array): BatchJudged {
     const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const judged: BatchJudged = { selected: [], rejected: [], duplicates: 0, dropped: 0 };
+    const judged: BatchJudged = { selected: [], rejected: [], waiting: [], duplicates: 0, dropped: 0 };
     let start = 0;
     for (let index = 0; index < ends.length; index++) {
       const end = ends[index] ?? start;
@@ -159,7 +162,10 @@ export class Judge {
       if (one.kind === "selected") judged.selected.push({ index, event: one });
       else if (one.kind === "rejected") judged.rejected.push({ index, reason: one.reason });
       else if (one.kind === "dropped") judged.dropped++;
-      else judged.duplicates++;
+      else {
+        judged.duplicates++;
+        if (one.in_flight) judged.waiting.push({ index, event_id: one.event_id });
+      }
     }
     return judged;
   }

@@ -152,4 +152,34 @@ describe("the prefilter pipeline", () => {
     expect(judged.rejected[2]?.reason).toMatch(/rule/);
     expect(judged).toMatchObject({ duplicates: 1, dropped: 1 });
   });
+
+  it("makes a copy judged while the first is being forwarded wait for that forward, and judges it afresh once it failed", async () => {
+    let fail: (error: Error) => void = () => undefined;
+    const slow: Peers["call"] = () =>
+      new Promise((_resolve, reject) => {
+        fail = reject;
+      });
+    const p = new Pipeline(clientComponentForTests("prefilter"), inThisThread(judgeAt("Warning")), {
+      call: slow,
+    });
+    const [first] = (await p.judgeBatch([Buffer.from(JSON.stringify(alert()))])).selected;
+    if (!first) throw new Error("expected the event selected");
+    const forwarded = p.forward(first.event);
+    const copy = await p.judgeBatch([Buffer.from(JSON.stringify(alert()))]);
+    expect(copy).toMatchObject({
+      selected: [],
+      duplicates: 1,
+      waiting: [{ index: 0, event_id: first.event.event_id }],
+    });
+    const waited = p.forwarding(first.event.event_id);
+    expect(waited).toBe(forwarded);
+
+    fail(new Error("coordinator unavailable"));
+    await expect(waited).rejects.toThrow(/unavailable/);
+    // Once the judge has heard, the copy fetched again is judged afresh, and nothing waits any more.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(p.forwarding(first.event.event_id)).toBeUndefined();
+    const again = await p.judgeBatch([Buffer.from(JSON.stringify(alert()))]);
+    expect(again.selected).toHaveLength(1);
+  });
 });

@@ -29,6 +29,12 @@ type Result = "rejected" | "duplicate" | "dropped" | "forwarded";
  */
 export class Pipeline {
   readonly #counted: Record<Result, Counter.Internal>;
+  /**
+   * Forwards under way, by event id, kept until the judge has taken their outcome: a batch the
+   * judge answered before that holds a duplicate it was told is in flight, and the batch is done
+   * only once this forward is (had it counted as done, a failed forward would be lost).
+   */
+  readonly #forwarding = new Map<string, Promise<Outcome>>();
 
   constructor(
     private readonly component: Component,
@@ -91,24 +97,33 @@ export class Pipeline {
   /** Opens the case and feeds the sinks; throws (and the judge forgets the event) when either fails. */
   forward(selected: Selected): Promise<Outcome> {
     const { anomaly, key, event_id: eventId } = selected;
-    return withTrace(newTrace(anomaly.trace_id), async (): Promise<Outcome> => {
-      let forwarded = false;
-      try {
-        const [opened] = await Promise.all([
-          this.openCases ? this.peers.call(skills.openCase, anomaly) : null,
-          ...this.sinks.map((sink) => sink(anomaly, key)),
-        ]);
-        forwarded = true;
-        const caseId = opened?.output.case_id ?? null;
-        this.#counted.forwarded.inc();
-        const { rule, priority } = anomaly.event;
-        this.component.log.info({ rule, priority, score: anomaly.score, case: caseId }, "event forwarded");
-        return { kind: "forwarded", trace_id: anomaly.trace_id, case_id: caseId };
-      } finally {
-        // Remembered only once forwarded: an event whose forwarding failed is tried again, not lost.
-        this.judge.tell("settled", [eventId, forwarded]);
-      }
+    const outcome = withTrace(newTrace(anomaly.trace_id), async (): Promise<Outcome> => {
+      const [opened] = await Promise.all([
+        this.openCases ? this.peers.call(skills.openCase, anomaly) : null,
+        ...this.sinks.map((sink) => sink(anomaly, key)),
+      ]);
+      const caseId = opened?.output.case_id ?? null;
+      this.#counted.forwarded.inc();
+      const { rule, priority } = anomaly.event;
+      this.component.log.info({ rule, priority, score: anomaly.score, case: caseId }, "event forwarded");
+      return { kind: "forwarded", trace_id: anomaly.trace_id, case_id: caseId };
     });
+    this.#forwarding.set(eventId, outcome);
+    // Remembered only once forwarded: an event whose forwarding failed is judged afresh, not lost.
+    void outcome
+      .then(
+        () => true,
+        () => false,
+      )
+      .then((forwarded) => this.judge.call("settled", [eventId, forwarded]))
+      .catch(() => undefined)
+      .finally(() => this.#forwarding.delete(eventId));
+    return outcome;
+  }
+
+  /** The forward under way of an event the judge said is in flight (see `BatchJudged.waiting`). */
+  forwarding(eventId: string): Promise<Outcome> | undefined {
+    return this.#forwarding.get(eventId);
   }
 
   /** Events of the same pod and of the same image, newest first: detect's recent_events. */
