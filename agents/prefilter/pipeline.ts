@@ -116,6 +116,7 @@ export class Pipeline {
         () => false,
       )
       .then((forwarded) => this.judge.call("settled", [eventId, forwarded]))
+      // Fails only if the judge's thread ended, and the process ends with it (startJudge).
       .catch(() => undefined)
       .finally(() => this.#forwarding.delete(eventId));
     return outcome;
