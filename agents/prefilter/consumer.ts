@@ -59,7 +59,10 @@ export async function consumeEvents(
       offset: BigInt(at(index).offset),
       done: forward(event),
     }));
-    const letters = judged.rejected.map(({ index, reason }) => ({ ...pick(at(index)), reason }));
+    const letters = judged.rejected.map(({ index, reason }) => {
+      const { offset, value } = at(index);
+      return { offset, value, reason };
+    });
     // A copy of an event whose forward is under way (fetched again after a go-back) is done when
     // that forward is: if it fails, so does this batch, and the partition goes back again.
     const copies = judged.waiting.map(({ index, event_id: eventId }) => ({
@@ -105,7 +108,6 @@ export async function consumeEvents(
   });
 }
 
-const pick = ({ offset, value }: KafkaMessage) => ({ offset, value });
 const missing = (index: number): never => {
   throw new Error(`the judge answered for message ${index}, which the batch does not have`);
 };

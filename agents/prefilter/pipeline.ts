@@ -15,8 +15,6 @@ export type Outcome =
 /** Where anomalies go besides the coordinator (Kafka's soc.anomalies when configured). */
 export type AnomalySink = (anomaly: Anomaly, key: string) => Promise<void>;
 
-type Result = "rejected" | "duplicate" | "dropped" | "forwarded";
-
 /**
  * What happens to every Falco event after ingest, whichever way it came (Falco's http_output or
  * Kafka): the judge (in its own thread) validates, deduplicates and scores it, and what it selects
@@ -28,7 +26,7 @@ type Result = "rejected" | "duplicate" | "dropped" | "forwarded";
  * and tries again. Either way the judge hears how it went.
  */
 export class Pipeline {
-  readonly #counted: Record<Result, Counter.Internal>;
+  readonly #counted: Record<Outcome["kind"], Counter.Internal>;
   /**
    * Forwards under way, by event id, kept until the judge has taken their outcome: a batch the
    * judge answered before that holds a duplicate it was told is in flight, and the batch is done
