@@ -19,7 +19,7 @@ import { createLogger } from "../runtime/log.js";
 import { McpPeer } from "../runtime/mcp/client.js";
 import { serveMcp } from "../runtime/mcp/server.js";
 import { ensureCertificates } from "../fleet/certs.js";
-import { opaBinary } from "../fleet/tools.js";
+import { opaBinary } from "../fleet/tools/opa.js";
 
 /**
  * `node dist/bench/policy.js [--decisions=10000] [--stopped=1000] [--warmup=500] [--wasm-warmup=5000]` (after `npm run build`):

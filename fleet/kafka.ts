@@ -1,36 +1,14 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
-import {
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
-import { homedir, tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
-
-export const KAFKA_VERSION = "4.1.2";
-/**
- * Kafka's poms name no Log4j (its release tarball adds the jars); 2.25.3 is the Log4j 2 line Kafka
- * moved to, with the fix for CVE-2025-68161, and binds SLF4J 1.7 as Kafka 4.1 needs.
- */
-export const LOG4J_VERSION = "2.25.3";
-
-const cache = join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "soc-fleet");
-/** The pom sits in the source tree, next to this file or, from the build (dist/fleet/), two levels up. */
-const pom = [
-  join(import.meta.dirname, "kafka", "pom.xml"),
-  join(import.meta.dirname, "..", "..", "fleet", "kafka", "pom.xml"),
-].find((path) => existsSync(path));
-
 import { freePorts } from "./ports.js";
+import { kafkaClasspath } from "./tools/kafka.js";
 
 export { kafkaClientOptions, kafkaRetry } from "../runtime/kafka.js";
+export { KAFKA_VERSION } from "./tools/kafka.js";
 
 /** Runs a command to completion, with stdout and stderr together for error messages. */
 function run(command: string, args: string[]): Promise<{ code: number; output: string }> {
@@ -42,49 +20,6 @@ function run(command: string, args: string[]): Promise<{ code: number; output: s
     child.once("error", reject);
     child.once("close", (code) => resolve({ code: code ?? 1, output }));
   });
-}
-
-/**
- * The broker's Java classpath: Kafka and the Log4j 2 binding from Maven Central, resolved by
- * Maven once per machine (jars in ~/.cache/soc-fleet/m2, the classpath beside them) and then read
- * from the cache. Resolved again when the pom or the versions change, or a jar has gone.
- */
-export async function kafkaClasspath(log: (line: string) => void = () => undefined): Promise<string> {
-  if (!pom) throw new Error("fleet/kafka/pom.xml not found next to fleet/kafka.ts or in the source tree");
-  const dir = join(cache, `kafka-${KAFKA_VERSION}`);
-  const file = join(dir, "classpath.txt");
-  const keyFile = join(dir, "key.txt");
-  const key = createHash("sha256")
-    .update(readFileSync(pom))
-    .update(`${KAFKA_VERSION} ${LOG4J_VERSION}`)
-    .digest("hex");
-  if (existsSync(file) && existsSync(keyFile) && readFileSync(keyFile, "utf8") === key) {
-    const classpath = readFileSync(file, "utf8").trim();
-    if (classpath && classpath.split(delimiter).every((jar) => existsSync(jar))) return classpath;
-  }
-  log(`resolving Apache Kafka ${KAFKA_VERSION} from Maven Central (first run only)…`);
-  mkdirSync(dir, { recursive: true });
-  // Written beside the final name, then renamed: a concurrent reader never sees half a classpath.
-  const partial = `${file}.${process.pid}.partial`;
-  const { code, output } = await run("mvn", [
-    "--batch-mode",
-    "--quiet",
-    "-f",
-    pom,
-    `-Dmaven.repo.local=${join(cache, "m2")}`,
-    `-Dkafka.version=${KAFKA_VERSION}`,
-    `-Dlog4j.version=${LOG4J_VERSION}`,
-    "-Dmdep.includeScope=runtime",
-    `-Dmdep.outputFile=${partial}`,
-    "dependency:build-classpath",
-  ]);
-  if (code !== 0 || !existsSync(partial)) {
-    rmSync(partial, { force: true });
-    throw new Error(`mvn could not resolve Kafka ${KAFKA_VERSION} (exit ${code}):\n${output.slice(-4_000)}`);
-  }
-  renameSync(partial, file);
-  writeFileSync(keyFile, key);
-  return readFileSync(file, "utf8").trim();
 }
 
 function serverProperties(dir: string, port: number, controllerPort: number): string {
@@ -160,7 +95,7 @@ export class KafkaBroker {
   }
 
   static async start(options: KafkaBrokerOptions = {}): Promise<KafkaBroker> {
-    const classpath = await kafkaClasspath(options.log);
+    const classpath = kafkaClasspath(options.log);
     const [freePort = 0, freeControllerPort = 0] = await freePorts(2);
     const ownsDir = options.dir === undefined;
     const dir = options.dir ?? mkdtempSync(join(tmpdir(), "soc-kafka-"));

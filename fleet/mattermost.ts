@@ -1,62 +1,11 @@
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client4 } from "../bot/mattermost/client4.js";
 import { freePorts } from "./ports.js";
 import type { PostgresServer } from "./postgres.js";
-import { installBinary, toolCache } from "./tools.js";
-
-/**
- * The Mattermost server's Go module at the pseudo-version that reports 11.4.0, and the sibling
- * `server/public` module it compiles with (the v0.1.20 its go.mod names does not). The module proxy
- * refuses `latest` and version lists for it, and the checksum database lacks these versions.
- */
-export const MATTERMOST_MODULE =
-  "github.com/mattermost/mattermost/server/v8@v8.0.0-20260113162330-9e1d4c2072c0";
-export const MATTERMOST_PUBLIC =
-  "github.com/mattermost/mattermost/server/public@v0.1.22-0.20260113165922-8e4cadbc88ee";
-export const MATTERMOST_VERSION = "11.4.0";
-
-/**
- * The Mattermost server binary: SOC_MATTERMOST_BIN, else the cached build, else built now from its
- * Go module (about five minutes on two cores and a 1.2 GB module cache, first time only).
- */
-export function mattermostBinary(log: (line: string) => void = () => undefined): string {
-  if (process.env.SOC_MATTERMOST_BIN) return process.env.SOC_MATTERMOST_BIN;
-  const cached = join(toolCache, `mattermost-${MATTERMOST_VERSION}`);
-  if (existsSync(cached)) return cached;
-  log(
-    `building the Mattermost server ${MATTERMOST_VERSION} from its Go module (first run only, about five minutes)…`,
-  );
-  mkdirSync(toolCache, { recursive: true });
-  const work = mkdtempSync(join(tmpdir(), "soc-mattermost-"));
-  const env = {
-    ...process.env,
-    GOFLAGS: `${process.env.GOFLAGS ?? ""} -modcacherw`.trim(),
-    GONOSUMDB: "github.com/mattermost/mattermost",
-  };
-  const go = (args: string[], cwd: string) =>
-    execFileSync("go", args, { cwd, env, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
-  try {
-    go(["mod", "init", "scratch"], work);
-    const module = JSON.parse(go(["mod", "download", "-json", MATTERMOST_MODULE], work)) as {
-      Dir?: string;
-      Error?: string;
-    };
-    if (!module.Dir) throw new Error(`go mod download ${MATTERMOST_MODULE}: ${module.Error ?? "no Dir"}`);
-    const src = join(work, "src");
-    cpSync(module.Dir, src, { recursive: true });
-    execFileSync("chmod", ["-R", "u+w", src]);
-    go(["get", MATTERMOST_PUBLIC], src);
-    const built = join(work, "mattermost");
-    go(["build", "-o", built, "./cmd/mattermost"], src);
-    installBinary(built, cached);
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
-  return cached;
-}
+import { mattermostServer, type MattermostInstall } from "./tools/mattermost.js";
 
 /** Servers still running in this process, killed if it exits without stopping them. */
 const running = new Set<ChildProcess>();
@@ -76,17 +25,17 @@ export class MattermostServer {
   private constructor(
     readonly dir: string,
     readonly port: number,
-    private readonly binary: string,
+    private readonly server: MattermostInstall,
     private readonly datasource: string,
   ) {
     this.url = `http://127.0.0.1:${port}`;
   }
 
   static async start(postgres: PostgresServer, log?: (line: string) => void): Promise<MattermostServer> {
-    const binary = mattermostBinary(log);
+    const installed = mattermostServer(log);
     const dir = mkdtempSync(join(tmpdir(), "soc-mattermost-"));
     const [port = 0] = await freePorts(1);
-    const server = new MattermostServer(dir, port, binary, postgres.createDatabase(`mattermost_${port}`));
+    const server = new MattermostServer(dir, port, installed, postgres.createDatabase(`mattermost_${port}`));
     await server.start();
     return server;
   }
@@ -97,9 +46,9 @@ export class MattermostServer {
 
   /** Starts (or starts again) on the same port and database; resolves once the API answers. */
   async start(timeoutMs = 120_000): Promise<void> {
-    const child = spawn(this.binary, ["server"], {
+    const child = spawn(this.server.binary, ["server"], {
       cwd: this.dir,
-      env: { ...process.env, ...this.#settings() },
+      env: { ...process.env, ...this.server.env, ...this.#settings() },
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.#child = child;

@@ -7,7 +7,7 @@ import { inputDigest, type DecisionRecord } from "../agents/policy-engine/decisi
 import { policyCases } from "../agents/policy-engine/policy-cases.js";
 import { policiesDir } from "../agents/policy-engine/server.js";
 import { policyCommand, policyDiff, renderDiff, type DiffReport } from "./policy-diff.js";
-import { opaBinary } from "./tools.js";
+import { opaBinary } from "./tools/opa.js";
 
 const revision = (JSON.parse(readFileSync(join(policiesDir(), ".manifest"), "utf8")) as { revision: string })
   .revision;

@@ -15,7 +15,7 @@ import {
 } from "../agents/policy-engine/evaluator.js";
 import { policiesDir } from "../agents/policy-engine/server.js";
 import { WasmPolicy } from "../agents/policy-engine/wasm.js";
-import { opaBinary } from "./tools.js";
+import { opaBinary } from "./tools/opa.js";
 
 /**
  * `soc policy diff`: replays the recorded policy inputs of the last N decisions against the

@@ -1,20 +1,13 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { homedir } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { venvPython } from "./tools/python.js";
 
 /** The package root, from the source (fleet/) or the build (dist/fleet/). */
 const root = [join(import.meta.dirname, ".."), join(import.meta.dirname, "..", "..")].find((dir) =>
   existsSync(join(dir, "training", "requirements.txt")),
 );
-
-/** Where virtual environments live, once per machine and per requirements file. */
-export const venvCache = join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "soc-fleet");
-
-/** Written last into a finished venv: a directory without it is a crashed install, never used. */
-const MARKER = "soc-fleet-complete";
 
 export function trainingDir(): string {
   if (!root) throw new Error("training/ not found next to fleet/ (is this a packaged build?)");
@@ -23,54 +16,11 @@ export function trainingDir(): string {
 
 /**
  * The Python interpreter that trains and checks the prefilter's model: SOC_PYTHON if set (an
- * interpreter that already has training/requirements.txt), else a virtual environment keyed by
- * the hash of that file, made on first use (about a minute: pip downloads scikit-learn).
+ * interpreter that already has training/requirements.txt), else the cached virtual environment for
+ * that file, made on first use (about a minute: pip downloads scikit-learn).
  */
 export function pythonEnv(log: (line: string) => void = () => undefined): string {
-  if (process.env.SOC_PYTHON) return process.env.SOC_PYTHON;
-  return venvFor(join(trainingDir(), "requirements.txt"), venvCache, log);
-}
-
-/** Where the venv for a requirements file lives: keyed by its content, not its name. */
-export function venvDir(requirements: string, cacheDir: string): string {
-  const hash = createHash("sha256").update(readFileSync(requirements)).digest("hex").slice(0, 16);
-  return join(cacheDir, `venv-${hash}`);
-}
-
-/** The venv for one requirements file under `cacheDir`, made now if it is not there yet. */
-export function venvFor(requirements: string, cacheDir: string, log: (line: string) => void): string {
-  const venv = venvDir(requirements, cacheDir);
-  const python = join(venv, "bin", "python");
-  if (existsSync(join(venv, MARKER))) return python;
-  log(`creating the Python environment ${venv} (first use only; pip installs ${requirements})…`);
-  mkdirSync(cacheDir, { recursive: true });
-  // Built beside the final path, then renamed: a second process racing us never sees half a venv,
-  // and whichever finishes second throws its copy away. A venv run through bin/python survives the
-  // rename (its prefix comes from pyvenv.cfg next to the interpreter, not from the path it was made at).
-  const partial = `${venv}.partial-${process.pid}`;
-  rmSync(partial, { recursive: true, force: true });
-  try {
-    execFileSync("python3", ["-m", "venv", partial], { stdio: ["ignore", "ignore", "pipe"] });
-    const pip = execFileSync(
-      join(partial, "bin", "python"),
-      ["-m", "pip", "install", "--disable-pip-version-check", "-q", "-r", requirements],
-      { stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" },
-    );
-    for (const line of pip.split("\n").filter(Boolean)) log(line);
-    writeFileSync(join(partial, MARKER), `${requirements}\n`);
-    if (existsSync(join(venv, MARKER))) {
-      rmSync(partial, { recursive: true, force: true });
-      return python;
-    }
-    // Not ours and not finished (made by hand, or by an older layout): replace it.
-    rmSync(venv, { recursive: true, force: true });
-    renameSync(partial, venv);
-  } catch (error) {
-    rmSync(partial, { recursive: true, force: true });
-    if (existsSync(join(venv, MARKER))) return python;
-    throw new Error(`could not create the Python environment ${venv}: ${describe(error)}`, { cause: error });
-  }
-  return python;
+  return process.env.SOC_PYTHON ?? venvPython(join(trainingDir(), "requirements.txt"), log);
 }
 
 /** Runs one of the scripts in training/ with the environment's interpreter; returns its stdout. */

@@ -7,7 +7,7 @@ import { loadConfig } from "../runtime/config.js";
 import { ensureCertificates } from "./certs.js";
 import { components } from "./components.js";
 import { Supervisor, type ProcessSpec } from "./supervisor.js";
-import { opaBinary } from "./tools.js";
+import { opaBinary } from "./tools/opa.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const say = (line: string) => process.stdout.write(`${line}\n`);

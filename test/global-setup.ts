@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { opaBinary } from "../fleet/tools.js";
+import { opaBinary } from "../fleet/tools/opa.js";
 
 /** Tests run the fleet as compiled processes, as `npm start` does: build once, and make sure OPA is there. */
 export default function setup(): void {

@@ -8,14 +8,8 @@ import { z } from "zod";
 import { AgentConfig } from "../contracts/agent-config.js";
 import { FleetConfig } from "../contracts/config.js";
 import { components } from "../fleet/components.js";
-import {
-  chartCopies,
-  chartDir,
-  copiedFolders,
-  helmBinary,
-  kubeconformBinary,
-  kubernetesSchemas,
-} from "../fleet/helm.js";
+import { chartCopies, chartDir, copiedFolders } from "../fleet/helm.js";
+import { helmBinary, kubeconformBinary, kubernetesSchemas } from "../fleet/tools/kubernetes.js";
 
 const root = join(import.meta.dirname, "..");
 /** The shared CRD schemas: the repository is cloned with ../shared beside it. */

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { Ajv, type ValidateFunction } from "ajv";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { kyvernoBinary } from "../fleet/kyverno.js";
+import { kyvernoBinary } from "../fleet/tools/kyverno.js";
 
 const root = join(import.meta.dirname, "..");
 const policyDir = join(root, "policies", "kyverno");

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PolicyDecision, PolicyInput, outcomes } from "../../contracts/policy.js";
-import { opaBinary } from "../../fleet/tools.js";
+import { opaBinary } from "../../fleet/tools/opa.js";
 import { createLogger } from "../../runtime/log.js";
 import { PolicyEngine } from "./engine.js";
 import { entrypoints, type PolicyEvaluator } from "./evaluator.js";

@@ -1,9 +1,10 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { pythonEnv, venvDir, venvFor } from "./python.js";
+import { pythonEnv } from "../python.js";
+import { pythonVenv, venvPython } from "./python.js";
 
 const dir = mkdtempSync(join(tmpdir(), "soc-python-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -30,49 +31,48 @@ describe("pythonEnv", () => {
   });
 });
 
-describe("venvFor", () => {
+describe("venvPython", () => {
   const cache = join(dir, "cache");
 
   it("creates a working venv keyed by the requirements, once, and reuses it", { timeout: 120_000 }, () => {
     const req = requirements("a.txt", "# no packages\n");
     const log: string[] = [];
-    const python = venvFor(req, cache, (line) => log.push(line));
+    const python = venvPython(req, (line) => log.push(line), cache);
     expect(python).toMatch(/venv-[0-9a-f]{16}\/bin\/python$/);
-    expect(log.some((line) => line.includes("creating the Python environment"))).toBe(true);
+    expect(log.some((line) => line.includes("creating a Python environment"))).toBe(true);
+    // Made elsewhere and moved into place, it still knows where it lives.
     const prefix = execFileSync(python, ["-c", "import sys; print(sys.prefix)"], { encoding: "utf8" });
     expect(prefix.trim()).toBe(dirname(dirname(python)));
 
     const again: string[] = [];
-    expect(venvFor(req, cache, (line) => again.push(line))).toBe(python);
+    expect(venvPython(req, (line) => again.push(line), cache)).toBe(python);
     expect(again).toEqual([]);
-    // Nothing half-built is left beside it.
-    expect(existsSync(`${dirname(dirname(python))}.partial-${process.pid}`)).toBe(false);
+    expect(readdirSync(cache)).toEqual([pythonVenv(req).entry]);
   });
 
   it("keys the venv by the requirements' content, not the file's name", () => {
-    const a = venvDir(requirements("a.txt", "# no packages\n"), cache);
-    expect(venvDir(requirements("a-copy.txt", "# no packages\n"), cache)).toBe(a);
-    expect(venvDir(requirements("b.txt", "# other text\n"), cache)).not.toBe(a);
+    const a = pythonVenv(requirements("a.txt", "# no packages\n")).entry;
+    expect(pythonVenv(requirements("a-copy.txt", "# no packages\n")).entry).toBe(a);
+    expect(pythonVenv(requirements("b.txt", "# other text\n")).entry).not.toBe(a);
   });
 
   it(
-    "replaces an unfinished venv (no completion marker) instead of trusting it",
+    "rebuilds a venv whose interpreter has gone (the Python it was made from was removed)",
     { timeout: 120_000 },
     () => {
-      const req = requirements("c.txt", "# crashed install\n");
-      const venv = venvDir(req, cache);
-      mkdirSync(join(venv, "bin"), { recursive: true });
-      writeFileSync(join(venv, "bin", "python"), "not an interpreter");
-      const python = venvFor(req, cache, () => undefined);
+      const req = requirements("c.txt", "# moved interpreter\n");
+      const python = venvPython(req, undefined, cache);
+      rmSync(python);
+      const log: string[] = [];
+      expect(venvPython(req, (line) => log.push(line), cache)).toBe(python);
+      expect(log[0]).toMatch(/bin\/python is missing or empty; rebuilding/);
       expect(execFileSync(python, ["-c", "print(6 * 7)"], { encoding: "utf8" }).trim()).toBe("42");
     },
   );
 
   it("fails with pip's own words when a requirement cannot be installed", { timeout: 120_000 }, () => {
     const req = requirements("bad.txt", "this is not a requirement line ((\n");
-    expect(() => venvFor(req, cache, () => undefined)).toThrow(
-      /could not create the Python environment[^]*Invalid requirement/,
-    );
-    expect(existsSync(venvDir(req, cache))).toBe(false);
+    expect(() => venvPython(req, undefined, cache)).toThrow(/failed to build venv-[^]*Invalid requirement/);
+    expect(readdirSync(cache)).not.toContain(pythonVenv(req).entry);
   });
 });

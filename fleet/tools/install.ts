@@ -1,0 +1,36 @@
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { trainingDir } from "../python.js";
+import { install, toolCacheDir, type CachedTool } from "./cache.js";
+import { kafkaJars } from "./kafka.js";
+import { kubeconform, kubectlLayer, kubernetesSchemaSet } from "./kubernetes.js";
+import { kyverno } from "./kyverno.js";
+import { mattermost } from "./mattermost.js";
+import { opa } from "./opa.js";
+import { pythonVenv } from "./python.js";
+import { regal } from "./regal.js";
+
+/** Every tool the fleet and its tests run, in the order a fresh machine builds them. */
+export function tools(): CachedTool[] {
+  return [
+    opa,
+    regal,
+    kyverno,
+    mattermost,
+    kubectlLayer,
+    kubeconform,
+    kubernetesSchemaSet,
+    kafkaJars(),
+    pythonVenv(join(trainingDir(), "requirements.txt")),
+  ];
+}
+
+// `node dist/fleet/tools/install.js`: every tool complete in the cache, built where one is not.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  console.log(`tool cache: ${toolCacheDir()}`);
+  for (const tool of tools()) {
+    const started = Date.now();
+    const dir = install(tool, (line) => console.log(`  ${line}`));
+    console.log(`${tool.entry}: ${dir} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  }
+}
