@@ -23,7 +23,7 @@ export const ActionType = z.enum(actionTypes);
 export type ActionType = z.infer<typeof ActionType>;
 
 export const Target = z.object({
-  kind: z.enum(["Pod", "Deployment", "Node", "None"]),
+  kind: z.enum(["Pod", "Deployment", "StatefulSet", "Node", "None"]),
   namespace: z.string().nullable(),
   name: z.string().nullable(),
   labels: z.record(z.string(), z.string()).default({}),

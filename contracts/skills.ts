@@ -2,6 +2,7 @@ import { z } from "zod";
 import { Analysis, Evidence, ProposedAction, RelatedEvent } from "./analysis.js";
 import { Anomaly, TraceId } from "./anomaly.js";
 import { Case, CaseId, CaseStatus, DecisionAction } from "./case.js";
+import { KubeRequest } from "./cluster.js";
 import { FalcoEvent } from "./falco.js";
 import { PolicyDecision, PolicyInput } from "./policy.js";
 import { Step } from "./step.js";
@@ -164,9 +165,7 @@ export const skills = {
     }),
     output: z.object({
       mode: z.enum(["dry-run", "enforce"]),
-      requests: z.array(
-        z.object({ method: z.string(), path: z.string(), contentType: z.string(), body: z.unknown() }),
-      ),
+      requests: z.array(KubeRequest),
       result: z.string(),
     }),
   }),

@@ -1,6 +1,8 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { stringify } from "yaml";
+import { responseActions } from "../agents/cluster-actions/actions/index.js";
 
 /** The chart, and the repository it copies files from (Helm cannot read outside the chart). */
 export const repoRoot =
@@ -9,17 +11,40 @@ export const repoRoot =
   ) ?? join(import.meta.dirname, "..");
 export const chartDir = join(repoRoot, "helm", "soc-fleet");
 
-/** One file the chart carries a copy of: `source` relative to the repository, `copy` to the chart. */
+/**
+ * One file the chart carries a copy of: `source` relative to the repository, `copy` to the chart,
+ * and the text the copy must hold (the source's, or what is generated from it).
+ */
 export interface ChartCopy {
   source: string;
   copy: string;
+  text: () => string;
+}
+
+function copyOf(root: string, source: string, copy: string): ChartCopy {
+  return { source, copy, text: () => readFileSync(join(root, source), "utf8") };
+}
+
+/**
+ * The RBAC rules of each response action, for the remediation ClusterRole: the chart grants the
+ * rules of the actions `rbac.remediation.actions` names, read from these files.
+ */
+function remediationRules(): ChartCopy[] {
+  return Object.values(responseActions).map((action) => ({
+    source: join("agents", "cluster-actions", "actions", "index.ts"),
+    copy: join("files", "remediation", `${action.name}.yaml`),
+    text: () =>
+      `# The rules ${action.name} needs: generated from agents/cluster-actions/actions by \`node dist/fleet/helm.js sync\`.\n` +
+      stringify(action.rbac),
+  }));
 }
 
 /**
  * What the chart copies from the repository, computed from the sources so that a new agent,
  * Kyverno policy or Rego file is picked up by the next sync (and a test notices a stale copy):
  * every agents/<name>/ and bot/<name>/ agent-config.yaml, the ClusterPolicies at the top of policies/kyverno/, and
- * the OPA bundle (policies/.manifest, every data.json and Rego file but the tests).
+ * the OPA bundle (policies/.manifest, every data.json and Rego file but the tests), and the RBAC
+ * rules of every response action.
  */
 export function chartCopies(root = repoRoot): ChartCopy[] {
   const copies: ChartCopy[] = [];
@@ -28,14 +53,14 @@ export function chartCopies(root = repoRoot): ChartCopy[] {
     for (const agent of readdirSync(join(root, dir)).sort()) {
       const source = join(dir, agent, "agent-config.yaml");
       if (existsSync(join(root, source)))
-        copies.push({ source, copy: join("files", "agents", `${agent}.yaml`) });
+        copies.push(copyOf(root, source, join("files", "agents", `${agent}.yaml`)));
     }
   }
   for (const file of readdirSync(join(root, "policies", "kyverno")).sort()) {
     if (file.endsWith(".yaml"))
-      copies.push({ source: join("policies", "kyverno", file), copy: join("files", "kyverno", file) });
+      copies.push(copyOf(root, join("policies", "kyverno", file), join("files", "kyverno", file)));
   }
-  copies.push({ source: join("policies", ".manifest"), copy: join("files", "policies", ".manifest") });
+  copies.push(copyOf(root, join("policies", ".manifest"), join("files", "policies", ".manifest")));
   const rego = readdirSync(join(root, "policies", "soc"), { recursive: true, encoding: "utf8" })
     .filter(
       (file) =>
@@ -45,20 +70,25 @@ export function chartCopies(root = repoRoot): ChartCopy[] {
     )
     .sort();
   for (const file of rego)
-    copies.push({ source: join("policies", "soc", file), copy: join("files", "policies", "soc", file) });
-  return copies;
+    copies.push(copyOf(root, join("policies", "soc", file), join("files", "policies", "soc", file)));
+  return [...copies, ...remediationRules()];
 }
 
 /** The folders of the chart that hold nothing but copies: a sync replaces them whole. */
-export const copiedFolders = [join("files", "agents"), join("files", "kyverno"), join("files", "policies")];
+export const copiedFolders = [
+  join("files", "agents"),
+  join("files", "kyverno"),
+  join("files", "policies"),
+  join("files", "remediation"),
+];
 
 /** Rewrites the chart's copies from their sources: `node dist/fleet/helm.js sync`. */
 export function syncChart(root = repoRoot, chart = join(root, "helm", "soc-fleet")): ChartCopy[] {
   for (const folder of copiedFolders) rmSync(join(chart, folder), { recursive: true, force: true });
   const copies = chartCopies(root);
-  for (const { source, copy } of copies) {
+  for (const { copy, text } of copies) {
     mkdirSync(dirname(join(chart, copy)), { recursive: true });
-    copyFileSync(join(root, source), join(chart, copy));
+    writeFileSync(join(chart, copy), text());
   }
   return copies;
 }

@@ -7,6 +7,7 @@ import { parse, parseAllDocuments } from "yaml";
 import { z } from "zod";
 import { AgentConfig } from "../contracts/agent-config.js";
 import { FleetConfig } from "../contracts/config.js";
+import { responseActions } from "../agents/cluster-actions/actions/index.js";
 import { components } from "../fleet/components.js";
 import { chartCopies, chartDir, copiedFolders } from "../fleet/helm.js";
 import { helmBinary, kubeconformBinary, kubernetesSchemas } from "../fleet/tools/kubernetes.js";
@@ -32,7 +33,7 @@ const everything = {
   kyverno: { enabled: true },
   ciliumNetworkPolicy: { enabled: true },
   podDisruptionBudget: { enabled: true },
-  rbac: { remediation: { terminatePods: true, scaleDeployments: true, cordonNodes: true } },
+  rbac: { remediation: { actions: Object.keys(responseActions) } },
   training: { enabled: true, events: { existingClaim: "falco-events" } },
 };
 
@@ -324,9 +325,9 @@ describe("the Helm chart helm/soc-fleet", () => {
     expect(copies.filter((c) => c.copy.startsWith(join("files", "kyverno"))).length).toBeGreaterThanOrEqual(
       5,
     );
-    for (const { source, copy } of copies) {
+    for (const { copy, text } of copies) {
       expect(readFileSync(join(chartDir, copy), "utf8"), `${copy}: run node dist/fleet/helm.js sync`).toBe(
-        readFileSync(join(root, source), "utf8"),
+        text(),
       );
     }
     // Nothing stale: the copied folders hold the copies and nothing else.
@@ -344,9 +345,10 @@ describe("the Helm chart helm/soc-fleet", () => {
     expect(drift?.spec).toEqual(
       parse(readFileSync(join(chartDir, "files", "prometheus-rules", "prefilter-drift.yaml"), "utf8")),
     );
-    for (const { source, copy } of chartCopies()) {
-      if (!copy.endsWith(".yaml")) continue;
-      const original = parse(readFileSync(join(root, source), "utf8")) as K8sObject;
+    for (const { source, copy, text } of chartCopies()) {
+      // Objects only: the remediation rules are read into the ClusterRole (checked above).
+      if (!copy.endsWith(".yaml") || copy.startsWith(join("files", "remediation"))) continue;
+      const original = parse(text()) as K8sObject;
       const rendered = find(objects, original.kind, original.metadata.name);
       const expected = JSON.parse(
         JSON.stringify(original).replaceAll('"namespace":"soc-fleet"', '"namespace":"security"'),
@@ -403,10 +405,26 @@ describe("the Helm chart helm/soc-fleet", () => {
       );
     }
     const role = find(objects, "ClusterRole", "soc-fleet-remediation") as { rules: unknown[] } & K8sObject;
-    expect(role.rules).toEqual([
-      { apiGroups: ["cilium.io"], resources: ["ciliumnetworkpolicies"], verbs: ["create", "patch"] },
-      { apiGroups: [""], resources: ["pods"], verbs: ["patch"] },
-    ]);
+    // Isolation by default: the rules the two actions declare, and nothing else.
+    expect(role.rules).toEqual([...responseActions.isolate_pod.rbac, ...responseActions.label_pod.rbac]);
+    const everyAction = find(render([everythingFile]), "ClusterRole", "soc-fleet-remediation") as {
+      rules: unknown[];
+    } & K8sObject;
+    expect(everyAction.rules).toEqual(Object.values(responseActions).flatMap((action) => action.rbac));
+    // The values schema names exactly the registry's actions, so a typo fails at `helm install`.
+    const schema = JSON.parse(readFileSync(join(chartDir, "values.schema.json"), "utf8")) as {
+      properties: {
+        rbac: { properties: { remediation: { properties: { actions: { items: { enum: string[] } } } } } };
+      };
+    };
+    expect(schema.properties.rbac.properties.remediation.properties.actions.items.enum).toEqual(
+      Object.keys(responseActions),
+    );
+    const typo = join(work, "typo.yaml");
+    writeFileSync(typo, JSON.stringify({ rbac: { remediation: { actions: ["isolate_pods"] } } }));
+    expect(helmRun(["template", "soc", chartDir, "--values", typo]).stderr).toMatch(
+      /actions\/0.*must be one of .isolate_pod., .label_pod./,
+    );
     const binding = find(objects, "ClusterRoleBinding", "soc-fleet-remediation") as {
       subjects: unknown[];
     } & K8sObject;
