@@ -31,13 +31,16 @@ export const FleetConfig = z
     SOC_THRESHOLD_REFRESH_MS: millis.default(5_000),
     SOC_AGENT_TIMEOUT_MS: millis.default(10_000),
     SOC_OPA_TIMEOUT_MS: millis.default(2_000),
-    SOC_REMEDIATE_MODE: z
-      .enum(["dry-run", "enforce"])
-      .default("dry-run")
-      .refine(
-        (mode) => mode === "dry-run",
-        "enforce needs the Kubernetes cluster actions, not in this release: use dry-run",
-      ),
+    /**
+     * dry-run: every action is sent to the API server with dryRun=All (validated by the server, RBAC
+     * and admission, stored nowhere); enforce: carried out and verified. Enforce needs a cluster.
+     */
+    SOC_REMEDIATE_MODE: z.enum(["dry-run", "enforce"]).default("dry-run"),
+    /**
+     * The cluster cluster-actions acts on: a kubeconfig file; unset, the pod's ServiceAccount in a
+     * cluster, else ~/.kube/config if there is one, else no cluster (dry-run only).
+     */
+    KUBECONFIG: z.string().optional(),
     SOC_OPA_URL: z.url().optional(),
     /** How the policy engine evaluates the Rego: OPA's REST API beside it, or compiled to Wasm in-process. */
     SOC_POLICY_EVALUATOR: z.enum(["opa", "wasm"]).default("opa"),
@@ -92,6 +95,7 @@ export const FleetConfig = z
       agentTimeoutMs: env.SOC_AGENT_TIMEOUT_MS,
       opaTimeoutMs: env.SOC_OPA_TIMEOUT_MS,
       remediateMode: env.SOC_REMEDIATE_MODE,
+      kubeconfig: env.KUBECONFIG || undefined,
       opaUrl: env.SOC_OPA_URL ?? `http://${env.SOC_HOST}:${base + 11}`,
       opaBin: env.SOC_OPA_BIN,
       policyEvaluator: env.SOC_POLICY_EVALUATOR,

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { Analysis, Evidence, ProposedAction, RelatedEvent } from "./analysis.js";
 import { Anomaly, TraceId } from "./anomaly.js";
 import { Case, CaseId, CaseStatus, DecisionAction } from "./case.js";
-import { KubeRequest } from "./cluster.js";
+import { AppliedAction } from "./cluster.js";
 import { FalcoEvent } from "./falco.js";
 import { PolicyDecision, PolicyInput } from "./policy.js";
 import { Step } from "./step.js";
@@ -163,11 +163,7 @@ export const skills = {
       allowed_by: z.string(),
       idempotency_key: z.string(),
     }),
-    output: z.object({
-      mode: z.enum(["dry-run", "enforce"]),
-      requests: z.array(KubeRequest),
-      result: z.string(),
-    }),
+    output: AppliedAction.extend({ result: z.string() }),
   }),
   escalate: skill({
     agent: "notify",

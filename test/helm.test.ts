@@ -286,7 +286,11 @@ describe("the Helm chart helm/soc-fleet", () => {
     // Each refusal names the offending value (helm prints the JSON pointer of every violation).
     const bad: [string, unknown, string][] = [
       ["negative port base", { config: { SOC_PORT_BASE: -1 } }, "/config/SOC_PORT_BASE"],
-      ["enforce mode", { config: { SOC_REMEDIATE_MODE: "enforce" } }, "/config/SOC_REMEDIATE_MODE"],
+      [
+        "an unknown remediation mode",
+        { config: { SOC_REMEDIATE_MODE: "yolo" } },
+        "/config/SOC_REMEDIATE_MODE",
+      ],
       [
         "Mattermost without the bot's Secret",
         {

@@ -1,10 +1,7 @@
-import { z } from "zod";
-import { KubeRequest } from "../../contracts/cluster.js";
+import { AppliedAction } from "../../contracts/cluster.js";
 import { skills } from "../../contracts/skills.js";
 import { handler } from "../../runtime/a2a/skill.js";
 import type { Agent } from "../agent.js";
-
-const Applied = z.object({ mode: z.enum(["dry-run", "enforce"]), requests: z.array(KubeRequest) });
 
 export const remediate: Agent = {
   kind: "agent",
@@ -16,20 +13,39 @@ export const remediate: Agent = {
     return [
       handler(skills.execute, async ({ case_id, action, allowed_by, idempotency_key }) => {
         if (action.type === "none") {
-          return { mode: config.remediateMode, requests: [], result: `nothing to do, allowed by ${allowed_by}` };
+          const result = `nothing to do, allowed by ${allowed_by}`;
+          return { ...nothing(config.remediateMode), result };
         }
         // Each action is its own tool; its parameters are read from the proposed target.
-        const applied = Applied.parse(
+        const applied = AppliedAction.parse(
           await cluster.call(action.type, { case_id, parameters: action.target, idempotency_key }),
         );
         component.log.info({ action: action.type, allowed_by, mode: applied.mode }, "action executed");
-        const verb = applied.mode === "dry-run" ? "would send" : "sent";
-        return {
-          mode: applied.mode,
-          requests: applied.requests,
-          result: `${action.type} ${verb} ${applied.requests.length} request(s), allowed by ${allowed_by}`,
-        };
+        return { ...applied, result: `${describe(applied)}, allowed by ${allowed_by}` };
       }),
     ];
   },
 };
+
+function nothing(mode: AppliedAction["mode"]): AppliedAction {
+  return {
+    mode,
+    action: "none",
+    server: null,
+    requests: [],
+    answers: [],
+    verification: null,
+    replayed: false,
+  };
+}
+
+/** One line for the reasoning chain: what was sent, where, and what was found afterwards. */
+export function describe(applied: AppliedAction): string {
+  const count = `${applied.requests.length} request(s)`;
+  if (applied.replayed) return `${applied.action} already carried out: nothing sent again`;
+  if (!applied.server) return `${applied.action} would send ${count} (no cluster configured)`;
+  if (applied.mode === "dry-run")
+    return `${applied.action}: the API server accepted ${count} in dry run, nothing stored`;
+  const verified = applied.verification?.ok ? "verified" : "NOT verified";
+  return `${applied.action} sent ${count}, ${verified}: ${applied.verification?.detail ?? "not checked"}`;
+}

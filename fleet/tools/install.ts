@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { trainingDir } from "../python.js";
 import { install, toolCacheDir, type CachedTool } from "./cache.js";
 import { kafkaJars } from "./kafka.js";
+import { etcd, kubeApiserver } from "./kube-apiserver.js";
 import { kubeconform, kubectlLayer, kubernetesSchemaSet } from "./kubernetes.js";
 import { kyverno } from "./kyverno.js";
 import { mattermost } from "./mattermost.js";
@@ -19,6 +20,8 @@ export function tools(): CachedTool[] {
     mattermost,
     kubectlLayer,
     kubeconform,
+    etcd,
+    kubeApiserver,
     kubernetesSchemaSet,
     kafkaJars(),
     pythonVenv(join(trainingDir(), "requirements.txt")),

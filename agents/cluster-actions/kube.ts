@@ -1,0 +1,145 @@
+import { existsSync } from "node:fs";
+import { request, type RequestOptions } from "node:https";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { KubeConfig } from "@kubernetes/client-node";
+import type { KubeRequest } from "../../contracts/cluster.js";
+import { SocError } from "../../runtime/errors.js";
+import type { ClusterView, KubeObject } from "./actions/action.js";
+
+/** Where a pod's ServiceAccount token is mounted: its presence means in-cluster credentials. */
+const SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+
+/** The API server's answer to one request: its status and decoded body (an object, or a Status). */
+export interface KubeReply {
+  status: number;
+  body: KubeObject & { kind?: string; message?: string; reason?: string; items?: KubeObject[] };
+}
+
+const TIMEOUT_MS = 10_000;
+
+/**
+ * The Kubernetes API as the remediation identity, through @kubernetes/client-node's credentials
+ * (client certificates, tokens, exec plugins, in-cluster ServiceAccount) with the exact requests
+ * the response actions declare, so that what is recorded is what was sent.
+ */
+export class KubeApi implements ClusterView {
+  private constructor(
+    private readonly config: KubeConfig,
+    private readonly timeoutMs: number,
+  ) {}
+
+  /**
+   * The API of the configured cluster, as kubectl finds it: the kubeconfig file named, else the
+   * pod's ServiceAccount, else ~/.kube/config; null when there is none of them.
+   */
+  static load(kubeconfig: string | undefined, timeoutMs = TIMEOUT_MS): KubeApi | null {
+    const config = new KubeConfig();
+    const home = join(homedir(), ".kube", "config");
+    if (kubeconfig) config.loadFromFile(kubeconfig);
+    else if (existsSync(SERVICE_ACCOUNT_TOKEN)) config.loadFromCluster();
+    else if (existsSync(home)) config.loadFromFile(home);
+    else return null;
+    if (!config.getCurrentCluster())
+      throw new SocError("kube_config", "the kubeconfig names no current cluster");
+    return new KubeApi(config, timeoutMs);
+  }
+
+  /** The API server's URL, for logs and the reasoning chain. */
+  get server(): string {
+    return this.config.getCurrentCluster()?.server ?? "";
+  }
+
+  /**
+   * Sends one request; with `dryRun` the server validates it (schema, RBAC, admission) and answers
+   * with the object it would store, storing nothing. Any answer is returned; only an unreachable
+   * server throws.
+   */
+  async send(kube: KubeRequest, options: { dryRun?: boolean } = {}): Promise<KubeReply> {
+    const url = new URL(kube.path, this.server);
+    if (options.dryRun) url.searchParams.set("dryRun", "All");
+    const body = kube.body === undefined ? undefined : JSON.stringify(kube.body);
+    const https: RequestOptions = {
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: url.port,
+      path: `${url.pathname}${url.search}`,
+      method: kube.method,
+      headers: {
+        accept: "application/json",
+        ...(body === undefined ? {} : { "content-type": kube.contentType ?? "application/json" }),
+      },
+      timeout: this.timeoutMs,
+    };
+    await this.config.applyToHTTPSOptions(https);
+    return new Promise((resolve, reject) => {
+      const sent = request(https, (response) => {
+        let text = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => (text += chunk));
+        response.on("end", () => {
+          const status = response.statusCode ?? 0;
+          try {
+            resolve({ status, body: text ? (JSON.parse(text) as KubeReply["body"]) : {} });
+          } catch {
+            resolve({ status, body: { kind: "Status", message: text.slice(0, 500) } });
+          }
+        });
+      });
+      sent.on("timeout", () => sent.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
+      sent.on("error", (error) =>
+        reject(
+          new SocError(
+            "kube_unreachable",
+            `the API server ${this.server} cannot be reached: ${error.message}`,
+            {
+              retryable: true,
+              cause: error,
+            },
+          ),
+        ),
+      );
+      sent.end(body);
+    });
+  }
+
+  async get(path: string): Promise<KubeObject | null> {
+    const reply = await this.send({ method: "GET", path });
+    if (reply.status === 404) return null;
+    return ok(reply, "GET", path);
+  }
+
+  async list(
+    path: string,
+    selectors: { labelSelector?: string; fieldSelector?: string } = {},
+  ): Promise<KubeObject[]> {
+    const query = new URLSearchParams(Object.entries(selectors).filter(([, value]) => value !== undefined));
+    const full = query.size > 0 ? `${path}?${query.toString()}` : path;
+    const reply = await this.send({ method: "GET", path: full });
+    return ok(reply, "GET", path).items ?? [];
+  }
+
+  async serves(groupVersion: string, resource: string): Promise<boolean> {
+    const path = groupVersion.includes("/") ? `/apis/${groupVersion}` : `/api/${groupVersion}`;
+    const reply = await this.send({ method: "GET", path });
+    if (reply.status === 404) return false;
+    const list = ok(reply, "GET", path) as { resources?: { name: string }[] };
+    return list.resources?.some((entry) => entry.name === resource) ?? false;
+  }
+}
+
+/** The body of a successful answer; otherwise the server's own reason, as a refusal. */
+export function ok(reply: KubeReply, method: string, path: string): KubeReply["body"] {
+  if (reply.status >= 200 && reply.status < 300) return reply.body;
+  throw refusal(reply, method, path);
+}
+
+/** What the server said when it refused a request: its status, reason and message, safe to show. */
+export function refusal(reply: KubeReply, method: string, path: string): SocError {
+  const reason = reply.body.reason ? ` ${reply.body.reason}` : "";
+  const message = reply.body.message ?? "no message";
+  return new SocError(
+    "kube_refused",
+    `the API server refused ${method} ${path} (${reply.status}${reason}): ${message}`,
+  );
+}

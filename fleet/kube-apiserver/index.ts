@@ -1,0 +1,3 @@
+export { KubeApiServer, type KubeApiServerOptions } from "./server.js";
+export type { KubeObject, KubeReply, KubeRequestOptions } from "./client.js";
+export { ciliumNetworkPolicyCrd } from "./crds.js";
