@@ -4,6 +4,7 @@ import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { alive, stopChild, track } from "./children.js";
 import { freePorts } from "./ports.js";
 import { kafkaClasspath } from "./tools/kafka.js";
 
@@ -58,12 +59,6 @@ function newClusterId(): string {
     if (!id.startsWith("-")) return id;
   }
 }
-
-/** Brokers still running in this process, killed if it exits without stopping them. */
-const running = new Set<ChildProcess>();
-process.once("exit", () => {
-  for (const child of running) child.kill("SIGKILL");
-});
 
 export interface KafkaBrokerOptions {
   port?: number;
@@ -122,23 +117,23 @@ export class KafkaBroker {
   }
 
   get running(): boolean {
-    return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
+    return alive(this.#child);
   }
 
   /** Graceful shutdown (SIGTERM, SIGKILL after the grace), then the temporary directory goes. */
   async stop(graceMs = 20_000): Promise<void> {
-    await this.#signal("SIGTERM", graceMs);
+    await stopChild(this.#child, "SIGTERM", graceMs);
     if (this.ownsDir) rmSync(this.dir, { recursive: true, force: true });
   }
 
   /** The JVM dies at once, as on a crash; the data stays for restart(). */
   async kill(): Promise<void> {
-    await this.#signal("SIGKILL", 0);
+    await stopChild(this.#child, "SIGKILL", 0);
   }
 
   /** Starts the broker again on the same ports and data, stopping it first if it still runs. */
   async restart(): Promise<void> {
-    await this.#signal("SIGTERM", 20_000);
+    await stopChild(this.#child, "SIGTERM", 20_000);
     await this.#launch();
   }
 
@@ -147,13 +142,9 @@ export class KafkaBroker {
     const jvm = ["-Xms512m", "-Xmx512m", "-XX:+UseG1GC", "-Djava.awt.headless=true", "-Dlog4j2.level=INFO"];
     const args = [...jvm, "-cp", this.classpath, "kafka.Kafka", join(this.dir, "server.properties")];
     const child = spawn("java", args, { stdio: ["ignore", "pipe", "pipe"] });
-    this.#child = child;
-    running.add(child);
+    this.#child = track(child);
     const logFile = createWriteStream(join(this.dir, "broker.log"), { flags: "a" });
-    child.once("exit", () => {
-      running.delete(child);
-      logFile.end();
-    });
+    child.once("exit", () => logFile.end());
     const tail: string[] = [];
     await new Promise<void>((resolve, reject) => {
       let settled = false;
@@ -181,20 +172,6 @@ export class KafkaBroker {
       createInterface({ input: child.stderr }).on("line", onLine);
       child.once("error", (error) => fail(`could not start: ${error.message}`));
       child.once("exit", (code, signal) => fail(`exited (${signal ?? `code ${code}`}) before it was ready`));
-    });
-  }
-
-  /** Sends `signal` and waits for the JVM to exit, so that its ports and files are free. */
-  async #signal(signal: NodeJS.Signals, graceMs: number): Promise<void> {
-    const child = this.#child;
-    if (!child || !this.running) return;
-    await new Promise<void>((resolve) => {
-      const timer = graceMs > 0 ? setTimeout(() => child.kill("SIGKILL"), graceMs) : undefined;
-      child.once("exit", () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      child.kill(signal);
     });
   }
 }

@@ -3,15 +3,10 @@ import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client4 } from "../bot/mattermost/client4.js";
+import { alive, stopChild, track } from "./children.js";
 import { freePorts } from "./ports.js";
 import type { PostgresServer } from "./postgres.js";
 import { mattermostServer, type MattermostInstall } from "./tools/mattermost.js";
-
-/** Servers still running in this process, killed if it exits without stopping them. */
-const running = new Set<ChildProcess>();
-process.once("exit", () => {
-  for (const child of running) child.kill("SIGKILL");
-});
 
 /**
  * A real Mattermost server (Team Edition) on 127.0.0.1 over PostgreSQL, configured through
@@ -41,7 +36,7 @@ export class MattermostServer {
   }
 
   get running(): boolean {
-    return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
+    return alive(this.#child);
   }
 
   /** Starts (or starts again) on the same port and database; resolves once the API answers. */
@@ -51,15 +46,11 @@ export class MattermostServer {
       env: { ...process.env, ...this.server.env, ...this.#settings() },
       stdio: ["ignore", "pipe", "pipe"],
     });
-    this.#child = child;
-    running.add(child);
+    this.#child = track(child);
     const logFile = createWriteStream(join(this.dir, "mattermost.log"), { flags: "a" });
     child.stdout?.pipe(logFile, { end: false });
     child.stderr?.pipe(logFile, { end: false });
-    child.once("exit", () => {
-      running.delete(child);
-      logFile.end();
-    });
+    child.once("exit", () => logFile.end());
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (!this.running)
@@ -75,16 +66,7 @@ export class MattermostServer {
 
   /** SIGTERM and wait for the exit (SIGKILL after the grace); the data stays for start(). */
   async stop(graceMs = 15_000): Promise<void> {
-    const child = this.#child;
-    if (!child || !this.running) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
-      child.once("exit", () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      child.kill("SIGTERM");
-    });
+    await stopChild(this.#child, "SIGTERM", graceMs);
   }
 
   async destroy(): Promise<void> {

@@ -1,26 +1,37 @@
 import { createHash } from "node:crypto";
 import type { KubeAnswer, KubeRequest } from "../../contracts/cluster.js";
 import { SocError } from "../../runtime/errors.js";
-import type { ResponseAction } from "./actions/action.js";
+import type { ClusterView, ResponseAction } from "./actions/action.js";
 import { responseActions } from "./actions/index.js";
 import { offlineCluster } from "./cluster.js";
 import type { ActionJournal, ActionRecord } from "./journal.js";
-import { refusal, type KubeApi, type KubeReply } from "./kube.js";
+import { refusal, type KubeReply } from "./kube.js";
+
+/** The API server as the executor uses it: reads for the actions, and the requests they declare. */
+export interface ClusterApi extends ClusterView {
+  send(request: KubeRequest, options?: { dryRun?: boolean }): Promise<KubeReply>;
+}
 
 export interface Executor {
   mode: "dry-run" | "enforce";
   /** The cluster, or null when none is configured (dry-run only: nothing can be validated). */
-  cluster: KubeApi | null;
+  cluster: ClusterApi | null;
   journal: ActionJournal;
 }
 
-/** The action's key: the caller's idempotency key, the mode, and a digest of what is done to what. */
-export function actionKey(idempotencyKey: string, mode: string, action: string, parameters: unknown): string {
+/** The action's key: the case, the caller's idempotency key, the mode, and a digest of what is done to what. */
+export function actionKey(
+  caseId: string,
+  idempotencyKey: string,
+  mode: string,
+  action: string,
+  parameters: unknown,
+): string {
   const digest = createHash("sha256")
     .update(JSON.stringify([action, parameters]))
     .digest("hex")
     .slice(0, 16);
-  return `${idempotencyKey}/${mode}/${action}/${digest}`;
+  return `${caseId}/${idempotencyKey}/${mode}/${action}/${digest}`;
 }
 
 function answerOf(request: KubeRequest, reply: KubeReply): KubeAnswer {
@@ -46,7 +57,7 @@ export async function carryOut(
   idempotencyKey: string,
   { mode, cluster, journal }: Executor,
 ): Promise<ActionRecord & { replayed: boolean }> {
-  const key = actionKey(idempotencyKey, mode, action.name, parameters);
+  const key = actionKey(caseId, idempotencyKey, mode, action.name, parameters);
   const existing = journal.get(key);
   if (existing && existing.state !== "recorded") {
     if (existing.state === "refused") throw new SocError("kube_refused", lastRefusal(existing));
@@ -81,7 +92,7 @@ async function recordFor(
   caseId: string,
   key: string,
   mode: Executor["mode"],
-  cluster: KubeApi | null,
+  cluster: ClusterApi | null,
 ): Promise<ActionRecord> {
   const before = await action.before(parameters, cluster ?? offlineCluster);
   return {

@@ -11,6 +11,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
+import { alive, stopChild, track } from "../children.js";
 import { freePorts } from "../ports.js";
 import { quiet, type Log } from "../tools/cache.js";
 import { etcdBinary, kubeApiserverBinary } from "../tools/kube-apiserver.js";
@@ -25,15 +26,6 @@ export interface KubeApiServerOptions {
   readyTimeoutMs?: number;
 }
 
-/** Servers still running in this process, killed if it exits without stopping them. */
-const running = new Set<ChildProcess>();
-process.once("exit", () => {
-  for (const child of running) child.kill("SIGKILL");
-});
-
-/** Running: started (a binary that cannot be run gets no pid) and not exited. */
-const alive = (child: ChildProcess | undefined): child is ChildProcess =>
-  child?.pid !== undefined && child.exitCode === null && child.signalCode === null;
 const ended = (child: ChildProcess | undefined): string =>
   child?.pid === undefined
     ? "could not be run"
@@ -130,7 +122,7 @@ export class KubeApiServer {
 
   /** Stops kube-apiserver (requests are then refused); etcd and its data stay. */
   async stopApiServer(graceMs = 15_000): Promise<void> {
-    await signal(this.#apiServer, "SIGTERM", graceMs);
+    await stopChild(this.#apiServer, "SIGTERM", graceMs);
   }
 
   /** Starts kube-apiserver on the same port over the same etcd; resolves once /readyz answers 200. */
@@ -181,8 +173,8 @@ export class KubeApiServer {
   }
 
   async #kill(): Promise<void> {
-    await signal(this.#apiServer, "SIGKILL", 0);
-    await signal(this.#etcd, "SIGKILL", 0);
+    await stopChild(this.#apiServer, "SIGKILL", 0);
+    await stopChild(this.#etcd, "SIGKILL", 0);
   }
 
   #startEtcd(): void {
@@ -209,9 +201,7 @@ export class KubeApiServer {
     closeSync(log);
     // A binary that cannot be run: said in its log, which the readiness check quotes.
     child.once("error", (error) => appendFileSync(file, `failed to run ${binary}: ${error.message}\n`));
-    running.add(child);
-    child.once("exit", () => running.delete(child));
-    return child;
+    return track(child);
   }
 
   /** The log's last lines, for an error that has to say why a server did not come up. */
@@ -243,17 +233,4 @@ export class KubeApiServer {
     writeFileSync(file, stringify(config), { mode: 0o600 });
     return file;
   }
-}
-
-/** Sends `sig` and waits for the exit, so that the port and files are free (SIGKILL after the grace). */
-async function signal(child: ChildProcess | undefined, sig: NodeJS.Signals, graceMs: number): Promise<void> {
-  if (!alive(child)) return;
-  await new Promise<void>((resolve) => {
-    const timer = graceMs > 0 ? setTimeout(() => child.kill("SIGKILL"), graceMs) : undefined;
-    child.once("exit", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill(sig);
-  });
 }
