@@ -39,6 +39,7 @@ const analyses: Analysis[] = policyCases.map(({ input }) => ({
   technique: input.technique ? { id: input.technique, name: "technique" } : null,
   severity: input.severity,
   confidence: input.confidence,
+  asset_tags: [],
   rationale: "benchmark",
   action: {
     type: input.action.type,

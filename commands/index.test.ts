@@ -5,6 +5,7 @@ import type { Step } from "../contracts/step.js";
 import { SocError } from "../runtime/errors.js";
 import { commands, parse, run, splitFlags, usage, type CaseDesk, type Reply } from "./index.js";
 import { escalatedCase } from "../test/fixtures.js";
+import { emptyContext } from "../contracts/cluster.js";
 
 function usageError(argv: string[]): SocError {
   try {
@@ -25,6 +26,7 @@ const kase = escalatedCase;
 const evidence: Evidence = {
   same_pod: [],
   same_image: [],
+  context: emptyContext("no_cluster", "no cluster is configured: the workload was not checked"),
   distinct_rules: ["Read sensitive file untrusted"],
   summary:
     "0 recent event(s) on the same pod, 0 on other pods of the same image, 1 distinct rule(s) on the pod",

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { AssetContext } from "./cluster.js";
 
 export const Severity = z.enum(["low", "medium", "high", "critical"]);
 export type Severity = z.infer<typeof Severity>;
@@ -48,6 +49,12 @@ export const Analysis = z.object({
   severity: Severity,
   confidence: z.number().min(0).max(1),
   action: ProposedAction,
+  /**
+   * What the live cluster says of the target, as the policy's asset tags: its asset class
+   * (`soc.fleet/asset-class`), or that it could not be verified (`target-not-found`,
+   * `image-mismatch`, `cluster-unreachable`).
+   */
+  asset_tags: z.array(z.string()),
   rationale: z.string(),
 });
 export type Analysis = z.infer<typeof Analysis>;
@@ -65,6 +72,8 @@ export const Evidence = z.object({
   same_pod: z.array(RelatedEvent),
   same_image: z.array(RelatedEvent),
   distinct_rules: z.array(z.string()),
+  /** What the API server says of the event's workload. */
+  context: AssetContext,
   summary: z.string(),
 });
 export type Evidence = z.infer<typeof Evidence>;

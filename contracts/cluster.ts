@@ -36,3 +36,41 @@ export const AppliedAction = z.object({
   replayed: z.boolean(),
 });
 export type AppliedAction = z.infer<typeof AppliedAction>;
+
+/**
+ * What the API server says of an event's workload: whether the pod exists and runs the image
+ * Falco named, and its labels, owners and placement. `no_cluster`: none is configured, nothing
+ * was checked; `unavailable`: one is configured and could not be read.
+ */
+export const AssetContext = z.object({
+  status: z.enum(["found", "not_found", "image_mismatch", "unavailable", "no_cluster", "not_a_pod"]),
+  detail: z.string(),
+  labels: z.record(z.string(), z.string()),
+  annotations: z.record(z.string(), z.string()),
+  namespace_labels: z.record(z.string(), z.string()),
+  service_account: z.string().nullable(),
+  node: z.string().nullable(),
+  /** Each container's image as the pod spec names it and, once running, its digest. */
+  images: z.array(z.object({ container: z.string(), image: z.string(), image_id: z.string().nullable() })),
+  /** The owner chain, nearest first: ReplicaSet, then Deployment… */
+  owners: z.array(z.object({ kind: z.string(), name: z.string() })),
+  /** The replicas the top owner asks for, when it has a scale. */
+  replicas: z.number().int().nullable(),
+});
+export type AssetContext = z.infer<typeof AssetContext>;
+
+/** The context of an event with nothing in the cluster to look up, or before anything was read. */
+export function emptyContext(status: AssetContext["status"], detail: string): AssetContext {
+  return {
+    status,
+    detail,
+    labels: {},
+    annotations: {},
+    namespace_labels: {},
+    service_account: null,
+    node: null,
+    images: [],
+    owners: [],
+    replicas: null,
+  };
+}

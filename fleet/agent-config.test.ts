@@ -19,7 +19,7 @@ describe("AgentConfig documents", () => {
       .filter((entry) => entry.isDirectory())
       .map((entry) => entry.name)
       .filter((name) => readdirSync(join(root, "agents", name)).includes("agent-config.yaml"));
-    expect(names.sort()).toEqual(["analyst", "prefilter", "remediate", "reviewer"]);
+    expect(names.sort()).toEqual(["analyst", "detect", "prefilter", "remediate", "reviewer"]);
     for (const name of names) expect(loadAgentConfig(root, name)?.metadata.name).toBe(name);
   });
 

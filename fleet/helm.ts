@@ -2,7 +2,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
+import type { RbacRule } from "../agents/cluster-actions/actions/action.js";
 import { responseActions } from "../agents/cluster-actions/actions/index.js";
+import { contextRbac } from "../agents/cluster-actions/context.js";
 
 /** The chart, and the repository it copies files from (Helm cannot read outside the chart). */
 export const repoRoot =
@@ -30,13 +32,20 @@ function copyOf(root: string, source: string, copy: string): ChartCopy {
  * rules of the actions `rbac.remediation.actions` names, read from these files.
  */
 function remediationRules(): ChartCopy[] {
-  return Object.values(responseActions).map((action) => ({
-    source: join("agents", "cluster-actions", "actions", "index.ts"),
-    copy: join("files", "remediation", `${action.name}.yaml`),
+  const rules = (name: string, source: string, rbac: readonly RbacRule[]): ChartCopy => ({
+    source,
+    copy: join("files", "remediation", `${name}.yaml`),
     text: () =>
-      `# The rules ${action.name} needs: generated from agents/cluster-actions/actions by \`node dist/fleet/helm.js sync\`.\n` +
-      stringify(action.rbac),
-  }));
+      `# The rules ${name} needs: generated from ${source} by \`node dist/fleet/helm.js sync\`.\n` +
+      stringify(rbac),
+  });
+  return [
+    // Reading an event's workload, which every case does whatever the action.
+    rules("context", join("agents", "cluster-actions", "context.ts"), contextRbac),
+    ...Object.values(responseActions).map((action) =>
+      rules(action.name, join("agents", "cluster-actions", "actions", "index.ts"), action.rbac),
+    ),
+  ];
 }
 
 /**

@@ -27,6 +27,7 @@ export const labelAnalysis: Analysis = {
   technique: { id: "T1555", name: "Credentials from Password Stores" },
   severity: "medium",
   confidence: 0.85,
+  asset_tags: [],
   rationale: "rule tags map to T1555",
   action: {
     type: "label_pod",

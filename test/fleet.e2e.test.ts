@@ -43,7 +43,13 @@ describe("the fleet end to end: separate processes over mTLS, real OPA, Falco's 
     const waiting = await settled(id, "awaiting_human");
     expect(waiting.case.outcome).toBe("escalate");
     expect(waiting.case.reasons.join(" ")).toMatch(/identity/);
-    expect(fleet.output.join("\n")).toContain(`ESCALATED ${id}  trace ${waiting.case.trace_id}`);
+    // The terminal front end prints once notify has it, which may be just after the case waits.
+    const line = `ESCALATED ${id}  trace ${waiting.case.trace_id}`;
+    await fleet.waitFor(
+      () => Promise.resolve(fleet.output.join("\n").includes(line) || undefined),
+      10_000,
+      `the terminal to print ${line}`,
+    );
 
     const listed = (await fleet.soc(["cases", "--state", "escalated"])).json as { cases: Case[] };
     expect(listed.cases.map((c) => c.id)).toContain(id);
@@ -111,7 +117,10 @@ describe("the fleet end to end: separate processes over mTLS, real OPA, Falco's 
     ]);
     expect(done.steps.map((s) => s.seq)).toEqual([1, 2, 3, 4, 5, 6]);
     const review = done.steps.find((s) => s.agent === "reviewer");
-    expect(review?.mcp_calls.map((c) => `${c.server}.${c.tool}`)).toEqual(["policy-engine.evaluate_action"]);
+    expect(review?.mcp_calls.map((c) => `${c.server}.${c.tool}`)).toEqual([
+      "cluster-actions.assess_action",
+      "policy-engine.evaluate_action",
+    ]);
   });
 
   it("auto-rejects what the policy never allows, and closes it with the reasons", async () => {

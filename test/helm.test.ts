@@ -8,6 +8,7 @@ import { z } from "zod";
 import { AgentConfig } from "../contracts/agent-config.js";
 import { FleetConfig } from "../contracts/config.js";
 import { responseActions } from "../agents/cluster-actions/actions/index.js";
+import { contextRbac } from "../agents/cluster-actions/context.js";
 import { components } from "../fleet/components.js";
 import { chartCopies, chartDir, copiedFolders } from "../fleet/helm.js";
 import { helmBinary, kubeconformBinary, kubernetesSchemas } from "../fleet/tools/kubernetes.js";
@@ -410,11 +411,18 @@ describe("the Helm chart helm/soc-fleet", () => {
     }
     const role = find(objects, "ClusterRole", "soc-fleet-remediation") as { rules: unknown[] } & K8sObject;
     // Isolation by default: the rules the two actions declare, and nothing else.
-    expect(role.rules).toEqual([...responseActions.isolate_pod.rbac, ...responseActions.label_pod.rbac]);
+    expect(role.rules).toEqual([
+      ...contextRbac,
+      ...responseActions.isolate_pod.rbac,
+      ...responseActions.label_pod.rbac,
+    ]);
     const everyAction = find(render([everythingFile]), "ClusterRole", "soc-fleet-remediation") as {
       rules: unknown[];
     } & K8sObject;
-    expect(everyAction.rules).toEqual(Object.values(responseActions).flatMap((action) => action.rbac));
+    expect(everyAction.rules).toEqual([
+      ...contextRbac,
+      ...Object.values(responseActions).flatMap((action) => action.rbac),
+    ]);
     // The values schema names exactly the registry's actions, so a typo fails at `helm install`.
     const schema = JSON.parse(readFileSync(join(chartDir, "values.schema.json"), "utf8")) as {
       properties: {

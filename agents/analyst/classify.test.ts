@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { Evidence } from "../../contracts/analysis.js";
 import { FalcoEvent, type Priority } from "../../contracts/falco.js";
 import { classify } from "./classify.js";
+import { emptyContext } from "../../contracts/cluster.js";
 
 const sample = readFileSync(new URL("../../fleet/sample/falco-events.jsonl", import.meta.url), "utf8")
   .split("\n")
@@ -39,6 +40,7 @@ function evidence(rules: string[] = []): Evidence {
   return {
     same_pod: [],
     same_image: [],
+    context: emptyContext("no_cluster", "no cluster is configured: the workload was not checked"),
     distinct_rules: rules,
     summary: `${rules.length} distinct rule(s) on the pod`,
   };

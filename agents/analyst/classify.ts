@@ -1,4 +1,5 @@
 import type { Analysis, Evidence, ProposedAction, Severity } from "../../contracts/analysis.js";
+import type { AssetContext } from "../../contracts/cluster.js";
 import { workloadOf, type FalcoEvent } from "../../contracts/falco.js";
 import { tacticFromTags, techniqueFromTags } from "./techniques.js";
 
@@ -38,7 +39,7 @@ export function classify(event: FalcoEvent, evidence: Evidence): Analysis {
   if (corroborated) confidence += 0.05 * Math.min(evidence.distinct_rules.length - 1, 2);
   if (!technique && !tactic) confidence = Math.min(confidence, 0.5);
   confidence = Math.round(Math.min(confidence, 0.99) * 100) / 100;
-  const action = propose(event, severity, technique !== null || tactic !== null);
+  const action = propose(event, severity, technique !== null || tactic !== null, evidence.context);
   const rationale = [
     technique ? `rule tags map to ${technique.id} ${technique.name}` : "rule tags carry no MITRE technique",
     `${event.priority} priority → ${severity} severity`,
@@ -46,10 +47,35 @@ export function classify(event: FalcoEvent, evidence: Evidence): Analysis {
       ? `corroborated by ${evidence.distinct_rules.length} distinct rules on the pod`
       : "no corroborating rules on the pod",
   ].join("; ");
-  return { tactic: tactic?.name ?? null, technique, severity, confidence, action, rationale };
+  const asset_tags = assetTags(evidence.context);
+  return { tactic: tactic?.name ?? null, technique, severity, confidence, action, asset_tags, rationale };
 }
 
-function propose(event: FalcoEvent, severity: Severity, mapped: boolean): ProposedAction {
+/** The label that names a workload's asset class, which the policy may always escalate. */
+export const ASSET_CLASS_LABEL = "soc.fleet/asset-class";
+
+const unverified: Partial<Record<AssetContext["status"], string>> = {
+  not_found: "target-not-found",
+  image_mismatch: "image-mismatch",
+  unavailable: "cluster-unreachable",
+};
+
+/** The asset tags the live workload implies: its class, or why it could not be verified. */
+export function assetTags(context: AssetContext): string[] {
+  const tags: string[] = [];
+  const problem = unverified[context.status];
+  if (problem) tags.push(problem);
+  const assetClass = context.labels[ASSET_CLASS_LABEL] ?? context.namespace_labels[ASSET_CLASS_LABEL];
+  if (assetClass) tags.push(assetClass);
+  return tags;
+}
+
+function propose(
+  event: FalcoEvent,
+  severity: Severity,
+  mapped: boolean,
+  context: AssetContext,
+): ProposedAction {
   const w = workloadOf(event);
   const none: ProposedAction = {
     type: "none",
@@ -69,8 +95,15 @@ function propose(event: FalcoEvent, severity: Severity, mapped: boolean): Propos
       description: `cordon node ${w.node} so nothing new is scheduled on it`,
     };
   }
-  const target = { kind: "Pod" as const, namespace: w.namespace, name: w.pod, labels: {}, image: w.image };
-  const radius = { pods: 1, nodes: 1, namespaces: 1 };
+  // The labels are the live pod's, never Falco's word for them; the blast radius is read again by the reviewer.
+  const target = {
+    kind: "Pod" as const,
+    namespace: w.namespace,
+    name: w.pod,
+    labels: context.labels,
+    image: w.image,
+  };
+  const radius = { pods: 1, nodes: context.status === "found" && !context.node ? 0 : 1, namespaces: 1 };
   if (severity === "medium") {
     return {
       type: "label_pod",

@@ -242,6 +242,7 @@ const unknownAnalysis: Analysis = {
     blast_radius: { pods: 0, nodes: 0, namespaces: 0 },
     description: "no action proposed",
   },
+  asset_tags: [],
   rationale: "the analyst did not answer",
 };
 

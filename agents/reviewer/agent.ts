@@ -1,8 +1,10 @@
-import type { Analysis } from "../../contracts/analysis.js";
+import { z } from "zod";
+import { BlastRadius, type Analysis } from "../../contracts/analysis.js";
 import { PolicyDecision, type PolicyInput } from "../../contracts/policy.js";
 import { skills } from "../../contracts/skills.js";
 import { handler } from "../../runtime/a2a/skill.js";
 import { SocError } from "../../runtime/errors.js";
+import type { McpPeer } from "../../runtime/mcp/client.js";
 import type { Agent } from "../agent.js";
 
 export const reviewer: Agent = {
@@ -11,9 +13,22 @@ export const reviewer: Agent = {
   description: "Turns a proposed action into a policy question and returns the policy engine's verdict.",
   skills({ mcp }) {
     const policy = mcp("policy-engine");
+    const cluster = mcp("cluster-actions");
     return [
       handler(skills.review, async ({ case_id, analysis }) => {
-        const input = policyInput(analysis);
+        let radius: BlastRadius | null;
+        try {
+          radius = await liveBlastRadius(cluster, analysis);
+        } catch (error) {
+          // Acting on a cluster that cannot be read would be acting blind: a human decides.
+          const reason = `the blast radius could not be read from the cluster: ${SocError.from(error).message}`;
+          const input = policyInput(analysis);
+          return {
+            input,
+            decision: { outcome: "escalate" as const, reasons: [reason], policy_version: "unavailable" },
+          };
+        }
+        const input = policyInput(analysis, radius);
         try {
           const decision = PolicyDecision.parse(await policy.call("evaluate_action", { case_id, input }));
           return { input, decision };
@@ -30,17 +45,30 @@ export const reviewer: Agent = {
   },
 };
 
+/**
+ * What the proposed action would touch in the live cluster, as its own declaration computes it;
+ * null when there is nothing to act on or no cluster is configured (the analyst's estimate stands).
+ */
+async function liveBlastRadius(cluster: McpPeer, analysis: Analysis): Promise<BlastRadius | null> {
+  const { type, target } = analysis.action;
+  if (type === "none") return null;
+  const assessed = Assessed.parse(await cluster.call("assess_action", { action: type, parameters: target }));
+  return assessed.blast_radius;
+}
+
+const Assessed = z.object({ blast_radius: BlastRadius.nullable() });
+
 /** Pure: the structured question for the policy engine. Only typed fields, never Falco's free text. */
-export function policyInput(analysis: Analysis): PolicyInput {
+export function policyInput(analysis: Analysis, liveRadius: BlastRadius | null = null): PolicyInput {
   const { action } = analysis;
-  const tags: string[] = [];
-  if (action.target.namespace === "kube-system") tags.push("control-plane");
+  const tags = new Set(analysis.asset_tags);
+  if (action.target.namespace === "kube-system") tags.add("control-plane");
   return {
-    action: { type: action.type, target: { ...action.target } },
-    blast_radius: action.blast_radius,
+    action: { type: action.type, target: { ...action.target, labels: { ...action.target.labels } } },
+    blast_radius: liveRadius ?? action.blast_radius,
     confidence: analysis.confidence,
     technique: analysis.technique?.id ?? null,
     severity: analysis.severity,
-    asset_tags: tags,
+    asset_tags: [...tags],
   };
 }

@@ -4,6 +4,7 @@ import type { Case } from "../../contracts/case.js";
 import type { Step } from "../../contracts/step.js";
 import { escalatedCase, labelAnalysis } from "../../test/fixtures.js";
 import { asset, renderEscalation, renderReply, safe } from "./render.js";
+import { emptyContext } from "../../contracts/cluster.js";
 
 const kase = escalatedCase;
 
@@ -119,6 +120,7 @@ describe("renderReply", () => {
     const evidence: Evidence = {
       same_pod: [],
       same_image: [],
+      context: emptyContext("no_cluster", "no cluster is configured: the workload was not checked"),
       distinct_rules: ["A", "B"],
       summary: "2 recent event(s) on the same pod",
     };

@@ -117,4 +117,18 @@ describe("install", () => {
     expect(other.builds).toBe(2);
     expect(readdirSync(cache)).toEqual(["thing-v1"]);
   });
+
+  it("removes what a build that died left behind, and leaves a running build's folder alone", () => {
+    const cache = freshCache();
+    // pid 2^22 + 1 is above Linux's pid_max: no process has it.
+    mkdirSync(join(cache, "thing-v1.partial-4194305"), { recursive: true });
+    mkdirSync(join(cache, `thing-v1.partial-${process.ppid}`));
+    mkdirSync(join(cache, "other-v2.partial-4194305"));
+    install(tool(), undefined, cache);
+    expect(readdirSync(cache).sort()).toEqual([
+      "other-v2.partial-4194305",
+      "thing-v1",
+      `thing-v1.partial-${process.ppid}`,
+    ]);
+  });
 });

@@ -89,6 +89,7 @@ export function install(tool: CachedTool, log: Log = quiet, cache = toolCacheDir
   if (why === undefined) return dir;
   log(why === "absent" ? tool.building : `${tool.entry}: ${why}; rebuilding. ${tool.building}`);
   mkdirSync(cache, { recursive: true });
+  removeAbandoned(cache, tool.entry);
   const partial = `${dir}.partial-${process.pid}`;
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(partial);
@@ -116,4 +117,24 @@ export function install(tool: CachedTool, log: Log = quiet, cache = toolCacheDir
   }
   renameSync(partial, dir);
   return dir;
+}
+
+/** Whether a process of this machine is still running (signal 0 checks without signalling). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Builds of this entry left behind by processes that died mid-build: they would never be finished. */
+function removeAbandoned(cache: string, entry: string): void {
+  for (const name of readdirSync(cache)) {
+    const match = /^(.*)\.(?:partial|stale)-(\d+)$/.exec(name);
+    if (match?.[1] === entry && !running(Number(match[2])))
+      rmSync(join(cache, name), { recursive: true, force: true });
+  }
 }

@@ -23,6 +23,8 @@ export interface ToolDefinition<I extends z.ZodObject = z.ZodObject, O extends z
     idempotentHint: boolean;
     openWorldHint: boolean;
   };
+  /** Which of the server's callers may see and call this tool; all of them when absent. */
+  callers?: readonly string[];
   handle(input: z.output<I>): Promise<z.input<O>>;
 }
 
@@ -60,37 +62,43 @@ export async function serveMcp(component: Component, options: McpOptions): Promi
     return callers.get(req.socket);
   };
 
-  const open = (sessionId: string | undefined): JsonHttpServerTransport => {
-    const server = mcpServer(component, options.tools);
+  // A session belongs to the caller that opened it: another caller presenting its id is not served.
+  const owners = new Map<string, string>();
+  const open = (sessionId: string | undefined, caller: string): JsonHttpServerTransport => {
+    // Each caller is served only the tools named for it: the others are not listed, nor callable.
+    const tools = options.tools.filter((tool) => tool.callers?.includes(caller) ?? true);
+    const server = mcpServer(component, tools);
     const transport = new JsonHttpServerTransport(sessionId);
     transport.onclose = () => {
       if (sessionId) sessions.delete(sessionId);
+      if (sessionId) owners.delete(sessionId);
       void server.close();
     };
     transport.onerror = (error) => component.log.warn({ err: causeChain(error) }, "mcp transport error");
     void server.connect(transport);
     if (sessionId) {
       sessions.set(sessionId, transport);
+      owners.set(sessionId, caller);
       // Sessions are few (one per calling process); the oldest goes first when a flood arrives.
       if (sessions.size > 1000) void sessions.values().next().value?.close();
     }
     return transport;
   };
 
-  const post = (req: IncomingMessage, res: ServerResponse, body: unknown) => {
+  const post = (req: IncomingMessage, res: ServerResponse, body: unknown, caller: string) => {
     const sessionId = req.headers["mcp-session-id"];
     if (typeof sessionId === "string") {
-      const transport = sessions.get(sessionId);
+      const transport = owners.get(sessionId) === caller ? sessions.get(sessionId) : undefined;
       if (!transport) jsonError(res, 404, -32001, "session not found");
       else if (isInitializeRequest(body)) jsonError(res, 400, -32600, "Invalid Request: already initialized");
       else transport.handle(body, req.headers, res);
       return;
     }
     if (isInitializeRequest(body)) {
-      open(randomUUID()).handle(body, req.headers, res);
+      open(randomUUID(), caller).handle(body, req.headers, res);
       return;
     }
-    const transport = open(undefined);
+    const transport = open(undefined, caller);
     res.on("close", () => void transport.close());
     transport.handle(body, req.headers, res);
   };
@@ -124,7 +132,7 @@ export async function serveMcp(component: Component, options: McpOptions): Promi
     }
     readJson(req, res, (body) => {
       try {
-        post(req, res, body);
+        post(req, res, body, caller);
       } catch (error) {
         component.log.error({ err: causeChain(error) }, "mcp request failed");
         if (!res.headersSent) res.writeHead(500).end();

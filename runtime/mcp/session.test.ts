@@ -10,7 +10,7 @@ import { McpPeer } from "./client.js";
 import { serveMcp, tool } from "./server.js";
 
 const certDir = mkdtempSync(join(tmpdir(), "soc-mcp-certs-"));
-ensureCertificates(certDir, ["policy-engine", "reviewer"]);
+ensureCertificates(certDir, ["policy-engine", "reviewer", "detect"]);
 
 const component = (name: string, stops: (() => unknown)[]) =>
   clientComponent(name, certDir, (stop) => stops.push(stop));
@@ -64,5 +64,23 @@ describe("MCP sessions over mTLS", () => {
     await start();
     // The old session id means nothing to the new server: the peer opens a new session and carries on.
     expect(await peer.call("echo", { word: "three" })).toEqual({ word: "three", calls: 3 });
+  });
+
+  it("serves each caller only the tools named for it: the others are neither listed nor callable", async () => {
+    const port = await freePort();
+    const secret = tool({ ...echo, name: "secret", callers: ["detect"] });
+    await serveMcp(component("policy-engine", serverStops), {
+      host: "127.0.0.1",
+      port,
+      callers: ["reviewer", "detect"],
+      tools: [echo, secret],
+    });
+    const url = `https://127.0.0.1:${String(port)}`;
+    const tools = ["policy-engine/echo", "policy-engine/secret"];
+    const reviewer = new McpPeer(component("reviewer", []), "policy-engine", url, 5_000, tools);
+    const detect = new McpPeer(component("detect", []), "policy-engine", url, 5_000, tools);
+    await expect(reviewer.call("secret", { word: "x" })).rejects.toThrow(/secret/);
+    expect(await reviewer.call("echo", { word: "y" })).toMatchObject({ word: "y" });
+    expect(await detect.call("secret", { word: "z" })).toMatchObject({ word: "z" });
   });
 });

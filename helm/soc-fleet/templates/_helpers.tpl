@@ -19,7 +19,7 @@ notify: { offset: 10, protocol: a2a }
 {{/* Who may call each MCP server (its `callers` in agents/<server>/server.ts). */}}
 {{- define "soc-fleet.mcpCallers" -}}
 policy-engine: [reviewer, prefilter, notify]
-cluster-actions: [remediate]
+cluster-actions: [remediate, detect, reviewer]
 {{- end }}
 
 {{/* Configuration names only the Mattermost bot reads: with MATTERMOST_URL set every process would demand the token. */}}
