@@ -1,0 +1,166 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseAllDocuments } from "yaml";
+import { responseActions } from "../agents/cluster-actions/actions/index.js";
+import type { Case } from "../contracts/case.js";
+import type { AppliedAction } from "../contracts/cluster.js";
+import type { Step } from "../contracts/step.js";
+import { falcoAlert } from "../fleet/alerts.js";
+import { chartDir } from "../fleet/helm.js";
+import { ciliumNetworkPolicyCrd, KubeApiServer, type KubeObject } from "../fleet/kube-apiserver/index.js";
+import { LocalFleet } from "../fleet/local.js";
+import { helmBinary } from "../fleet/tools/kubernetes.js";
+
+type TraceReply = { ok: true; case: Case; steps: Step[] };
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+const work = mkdtempSync(join(tmpdir(), "soc-cluster-e2e-"));
+let server: KubeApiServer | undefined;
+let fleet: LocalFleet | undefined;
+
+function kube(): KubeApiServer {
+  if (!server) throw new Error("the API server did not start");
+  return server;
+}
+function running(): LocalFleet {
+  if (!fleet) throw new Error("the fleet did not start");
+  return fleet;
+}
+
+const pod = (name: string, labels: Record<string, string>): KubeObject => ({
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: { name, namespace: "shop", labels },
+  spec: { containers: [{ name: "web", image: "docker.io/library/nginx:1.27" }] },
+});
+
+/** The chart's remediation ClusterRole and its binding to soc-remediate, every action granted. */
+function chartRbac(): KubeObject[] {
+  const values = join(work, "values.json");
+  writeFileSync(values, JSON.stringify({ rbac: { remediation: { actions: Object.keys(responseActions) } } }));
+  const run = spawnSync(helmBinary(log), ["template", "soc", chartDir, "-n", "soc-fleet", "-f", values], {
+    encoding: "utf8",
+  });
+  if (run.status !== 0) throw new Error(`helm template failed: ${run.stderr}`);
+  return parseAllDocuments(run.stdout)
+    .map((doc) => doc.toJS() as KubeObject)
+    .filter((o) => o.kind?.startsWith("ClusterRole") && o.metadata?.name === "soc-fleet-remediation");
+}
+
+/** An event Falco would send for a pod of the shop namespace. */
+const event = (pod: string, priority: "Warning" | "Critical", image = "docker.io/library/nginx") =>
+  falcoAlert({
+    rule:
+      priority === "Critical" ? "Drop and execute new binary in container" : "Read sensitive file untrusted",
+    priority,
+    tags: ["T1555", "container", "maturity_stable", "mitre_credential_access"],
+    namespace: "shop",
+    pod,
+    image,
+  });
+
+beforeAll(async () => {
+  server = await KubeApiServer.start({ crds: [ciliumNetworkPolicyCrd()], log });
+  await server.namespace("shop");
+  await server.namespace("soc-fleet");
+  await server.apply([
+    { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "soc-remediate", namespace: "soc-fleet" } },
+    ...chartRbac(),
+    pod("storefront-7d9c8b6f5-x2x9q", { app: "storefront" }),
+    pod("checkout-6b7d9-k2m4p", { app: "checkout", "soc.fleet/asset-class": "customer-facing" }),
+  ]);
+  const kubeconfig = server.kubeconfigFor(await server.token("soc-fleet", "soc-remediate"));
+  fleet = await LocalFleet.start({
+    env: { SOC_PREFILTER: "priority", KUBECONFIG: kubeconfig, SOC_REMEDIATE_MODE: "enforce" },
+  });
+}, 900_000);
+
+afterAll(async () => {
+  await fleet?.stop();
+  await server?.stop();
+  rmSync(work, { recursive: true, force: true });
+}, 60_000);
+
+async function open(alert: unknown): Promise<string> {
+  const { status, body } = await running().post(alert);
+  expect(status).toBe(200);
+  return body.case_id as string;
+}
+
+const settled = (id: string, status: Case["status"]) =>
+  running().waitFor(
+    async () => {
+      const reply = (await running().soc(["trace", id])).json as TraceReply;
+      return reply.case.status === status ? reply : undefined;
+    },
+    30_000,
+    `case ${id} to be ${status}`,
+  );
+
+async function labels(name: string): Promise<Record<string, string> | undefined> {
+  const reply = await kube().request("GET", `/api/v1/namespaces/shop/pods/${name}`);
+  return reply.body.metadata?.labels;
+}
+
+describe("the fleet on a real kube-apiserver, as the chart's remediation ServiceAccount (no kubelet: pods stay Pending)", () => {
+  it("acts on an unlabelled pod without a human: the label is in the API server, answered and verified", async () => {
+    const id = await open(event("storefront-7d9c8b6f5-x2x9q", "Warning"));
+    const done = await settled(id, "closed");
+    expect(done.case.resolution).toBe("remediated");
+    expect(await labels("storefront-7d9c8b6f5-x2x9q")).toMatchObject({ "soc.fleet/quarantine": "true" });
+    const applied = done.steps.find((s) => s.agent === "remediate")?.output as AppliedAction;
+    expect(applied.mode).toBe("enforce");
+    expect(applied.answers.map((a) => a.status)).toEqual([200]);
+    expect(applied.verification).toMatchObject({ ok: true });
+    const evidence = done.steps.find((s) => s.agent === "detect")?.output as { context: { status: string } };
+    expect(evidence.context.status).toBe("found");
+  });
+
+  it("escalates the same event on a customer-facing pod; approved, the pod is isolated in the API server", async () => {
+    const id = await open(event("checkout-6b7d9-k2m4p", "Critical"));
+    const waiting = await settled(id, "awaiting_human");
+    expect(waiting.case.reasons.join(" ")).toMatch(/soc\.fleet\/asset-class=customer-facing/);
+    expect(await labels("checkout-6b7d9-k2m4p")).not.toHaveProperty("soc.fleet/quarantine");
+
+    expect((await running().soc(["approve", id])).code).toBe(0);
+    const done = await settled(id, "closed");
+    expect(done.case.resolution).toBe("remediated");
+    const policy = await kube().request(
+      "GET",
+      `/apis/cilium.io/v2/namespaces/shop/ciliumnetworkpolicies/soc-quarantine-${id.toLowerCase()}`,
+    );
+    expect(policy.status).toBe(200);
+    expect(await labels("checkout-6b7d9-k2m4p")).toMatchObject({ "soc.fleet/quarantine": "true" });
+    const applied = done.steps.find((s) => s.agent === "remediate")?.output as AppliedAction;
+    expect(applied.requests.map((r) => r.method)).toEqual(["PATCH", "PATCH"]);
+    expect(applied.answers.map((a) => a.status)).toEqual([200, 201]);
+    expect(applied.verification?.detail).toMatch(/selects shop\/checkout-6b7d9-k2m4p/);
+  });
+
+  it("never acts on a pod the cluster does not have, nor on one that runs another image", async () => {
+    const ghost = await open(event("ghost-7f9c-abcde", "Warning"));
+    const missing = await settled(ghost, "awaiting_human");
+    expect(missing.case.reasons.join(" ")).toMatch(/target-not-found/);
+    expect(missing.steps.some((s) => s.agent === "remediate")).toBe(false);
+
+    const other = await open(event("storefront-7d9c8b6f5-x2x9q", "Warning", "docker.io/library/redis"));
+    const mismatch = await settled(other, "awaiting_human");
+    expect(mismatch.case.reasons.join(" ")).toMatch(/image-mismatch/);
+  });
+
+  it("escalates with the reason when the API server cannot be read, and acts again once it is back", async () => {
+    await kube().stopApiServer();
+    try {
+      const id = await open(event("storefront-7d9c8b6f5-x2x9q", "Warning"));
+      const waiting = await settled(id, "awaiting_human");
+      expect(waiting.case.reasons.join(" ")).toMatch(/cluster-unreachable|could not be read/);
+    } finally {
+      await kube().startApiServer();
+    }
+    const again = await open(event("storefront-7d9c8b6f5-x2x9q", "Warning"));
+    expect((await settled(again, "closed")).case.resolution).toBe("remediated");
+  });
+});
