@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { request, type RequestOptions } from "node:https";
+import { Agent, request, type RequestOptions } from "node:https";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
@@ -24,6 +24,9 @@ const TIMEOUT_MS = 10_000;
  * the response actions declare, so that what is recorded is what was sent.
  */
 export class KubeApi implements ClusterView {
+  /** Connections kept open between requests: a TLS handshake cost more than the request itself. */
+  #agent: Agent | undefined;
+
   private constructor(
     private readonly config: KubeConfig,
     private readonly timeoutMs: number,
@@ -72,6 +75,16 @@ export class KubeApi implements ClusterView {
       timeout: this.timeoutMs,
     };
     await this.config.applyToHTTPSOptions(https);
+    // The library's agent opens a connection per request; ours keeps them, with the same TLS material.
+    this.#agent ??= new Agent({
+      keepAlive: true,
+      ca: https.ca,
+      cert: https.cert,
+      key: https.key,
+      ...(https.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: https.rejectUnauthorized }),
+      ...(https.servername === undefined ? {} : { servername: https.servername }),
+    });
+    https.agent = this.#agent;
     return new Promise((resolve, reject) => {
       const sent = request(https, (response) => {
         let text = "";
