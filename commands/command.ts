@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import type { Evidence } from "../contracts/analysis.js";
 import type { Case, CaseStatus, DecisionAction } from "../contracts/case.js";
+import type { UndoneAction } from "../contracts/cluster.js";
 import type { DecisionFigures } from "../contracts/skills.js";
 import type { Step } from "../contracts/step.js";
 
@@ -19,6 +20,8 @@ export interface CaseDesk {
     by: string,
     reason: string | null,
   ): Promise<{ case: Case; evidence: Evidence | null }>;
+  /** Restores what the actions carried out for a remediated case changed. */
+  undo(caseId: string, by: string): Promise<{ case: Case; undone: UndoneAction[] }>;
   cases(status: CaseStatus | null, limit: number): Promise<Case[]>;
   trace(id: string): Promise<{ case: Case; steps: Step[] }>;
   status(): Promise<FleetStatus>;

@@ -52,7 +52,8 @@ type Call =
   | { method: "decide"; caseId: string; action: DecisionAction; by: string; reason: string | null }
   | { method: "cases"; status: CaseStatus | null; limit: number }
   | { method: "trace"; id: string }
-  | { method: "status" };
+  | { method: "status" }
+  | { method: "undo"; caseId: string; by: string };
 
 /** A desk that records what it is asked and answers from fixed data. */
 class FakeDesk implements CaseDesk {
@@ -68,6 +69,15 @@ class FakeDesk implements CaseDesk {
       decision: action === "investigate" ? null : { action, by, reason, at: "2026-11-24T09:05:00.000Z" },
     };
     return Promise.resolve({ case: decided, evidence: action === "investigate" ? evidence : null });
+  }
+
+  undo(caseId: string, by: string) {
+    this.calls.push({ method: "undo", caseId, by });
+    if (this.failWith) return Promise.reject(this.failWith);
+    return Promise.resolve({
+      case: { ...kase, id: caseId },
+      undone: [{ action: "isolate_pod", answers: [] }],
+    });
   }
 
   cases(status: CaseStatus | null, limit: number) {
@@ -267,6 +277,7 @@ describe("parse", () => {
         approve: ["approve", "C-7K2F9"],
         dismiss: ["dismiss", "C-7K2F9", "benign job"],
         investigate: ["investigate", "C-7K2F9"],
+        undo: ["undo", "C-7K2F9"],
         trace: ["trace", "C-7K2F9"],
         cases: ["cases"],
         status: ["status"],
@@ -371,5 +382,19 @@ describe("run", () => {
     await expect(run(parse(["approve", "C-7K2F9"]), desk, alice)).rejects.toMatchObject({
       code: "case_not_awaiting",
     });
+  });
+});
+
+describe("undo", () => {
+  it("asks the desk to undo the case as the actor, and names what was lifted", async () => {
+    const desk = new FakeDesk();
+    const reply = await run(parse(["undo", "c-7k2f9"]), desk, alice);
+    expect(desk.calls).toEqual([{ method: "undo", caseId: "C-7K2F9", by: "alice" }]);
+    expect(reply).toMatchObject({ kind: "case", title: "C-7K2F9 undone by alice: isolate_pod" });
+  });
+
+  it("takes exactly one case id", () => {
+    expect(() => parse(["undo"])).toThrow(/usage: soc undo <case>/);
+    expect(() => parse(["undo", "C-7K2F9", "C-22222"])).toThrow(/too many arguments: C-22222/);
   });
 });

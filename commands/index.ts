@@ -8,6 +8,7 @@ import { help } from "./help.js";
 import { investigate } from "./investigate.js";
 import { status } from "./status.js";
 import { trace } from "./trace.js";
+import { undo } from "./undo.js";
 
 export type { Actor, CaseDesk, Command, Reply } from "./command.js";
 
@@ -16,6 +17,7 @@ export const commands: readonly Command[] = [
   approve,
   dismiss,
   investigate,
+  undo,
   trace,
   cases,
   status,

@@ -74,3 +74,7 @@ export function emptyContext(status: AssetContext["status"], detail: string): As
     replicas: null,
   };
 }
+
+/** One action lifted by an undo: which, and what the server answered to each restoring request. */
+export const UndoneAction = z.object({ action: z.string(), answers: z.array(KubeAnswer) });
+export type UndoneAction = z.infer<typeof UndoneAction>;

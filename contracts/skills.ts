@@ -2,7 +2,7 @@ import { z } from "zod";
 import { Analysis, Evidence, ProposedAction, RelatedEvent } from "./analysis.js";
 import { Anomaly, TraceId } from "./anomaly.js";
 import { Case, CaseId, CaseStatus, DecisionAction } from "./case.js";
-import { AppliedAction } from "./cluster.js";
+import { AppliedAction, UndoneAction } from "./cluster.js";
 import { FalcoEvent } from "./falco.js";
 import { PolicyDecision, PolicyInput } from "./policy.js";
 import { Step } from "./step.js";
@@ -84,6 +84,23 @@ export const skills = {
     callers: ["prefilter"],
     input: Anomaly,
     output: z.object({ case_id: CaseId, trace_id: TraceId, duplicate: z.boolean() }),
+  }),
+  undo: skill({
+    agent: "coordinator",
+    id: "undo",
+    description:
+      "Undo what was carried out for a remediated case: each action's recorded previous state is restored.",
+    callers: ["notify", "operator"],
+    input: z.object({ case_id: CaseId, by: z.string().min(1) }),
+    output: z.object({ case: Case, undone: z.array(UndoneAction) }),
+  }),
+  restore: skill({
+    agent: "remediate",
+    id: "restore",
+    description: "Restore what the actions carried out for a case changed, through cluster-actions.",
+    callers: ["coordinator"],
+    input: z.object({ case_id: CaseId, by: z.string().min(1) }),
+    output: z.object({ undone: z.array(UndoneAction) }),
   }),
   decide: skill({
     agent: "coordinator",

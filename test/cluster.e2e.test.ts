@@ -119,7 +119,7 @@ describe("the fleet on a real kube-apiserver, as the chart's remediation Service
     expect(evidence.context.status).toBe("found");
   });
 
-  it("escalates the same event on a customer-facing pod; approved, the pod is isolated in the API server", async () => {
+  it("escalates the same event on a customer-facing pod; approved, the pod is isolated in the API server; undo lifts it", async () => {
     const id = await open(event("checkout-6b7d9-k2m4p", "Critical"));
     const waiting = await settled(id, "awaiting_human");
     expect(waiting.case.reasons.join(" ")).toMatch(/soc\.fleet\/asset-class=customer-facing/);
@@ -138,6 +138,20 @@ describe("the fleet on a real kube-apiserver, as the chart's remediation Service
     expect(applied.requests.map((r) => r.method)).toEqual(["PATCH", "PATCH"]);
     expect(applied.answers.map((a) => a.status)).toEqual([200, 201]);
     expect(applied.verification?.detail).toMatch(/selects shop\/checkout-6b7d9-k2m4p/);
+
+    const undone = await running().soc(["undo", id]);
+    expect(undone.code).toBe(0);
+    expect(JSON.stringify(undone.json)).toMatch(/undone by .*isolate_pod/);
+    const cnp = `/apis/cilium.io/v2/namespaces/shop/ciliumnetworkpolicies/soc-quarantine-${id.toLowerCase()}`;
+    expect((await kube().request("GET", cnp)).status).toBe(404);
+    expect(await labels("checkout-6b7d9-k2m4p")).toEqual({
+      app: "checkout",
+      "soc.fleet/asset-class": "customer-facing",
+    });
+    const trace = (await running().soc(["trace", id])).json as TraceReply;
+    expect(trace.steps.at(-1)).toMatchObject({ agent: "remediate", skill: "restore" });
+    // Undone once: asked again, there is nothing left to lift.
+    expect(JSON.stringify((await running().soc(["undo", id])).json)).toMatch(/nothing was left to undo/);
   });
 
   it("never acts on a pod the cluster does not have, nor on one that runs another image", async () => {

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { CaseId } from "../../contracts/case.js";
 import { BlastRadius } from "../../contracts/analysis.js";
-import { AppliedAction, AssetContext, KubeAnswer } from "../../contracts/cluster.js";
+import { AppliedAction, AssetContext, UndoneAction } from "../../contracts/cluster.js";
 import type { Component } from "../../runtime/component.js";
 import { tool, type ToolDefinition } from "../../runtime/mcp/server.js";
 import { SocError } from "../../runtime/errors.js";
@@ -99,7 +99,7 @@ export const clusterActions: McpServerAgent = {
         title: "Undo a case's actions",
         description: "Restores what every action carried out for a case changed, newest first, each once.",
         input: z.object({ case_id: CaseId, by: z.string().min(1) }),
-        output: z.object({ undone: z.array(z.object({ action: z.string(), answers: z.array(KubeAnswer) })) }),
+        output: z.object({ undone: z.array(UndoneAction) }),
         annotations: {
           readOnlyHint: false,
           destructiveHint: true,

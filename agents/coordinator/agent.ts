@@ -137,6 +137,27 @@ export const coordinator: Agent = {
           return { case: store.get(case_id) ?? current, evidence: null };
         });
       }),
+      handler(skills.undo, async ({ case_id, by }) => {
+        const current = store.get(case_id);
+        if (!current) throw new SocError("case_not_found", `no case ${case_id}`);
+        return withTrace({ ...newTrace(current.trace_id), caseId: case_id }, async () => {
+          if (current.resolution !== "remediated")
+            throw new SocError(
+              "nothing_to_undo",
+              `case ${case_id} is ${current.status}${current.resolution ? `, ${current.resolution}` : ""}: nothing was carried out to undo`,
+            );
+          const result = await steps.call(
+            case_id,
+            `undo@${new Date().toISOString()}`,
+            skills.restore,
+            { case_id, by },
+            (r) => `undone by ${by}: ${r.undone.map((u) => u.action).join(", ") || "nothing left to undo"}`,
+          );
+          if (!result.ok) throw new SocError("undo_failed", result.error);
+          component.log.info({ by, undone: result.output.undone.length }, "actions undone");
+          return { case: store.get(case_id) ?? current, undone: result.output.undone };
+        });
+      }),
       handler(skills.listCases, ({ status, limit }) => Promise.resolve({ cases: store.list(status, limit) })),
       handler(skills.trace, ({ id }) => {
         const found = store.get(id);

@@ -1,4 +1,5 @@
-import { AppliedAction } from "../../contracts/cluster.js";
+import { z } from "zod";
+import { AppliedAction, UndoneAction } from "../../contracts/cluster.js";
 import { skills } from "../../contracts/skills.js";
 import { handler } from "../../runtime/a2a/skill.js";
 import type { Agent } from "../agent.js";
@@ -23,9 +24,16 @@ export const remediate: Agent = {
         component.log.info({ action: action.type, allowed_by, mode: applied.mode }, "action executed");
         return { ...applied, result: `${describe(applied)}, allowed by ${allowed_by}` };
       }),
+      handler(skills.restore, async ({ case_id, by }) => {
+        const { undone } = Undone.parse(await cluster.call("undo_case", { case_id, by }));
+        component.log.info({ case: case_id, by, undone: undone.length }, "actions undone");
+        return { undone };
+      }),
     ];
   },
 };
+
+const Undone = z.object({ undone: z.array(UndoneAction) });
 
 function nothing(mode: AppliedAction["mode"]): AppliedAction {
   return {

@@ -46,12 +46,14 @@ describe("Decisions", () => {
   let dir: string;
   let store: BotStore;
   let decided: { action: string; by: string; reason: string | null }[];
+  let undone: { caseId: string; by: string }[];
   let decisions: Decisions;
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), "soc-decisions-"));
     store = new BotStore(join(dir, "bot.db"));
     decided = [];
+    undone = [];
     const desk: CaseDesk = {
       decide: (caseId, action, by, reason) => {
         decided.push({ action, by, reason });
@@ -61,6 +63,10 @@ describe("Decisions", () => {
         });
       },
       trace: () => Promise.resolve({ case: escalatedCase, steps: [reviewStep] }),
+      undo: (caseId, by) => {
+        undone.push({ caseId, by });
+        return Promise.resolve({ case: escalatedCase, undone: [{ action: "label_pod", answers: [] }] });
+      },
       cases: () => Promise.resolve([]),
       status: () => Promise.reject(new Error("not used")),
     };
@@ -81,6 +87,20 @@ describe("Decisions", () => {
   });
 
   const approve = (by: string) => decisions.deskFor("button").decide(escalatedCase.id, "approve", by, null);
+  const undo = (by: string) => decisions.deskFor("command").undo(escalatedCase.id, by);
+
+  it("lets undo only an approver the policy lets approve the action, and audits both", async () => {
+    await expect(undo("eve")).rejects.toMatchObject({ code: "forbidden" });
+    await expect(undo("cid")).rejects.toMatchObject({ code: "forbidden" });
+    expect(undone).toEqual([]);
+    await undo("ann");
+    expect(undone).toEqual([{ caseId: escalatedCase.id, by: "ann" }]);
+    expect(store.auditTrail(escalatedCase.id).map((e) => [e.user, e.action, e.outcome])).toEqual([
+      ["eve", "undo", "refused"],
+      ["cid", "undo", "refused"],
+      ["ann", "undo", "applied"],
+    ]);
+  });
 
   it("keeps a first approval pending and applies the action once a second approver agrees", async () => {
     await expect(approve("ann")).rejects.toMatchObject({ code: "approval_pending" });

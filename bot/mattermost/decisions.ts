@@ -70,7 +70,43 @@ export class Decisions {
     return {
       ...this.desk,
       decide: (caseId, action, by, reason) => this.#decide(via, digest, caseId, action, by, reason),
+      undo: (caseId, by) => this.#undo(via, caseId, by),
     };
+  }
+
+  /**
+   * An undo is held to the approver rules of the action it lifts: only an approver whose roles the
+   * approvals policy lets approve that action may undo it. Audited like every decision.
+   */
+  async #undo(via: Via, caseId: string, by: string) {
+    const entry = { user: by, case_id: caseId, action: "undo", digest: null, via, detail: null };
+    if (!this.mayDecide(by)) {
+      this.refuse({ ...entry, detail: "not an approver" }, "not_approver");
+      throw new SocError("forbidden", `@${by} may not undo actions: ask an approver (SOC_APPROVERS)`);
+    }
+    const input = policyInputOf((await this.desk.trace(caseId)).steps);
+    const answer = input
+      ? await this.approvals(caseId, { ...input, approvers: [{ id: by, roles: this.approvers[by] ?? [] }] })
+      : null;
+    if (!answer?.approved_by.includes(by)) {
+      const why = answer ? answer.reasons.join("; ") : "no policy input recorded";
+      this.refuse({ ...entry, detail: why }, "policy");
+      throw new SocError("forbidden", `@${by} may not undo this: ${why}`);
+    }
+    try {
+      const result = await this.desk.undo(caseId, by);
+      const lifted = result.undone.map((u) => u.action).join(", ") || "nothing was left to undo";
+      this.store.audit({ ...entry, outcome: "applied", detail: lifted });
+      this.outbox.add(caseId, {
+        kind: "reply",
+        message: `\`${caseId}\` undone by ${inert(by, 64)}: ${lifted}`,
+      });
+      return result;
+    } catch (error) {
+      const failure = SocError.from(error);
+      this.store.audit({ ...entry, outcome: "failed", detail: failure.message });
+      throw failure;
+    }
   }
 
   async #decide(
