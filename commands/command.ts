@@ -10,6 +10,7 @@ export interface FleetStatus {
   oldest_waiting: Case | null;
   today: DecisionFigures;
   health: Record<string, "ready" | "down">;
+  remediation: "dry-run" | "enforce";
 }
 
 /** What commands may ask of the fleet; the front end supplies it (over A2A to the coordinator). */

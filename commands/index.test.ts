@@ -97,6 +97,7 @@ class FakeDesk implements CaseDesk {
       oldest_waiting: kase,
       today: { approved: 1, dismissed: 0, dismiss_rate: 0, override_rate: 0, median_wait_s: 12 },
       health: { coordinator: "ready" as const },
+      remediation: "dry-run" as const,
     });
   }
 }
@@ -364,6 +365,7 @@ describe("run", () => {
       oldest_waiting: kase,
       today: { approved: 1, dismissed: 0, dismiss_rate: 0, override_rate: 0, median_wait_s: 12 },
       health: { coordinator: "ready" },
+      remediation: "dry-run",
     });
   });
 

@@ -143,6 +143,8 @@ export const skills = {
       oldest_waiting: Case.nullable(),
       today: DecisionFigures,
       health: z.record(z.string(), z.enum(["ready", "down"])),
+      /** The remediation mode in force: dry-run (validated, stored nowhere) or enforce. */
+      remediation: z.enum(["dry-run", "enforce"]),
     }),
   }),
   gatherEvidence: skill({

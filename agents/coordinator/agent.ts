@@ -169,6 +169,7 @@ export const coordinator: Agent = {
         oldest_waiting: store.oldestWaiting(),
         today: store.todaysDecisions(),
         health: await fleetHealth(config),
+        remediation: config.remediateMode,
       })),
     ];
   },

@@ -36,6 +36,7 @@ function replyText(reply: Reply): string {
           .join(", ") || "no cases";
       return [
         down.length ? `**Fleet:** down: ${down.map(([n]) => n).join(", ")}` : "**Fleet:** all ready",
+        `**Remediation:** ${reply.remediation}`,
         `**Cases:** ${counts}`,
         reply.oldest_waiting
           ? `**Oldest awaiting a decision:** \`${reply.oldest_waiting.id}\` since ${reply.oldest_waiting.created_at}`

@@ -232,10 +232,12 @@ describe("renderReply", () => {
         oldest_waiting: kase,
         today: { approved: 3, dismissed: 1, dismiss_rate: 0.25, override_rate: 0.5, median_wait_s: 42.4 },
         health: { coordinator: "ready", detect: "down", analyst: "down" },
+        remediation: "enforce",
       }),
     ).toBe(
       [
         "fleet: down detect, analyst",
+        "remediation: enforce",
         "cases: awaiting_human 2, closed 7",
         "oldest awaiting a decision: C-7K2F9 since 2026-11-24T09:00:00.000Z",
         "today: 3 approved, 1 dismissed; dismiss rate 25%, override rate 50%, median wait 42 s",
@@ -251,9 +253,10 @@ describe("renderReply", () => {
         oldest_waiting: null,
         today: quietDay,
         health: { detect: "ready" },
+        remediation: "dry-run",
       }),
     ).toBe(
-      "fleet: all ready\ncases: no cases\nnothing awaits a decision\ntoday: 0 approved, 0 dismissed; dismiss rate -, override rate -, median wait -",
+      "fleet: all ready\nremediation: dry-run\ncases: no cases\nnothing awaits a decision\ntoday: 0 approved, 0 dismissed; dismiss rate -, override rate -, median wait -",
     );
   });
 

@@ -62,7 +62,8 @@ export function renderReply(reply: Reply): string {
         .filter(([, state]) => state === "down")
         .map(([name]) => name);
       const health = down.length ? `fleet: down ${down.join(", ")}` : "fleet: all ready";
-      return `${health}\ncases: ${counts}\n${oldest}\ntoday: ${formatToday(reply.today)}`;
+      const mode = `remediation: ${reply.remediation}`;
+      return `${health}\n${mode}\ncases: ${counts}\n${oldest}\ntoday: ${formatToday(reply.today)}`;
     }
     case "help":
       return formatUsage(reply.commands);
