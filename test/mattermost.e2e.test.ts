@@ -200,7 +200,7 @@ describe("the Mattermost front end against a real Mattermost server (PostgreSQL)
     expect(usage.text).toContain("/soc <command>");
   });
 
-  it("approves by button: the case resumes and is remediated, the post is updated in place", async () => {
+  it("approves by button: the case resumes and is remediated, the post is updated in place, Undo restores it", async () => {
     const id = await open(escalating("keycloak-2"));
     const post = await stage.escalationPost(id);
     await awaiting(id);
@@ -209,16 +209,27 @@ describe("the Mattermost front end against a real Mattermost server (PostgreSQL)
     expect(closed.resolution).toBe("remediated");
     expect(closed.decision).toMatchObject({ action: "approve", by: "alice" });
     expect(steps.filter((s) => s.skill === "execute")).toHaveLength(1);
+    // Once remediated, the decision buttons give way to one: Undo.
     const updated = await postWhen(
       post,
-      (current) => !attachmentOf(current).actions?.length,
-      "the buttons to go",
+      (current) =>
+        attachmentOf(current)
+          .actions?.map((a) => a.name)
+          .join() === "Undo",
+      "the decision buttons to give way to Undo",
     );
     const decision = attachmentOf(updated).fields?.find((f) => f.title === "Decision")?.value ?? "";
     expect(decision).toMatch(/^approved by `alice` at 20\d\d-/);
+
+    await stage.person("mallory").client.doPostAction(post.id, "undo");
+    await stage.person("alice").client.doPostAction(post.id, "undo");
+    const undone = await trace(id);
+    expect(undone.steps.at(-1)).toMatchObject({ agent: "remediate", skill: "restore" });
     expect(audit(id, "alice")).toEqual([
       expect.objectContaining({ action: "approve", via: "button", outcome: "applied" }),
+      expect.objectContaining({ action: "undo", via: "button", outcome: "applied" }),
     ]);
+    expect(audit(id, "mallory")).toEqual([expect.objectContaining({ action: "undo", outcome: "refused" })]);
   });
 
   it("investigates by button: more evidence in the thread, the case stays open", async () => {

@@ -33,11 +33,9 @@ export const clusterActions: McpServerAgent = {
       { mode: config.remediateMode, server: cluster?.server ?? null },
       cluster ? "acting on the cluster" : "no cluster configured: actions are prepared, never sent",
     );
-    const executor: Executor = {
-      mode: config.remediateMode,
-      cluster,
-      journal: new ActionJournal(join(config.dataDir, "cluster-actions.db")),
-    };
+    const journal = new ActionJournal(join(config.dataDir, "cluster-actions.db"));
+    component.onStop(() => journal.close());
+    const executor: Executor = { mode: config.remediateMode, cluster, journal };
     const server = cluster?.server ?? null;
     return [
       ...Object.values(responseActions as Record<string, ResponseAction>).map((action) =>

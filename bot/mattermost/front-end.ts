@@ -113,7 +113,30 @@ export async function mattermostFrontEnd(
     }),
     handler(skills.caseUpdate, ({ case: updated, note }) => {
       if (updated.decision && updated.decision.action !== "investigate") {
-        outbox.add(updated.id, { kind: "decided", case: updated });
+        // What was carried out can be undone from the post, by whoever may approve it.
+        const buttons =
+          updated.resolution === "remediated"
+            ? [
+                {
+                  id: "undo",
+                  type: "button" as const,
+                  name: "Undo",
+                  style: "default" as const,
+                  integration: {
+                    url: `${settings.publicUrl}${callbackPaths.action}`,
+                    context: {
+                      grant: signer.sign({
+                        case_id: updated.id,
+                        action: "undo",
+                        digest: actionDigest({ undo: updated.id }),
+                        expires: Date.now() + settings.buttonTtlMs,
+                      }),
+                    },
+                  },
+                },
+              ]
+            : [];
+        outbox.add(updated.id, { kind: "decided", case: updated, buttons });
       }
       outbox.add(updated.id, { kind: "reply", message: `\`${updated.id}\` ${inert(note, 500)}` });
       return Promise.resolve({ ok: true as const });

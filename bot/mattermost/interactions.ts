@@ -15,7 +15,8 @@ interface Checked {
 
 /**
  * Checks a button's or a dialog's signed grant, who acts, and that the case still awaits a
- * decision on the same proposed action. Refusals are audited and answered with `refusal`.
+ * decision on the same proposed action (for Undo: that it was remediated). Refusals are audited
+ * and answered with `refusal`.
  */
 async function check(
   ctx: CallbackContext,
@@ -52,6 +53,11 @@ async function check(
   if (!ctx.decisions.mayDecide(user))
     return refuse("not_approver", `Refused: @${user} may not decide cases. Ask an approver.`);
   const { case: current, steps } = await ctx.desk.trace(verified.grant.case_id);
+  if (verified.grant.action === "undo") {
+    // What was carried out is undone from the recorded state: the proposal no longer matters.
+    if (current.resolution === "remediated") return { grant: verified.grant, user };
+    return refuse("not_remediated", `Refused: nothing was carried out for ${current.id} to undo.`);
+  }
   if (current.status !== "awaiting_human" || current.decision) {
     const by = current.decision ? ` (${current.decision.action} by @${current.decision.by})` : "";
     return refuse("not_awaiting", `Refused: ${current.id} no longer awaits a decision${by}.`);
@@ -104,6 +110,11 @@ export async function click(ctx: CallbackContext, req: Request, res: Response): 
         ],
       });
       res.json({});
+      return;
+    }
+    case "undo": {
+      const messages = await answer(run(invocationOf("undo", { case: grant.case_id }), desk, { name: user }));
+      res.json({ ephemeral_text: messages.join("\n"), skip_slack_parsing: true });
       return;
     }
     case "investigate": {

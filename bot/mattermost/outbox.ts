@@ -2,7 +2,7 @@ import { Counter, Gauge } from "prom-client";
 import type { Case } from "../../contracts/case.js";
 import type { Component } from "../../runtime/component.js";
 import { causeChain } from "../../runtime/errors.js";
-import { unreachable, type Attachment, type MattermostApi } from "./api.js";
+import { unreachable, type Attachment, type Button, type MattermostApi } from "./api.js";
 import { decidedAttachment } from "./posts.js";
 import type { BotStore, OutboxItem } from "./store.js";
 
@@ -10,7 +10,7 @@ import type { BotStore, OutboxItem } from "./store.js";
 export type Delivery =
   | { kind: "escalation"; message: string; attachment: Attachment; group_key: string; escalated_at: number }
   | { kind: "reply"; message: string }
-  | { kind: "decided"; case: Case };
+  | { kind: "decided"; case: Case; buttons?: Button[] };
 
 /**
  * Delivers the outbox to Mattermost one item at a time: escalations and updates in order, ahead
@@ -124,7 +124,11 @@ export class Outbox {
         return this.#createOnce(item, { message: delivery.message, root_id: post?.root_id });
       case "decided": {
         if (!post) return null;
-        const attachment = decidedAttachment(JSON.parse(post.attachment) as Attachment, delivery.case);
+        const attachment = decidedAttachment(
+          JSON.parse(post.attachment) as Attachment,
+          delivery.case,
+          delivery.buttons,
+        );
         await this.api.patchPost(post.post_id, {
           message: post.message,
           props: { attachments: [attachment] },

@@ -67,8 +67,15 @@ export function escalationAttachment(
   };
 }
 
-/** The same attachment once decided: no buttons, who decided what and when. */
-export function decidedAttachment(original: Attachment, c: Case): Attachment {
+/**
+ * The same attachment once decided: who decided what and when, and no decision buttons; once
+ * remediated, `buttons` (Undo).
+ */
+export function decidedAttachment(
+  original: Attachment,
+  c: Case,
+  buttons: readonly Button[] = [],
+): Attachment {
   const rest: Attachment = { ...original };
   delete rest.actions;
   const d = c.decision;
@@ -84,6 +91,7 @@ export function decidedAttachment(original: Attachment, c: Case): Attachment {
       ...(rest.fields ?? []).filter((f) => f.title !== "Decision"),
       { title: "Decision", value: decided, short: false },
     ],
+    ...(buttons.length > 0 ? { actions: [...buttons] } : {}),
   };
 }
 
