@@ -165,7 +165,7 @@ describe("the Mattermost front end against a real Mattermost server (PostgreSQL)
     // Listed as the bot, which created it (others see its URL blanked).
     const registered = (await api.commands(stage.world.team.id)).find((c) => c.trigger === "soc");
     expect(registered?.url).toBe(`${stage.callbackBase}/mattermost/command`);
-    expect(registered?.auto_complete_hint).toContain("approve | dismiss | investigate | trace");
+    expect(registered?.auto_complete_hint).toContain("approve | dismiss | investigate | undo | trace");
   });
 
   it("joins repeated escalations of the same rule, workload and technique to one thread", async () => {
@@ -209,20 +209,24 @@ describe("the Mattermost front end against a real Mattermost server (PostgreSQL)
     expect(closed.resolution).toBe("remediated");
     expect(closed.decision).toMatchObject({ action: "approve", by: "alice" });
     expect(steps.filter((s) => s.skill === "execute")).toHaveLength(1);
-    // Once remediated, the decision buttons give way to one: Undo.
     const updated = await postWhen(
       post,
-      (current) =>
-        attachmentOf(current)
-          .actions?.map((a) => a.name)
-          .join() === "Undo",
-      "the decision buttons to give way to Undo",
+      (current) => !attachmentOf(current).actions?.length,
+      "the buttons to go",
     );
     const decision = attachmentOf(updated).fields?.find((f) => f.title === "Decision")?.value ?? "";
     expect(decision).toMatch(/^approved by `alice` at 20\d\d-/);
 
-    await stage.person("mallory").client.doPostAction(post.id, "undo");
-    await stage.person("alice").client.doPostAction(post.id, "undo");
+    // Once remediated, the thread offers Undo.
+    const replies = await waitForThread(
+      post,
+      (posts) => posts.some((p) => attachmentOf(p).actions?.some((a) => a.name === "Undo")),
+      "an Undo button in the thread",
+    );
+    const undoPost = replies.find((p) => attachmentOf(p).actions?.some((a) => a.name === "Undo"));
+    if (!undoPost) throw new Error("no Undo post");
+    await stage.person("mallory").client.doPostAction(undoPost.id, "undo");
+    await stage.person("alice").client.doPostAction(undoPost.id, "undo");
     const undone = await trace(id);
     expect(undone.steps.at(-1)).toMatchObject({ agent: "remediate", skill: "restore" });
     expect(audit(id, "alice")).toEqual([

@@ -11,7 +11,7 @@ import type { AgentContext } from "../../runtime/agent.js";
 import type { Component } from "../../runtime/component.js";
 import { causeChain } from "../../runtime/errors.js";
 import { a2aDesk } from "../desk.js";
-import { MattermostApi, unreachable } from "./api.js";
+import { MattermostApi, unreachable, type Attachment } from "./api.js";
 import { callbackRoutes } from "./callbacks.js";
 import { proposedAction } from "./context.js";
 import { Decisions } from "./decisions.js";
@@ -113,15 +113,21 @@ export async function mattermostFrontEnd(
     }),
     handler(skills.caseUpdate, ({ case: updated, note }) => {
       if (updated.decision && updated.decision.action !== "investigate") {
-        // What was carried out can be undone from the post, by whoever may approve it.
-        const buttons =
-          updated.resolution === "remediated"
-            ? [
+        outbox.add(updated.id, { kind: "decided", case: updated });
+      }
+      // What was carried out can be undone from the thread, by whoever may approve it: a reply of
+      // its own, as Mattermost keeps a post's buttons as they were created.
+      const undo: Attachment | undefined =
+        updated.resolution === "remediated"
+          ? {
+              fallback: `Undo what was carried out for ${updated.id}`,
+              color: "#3db887",
+              actions: [
                 {
                   id: "undo",
-                  type: "button" as const,
+                  type: "button",
                   name: "Undo",
-                  style: "default" as const,
+                  style: "default",
                   integration: {
                     url: `${settings.publicUrl}${callbackPaths.action}`,
                     context: {
@@ -134,11 +140,14 @@ export async function mattermostFrontEnd(
                     },
                   },
                 },
-              ]
-            : [];
-        outbox.add(updated.id, { kind: "decided", case: updated, buttons });
-      }
-      outbox.add(updated.id, { kind: "reply", message: `\`${updated.id}\` ${inert(note, 500)}` });
+              ],
+            }
+          : undefined;
+      outbox.add(updated.id, {
+        kind: "reply",
+        message: `\`${updated.id}\` ${inert(note, 500)}`,
+        ...(undo ? { attachment: undo } : {}),
+      });
       return Promise.resolve({ ok: true as const });
     }),
   ];

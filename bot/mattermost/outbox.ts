@@ -2,15 +2,15 @@ import { Counter, Gauge } from "prom-client";
 import type { Case } from "../../contracts/case.js";
 import type { Component } from "../../runtime/component.js";
 import { causeChain } from "../../runtime/errors.js";
-import { unreachable, type Attachment, type Button, type MattermostApi } from "./api.js";
+import { unreachable, type Attachment, type MattermostApi } from "./api.js";
 import { decidedAttachment } from "./posts.js";
 import type { BotStore, OutboxItem } from "./store.js";
 
 /** What can wait in the outbox: a case's escalation post, a reply in its thread, its decided form. */
 export type Delivery =
   | { kind: "escalation"; message: string; attachment: Attachment; group_key: string; escalated_at: number }
-  | { kind: "reply"; message: string }
-  | { kind: "decided"; case: Case; buttons?: Button[] };
+  | { kind: "reply"; message: string; attachment?: Attachment }
+  | { kind: "decided"; case: Case };
 
 /**
  * Delivers the outbox to Mattermost one item at a time: escalations and updates in order, ahead
@@ -121,14 +121,14 @@ export class Outbox {
         return created;
       }
       case "reply":
-        return this.#createOnce(item, { message: delivery.message, root_id: post?.root_id });
+        return this.#createOnce(item, {
+          message: delivery.message,
+          root_id: post?.root_id,
+          ...(delivery.attachment ? { props: { attachments: [delivery.attachment] } } : {}),
+        });
       case "decided": {
         if (!post) return null;
-        const attachment = decidedAttachment(
-          JSON.parse(post.attachment) as Attachment,
-          delivery.case,
-          delivery.buttons,
-        );
+        const attachment = decidedAttachment(JSON.parse(post.attachment) as Attachment, delivery.case);
         await this.api.patchPost(post.post_id, {
           message: post.message,
           props: { attachments: [attachment] },

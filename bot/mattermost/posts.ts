@@ -67,15 +67,8 @@ export function escalationAttachment(
   };
 }
 
-/**
- * The same attachment once decided: who decided what and when, and no decision buttons; once
- * remediated, `buttons` (Undo).
- */
-export function decidedAttachment(
-  original: Attachment,
-  c: Case,
-  buttons: readonly Button[] = [],
-): Attachment {
+/** The same attachment once decided: no buttons, who decided what and when. */
+export function decidedAttachment(original: Attachment, c: Case): Attachment {
   const rest: Attachment = { ...original };
   delete rest.actions;
   const d = c.decision;
@@ -91,7 +84,6 @@ export function decidedAttachment(
       ...(rest.fields ?? []).filter((f) => f.title !== "Decision"),
       { title: "Decision", value: decided, short: false },
     ],
-    ...(buttons.length > 0 ? { actions: [...buttons] } : {}),
   };
 }
 
