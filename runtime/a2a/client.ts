@@ -9,6 +9,7 @@ import {
 import type { z } from "zod";
 import type { Component } from "../component.js";
 import { SocError } from "../errors.js";
+import { isConnectionError, whileRestarting } from "../restart.js";
 import { currentTrace, traceparent } from "../trace.js";
 import type { Usage } from "../usage.js";
 import type { SkillReply, SkillSpec } from "./skill.js";
@@ -49,33 +50,28 @@ export class Peers {
         { agent: spec.agent, skill: spec.id, outcome },
         (performance.now() - started) / 1000,
       );
-    let delay = 50;
-    for (;;) {
-      try {
-        const reply = await this.#send(spec, input, deadline);
-        if (!reply.ok) {
-          observe(reply.error.code);
-          throw new SocError(reply.error.code, reply.error.message, { retryable: reply.error.retryable });
-        }
-        observe("ok");
-        return {
-          output: spec.output.parse(reply.output) as z.output<S["output"]>,
-          usage: reply.usage as Usage,
-        };
-      } catch (error) {
-        if (error instanceof SocError) throw error;
-        const remaining = deadline - Date.now();
-        if (!isConnectionError(error) || remaining <= delay) {
-          observe("unavailable");
-          throw new SocError("agent_unavailable", `failed to reach ${spec.agent} for ${spec.id}`, {
-            retryable: true,
-            cause: error,
-          });
-        }
-        this.#clients.delete(spec.agent);
-        await new Promise((resolve) => setTimeout(resolve, delay));
-        delay = Math.min(delay * 2, 1000);
+    try {
+      const reply = await whileRestarting(deadline, () => this.#send(spec, input, deadline), {
+        // A reply the peer sent (a SocError) is final; only the connection is worth trying again.
+        retryable: (error) => !(error instanceof SocError) && isConnectionError(error),
+        onRetry: () => this.#clients.delete(spec.agent),
+      });
+      if (!reply.ok) {
+        observe(reply.error.code);
+        throw new SocError(reply.error.code, reply.error.message, { retryable: reply.error.retryable });
       }
+      observe("ok");
+      return {
+        output: spec.output.parse(reply.output) as z.output<S["output"]>,
+        usage: reply.usage as Usage,
+      };
+    } catch (error) {
+      if (error instanceof SocError) throw error;
+      observe("unavailable");
+      throw new SocError("agent_unavailable", `failed to reach ${spec.agent} for ${spec.id}`, {
+        retryable: true,
+        cause: error,
+      });
     }
   }
 
@@ -141,15 +137,4 @@ export class Peers {
     );
     return factory.createFromAgentCard(card);
   }
-}
-
-/** A connection refused, reset or closed: the peer is (re)starting, so the call may be retried. */
-function isConnectionError(error: unknown): boolean {
-  for (let e: unknown = error; e instanceof Error; e = e.cause) {
-    const code = (e as { code?: string }).code;
-    if (code && ["ECONNREFUSED", "ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED"].includes(code))
-      return true;
-    if (e.message.includes("fetch failed") && e.cause === undefined) return true;
-  }
-  return false;
 }

@@ -1,13 +1,11 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import type { Component } from "../component.js";
 import { SocError } from "../errors.js";
+import { isConnectionError, whileRestarting } from "../restart.js";
 import { traceparent } from "../trace.js";
 import { recordMcpCall } from "../usage.js";
-import { JsonHttpClientTransport } from "./client-transport.js";
+import { JsonHttpClientTransport, McpHttpError } from "./client-transport.js";
 import { MCP_PATH } from "./server.js";
-
-const requestTimeout: number = ErrorCode.RequestTimeout;
 
 /**
  * Calls one MCP server's tools over mutual TLS, with the traceparent in `_meta`. Every call is
@@ -67,20 +65,26 @@ export class McpPeer {
   }
 
   /**
-   * One call; when the session is gone (the server restarted, or the connection dropped), one more
-   * on a new session. Tools the fleet calls are read-only or idempotent, so a repeat is safe.
+   * One call, asked again on a new session while the server is restarting (the connection refused
+   * or dropped, or the session unknown to it) until the call's deadline. Tools the fleet calls are
+   * read-only or keyed by an idempotency key, so a repeat never acts twice.
    */
-  async #callTool(tool: string, args: Record<string, unknown>) {
+  #callTool(tool: string, args: Record<string, unknown>) {
     const header = traceparent();
     const request = { name: tool, arguments: args, ...(header ? { _meta: { traceparent: header } } : {}) };
-    try {
-      return await (await this.#connect()).callTool(request, undefined, { timeout: this.timeoutMs });
-    } catch (error) {
-      // A timeout is the server being slow, not gone: asking again would only double the wait.
-      if (error instanceof McpError && error.code === requestTimeout) throw error;
-      this.#client = undefined;
-      return (await this.#connect()).callTool(request, undefined, { timeout: this.timeoutMs });
-    }
+    const deadline = Date.now() + this.timeoutMs;
+    return whileRestarting(
+      deadline,
+      async () =>
+        (await this.#connect()).callTool(request, undefined, {
+          timeout: Math.max(1, deadline - Date.now()),
+        }),
+      {
+        retryable: (error) =>
+          isConnectionError(error) || (error instanceof McpHttpError && error.status === 404),
+        onRetry: () => (this.#client = undefined),
+      },
+    );
   }
 
   #connect(): Promise<Client> {
