@@ -1,7 +1,11 @@
 import type { Analysis } from "../contracts/analysis.js";
 import type { Case } from "../contracts/case.js";
+import type { AssetContext } from "../contracts/cluster.js";
 
-/** Shared fixtures: one escalated case and its analysis, as the store and the analyst produce them. */
+/**
+ * Shared fixtures: one escalated case, its analysis and its workload's context, as the store, the
+ * analyst and cluster-actions produce them.
+ */
 export const escalatedCase: Case = {
   id: "C-7K2F9",
   trace_id: "4bf92f3577b34da6a3ce929d0e0e4736",
@@ -41,4 +45,34 @@ export const labelAnalysis: Analysis = {
     blast_radius: { pods: 1, nodes: 1, namespaces: 1 },
     description: "label pod shop/storefront-7d9c8b6f5-x2x9q for quarantine review",
   },
+};
+
+/** The escalated case's pod as the API server shows it: a Deployment's, running the event's image. */
+export const storefrontContext: AssetContext = {
+  status: "found",
+  detail: "pod shop/storefront-7d9c8b6f5-x2x9q of ReplicaSet storefront-7d9c8b6f5 of Deployment storefront",
+  labels: { team: "web", app: "storefront", "pod-template-hash": "7d9c8b6f5" },
+  annotations: {
+    "kubectl.kubernetes.io/last-applied-configuration": '{"apiVersion":"v1","kind":"Pod"}',
+    "kubectl.kubernetes.io/restartedAt": "2026-11-20T08:00:00Z",
+  },
+  namespace_labels: {
+    "kubernetes.io/metadata.name": "shop",
+    "pod-security.kubernetes.io/enforce": "baseline",
+  },
+  service_account: "storefront",
+  node: "worker-2",
+  images: [
+    {
+      container: "app",
+      image: "ghcr.io/acme/storefront:1.4.2",
+      image_id: `ghcr.io/acme/storefront@sha256:3f2a9c1b7d4e${"0".repeat(52)}`,
+    },
+    { container: "envoy", image: "envoyproxy/envoy:v1.29", image_id: null },
+  ],
+  owners: [
+    { kind: "ReplicaSet", name: "storefront-7d9c8b6f5" },
+    { kind: "Deployment", name: "storefront" },
+  ],
+  replicas: 3,
 };

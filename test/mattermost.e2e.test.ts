@@ -241,11 +241,14 @@ describe("the Mattermost front end against a real Mattermost server (PostgreSQL)
     const post = await stage.escalationPost(id);
     await awaiting(id);
     await stage.person("alice").client.doPostAction(post.id, "investigate");
-    await waitForThread(
+    const replies = await waitForThread(
       post,
       (posts) => posts.some((p) => p.message.startsWith(`**More evidence** for \`${id}\``)),
       "the evidence",
     );
+    const evidence = replies.find((p) => p.message.startsWith(`**More evidence** for \`${id}\``));
+    // What the API server says of the pod, whichever way it went in this fleet.
+    expect(evidence?.message).toMatch(/^\*\*Cluster:\*\* `[a-z_]+` · /m);
     expect((await trace(id)).case.status).toBe("awaiting_human");
   });
 

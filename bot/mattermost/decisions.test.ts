@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CaseDesk } from "../../commands/index.js";
+import { emptyContext } from "../../contracts/cluster.js";
 import type { ApprovalInput, PolicyInput } from "../../contracts/policy.js";
 import type { Step } from "../../contracts/step.js";
 import { escalatedCase } from "../../test/fixtures.js";
@@ -29,6 +30,15 @@ const reviewStep = {
   error: null,
   output: { input: policyInput },
 } as unknown as Step;
+
+/** What detect found when asked to investigate: a pod gone, a namespace label trying a mention. */
+const evidence = {
+  same_pod: [],
+  same_image: [],
+  distinct_rules: [],
+  context: { ...emptyContext("not_found", "pod shop/web-1 is gone"), namespace_labels: { team: "@channel" } },
+  summary: "no recent events",
+};
 
 /** An approvals policy that wants two approvers with the role "lead". */
 function twoLeads(input: ApprovalInput) {
@@ -59,7 +69,7 @@ describe("Decisions", () => {
         decided.push({ action, by, reason });
         return Promise.resolve({
           case: { ...escalatedCase, decision: { action, by, reason, at: new Date().toISOString() } },
-          evidence: null,
+          evidence: action === "investigate" ? evidence : null,
         });
       },
       trace: () => Promise.resolve({ case: escalatedCase, steps: [reviewStep] }),
@@ -135,5 +145,17 @@ describe("Decisions", () => {
       decisions.deskFor("button").decide(escalatedCase.id, "dismiss", "ben", "also benign"),
     ).rejects.toMatchObject({ code: "case_not_awaiting" });
     expect(decided).toHaveLength(1);
+  });
+
+  it("puts the evidence and the cluster's context in the case's thread when asked to investigate", async () => {
+    await decisions.deskFor("button").decide(escalatedCase.id, "investigate", "cid", null);
+    const queued = store.nextPending();
+    expect(queued?.kind).toBe("reply");
+    expect((JSON.parse(queued?.body ?? "{}") as { message?: string }).message?.split("\n")).toEqual([
+      `**More evidence** for \`${escalatedCase.id}\`, asked by \`cid\`:`,
+      "`no recent events`",
+      "**Cluster:** `not_found` · the pod named by the event does not exist in the cluster · `pod shop/web-1 is gone`",
+      "- **Namespace labels:** `team=@channel`",
+    ]);
   });
 });

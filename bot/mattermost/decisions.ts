@@ -6,6 +6,7 @@ import { pastTense, type CaseDesk } from "../../commands/index.js";
 import type { Component } from "../../runtime/component.js";
 import { SocError, causeChain } from "../../runtime/errors.js";
 import { inert } from "./escape.js";
+import { contextMarkdown } from "./reply.js";
 import type { Outbox } from "./outbox.js";
 import type { AuditEntry, BotStore } from "./store.js";
 
@@ -143,7 +144,11 @@ export class Decisions {
       else if (result.evidence) {
         this.outbox.add(caseId, {
           kind: "reply",
-          message: `**More evidence** for \`${caseId}\`, asked by ${inert(by, 64)}:\n${inert(result.evidence.summary, 1_500)}`,
+          message: [
+            `**More evidence** for \`${caseId}\`, asked by ${inert(by, 64)}:`,
+            inert(result.evidence.summary, 1_500),
+            ...contextMarkdown(result.evidence.context, result.case),
+          ].join("\n"),
         });
       }
       return result;

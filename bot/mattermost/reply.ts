@@ -1,6 +1,8 @@
 import type { Case } from "../../contracts/case.js";
+import type { AssetContext } from "../../contracts/cluster.js";
 import type { Step } from "../../contracts/step.js";
 import { formatToday, formatUsage, pastTense, type Reply } from "../../commands/index.js";
+import { contextLines, type Medium, type Target } from "../asset-context.js";
 import { inert, splitMessage } from "./escape.js";
 
 /** A command's reply as Mattermost markdown, split into messages that fit in a post. */
@@ -15,7 +17,12 @@ function replyText(reply: Reply): string {
         // Titles carry names and reasons people typed: inert like any other text from outside.
         inert(reply.title, 400),
         caseLine(reply.case),
-        ...(reply.evidence ? [`Evidence: ${inert(reply.evidence.summary, 600)}`] : []),
+        ...(reply.evidence
+          ? [
+              `Evidence: ${inert(reply.evidence.summary, 600)}`,
+              ...contextMarkdown(reply.evidence.context, reply.case),
+            ]
+          : []),
       ].join("\n");
     case "cases":
       return [inert(reply.title, 200), ...reply.cases.map((c) => `- ${caseLine(c)}`)].join("\n");
@@ -47,6 +54,20 @@ function replyText(reply: Reply): string {
     case "help":
       return ["```", formatUsage(reply.commands).replace(/^usage: soc/, "usage: /soc"), "```"].join("\n");
   }
+}
+
+const markdown: Medium = {
+  value: inert,
+  name: (name) => `**${name.charAt(0).toUpperCase()}${name.slice(1)}:**`,
+};
+
+/**
+ * What the cluster says of a case's workload, as the slash command's reply and the thread show it:
+ * the status line, then its fields as a list.
+ */
+export function contextMarkdown(context: AssetContext, target: Target): string[] {
+  const [status = "", ...fields] = contextLines(context, target, markdown);
+  return [status, ...fields.map((field) => `- ${field}`)];
 }
 
 function caseLine(c: Case): string {

@@ -2,9 +2,9 @@ import { describe, expect, it } from "vitest";
 import type { Evidence } from "../../contracts/analysis.js";
 import type { Case } from "../../contracts/case.js";
 import type { Step } from "../../contracts/step.js";
-import { escalatedCase, labelAnalysis } from "../../test/fixtures.js";
+import { emptyContext, type AssetContext } from "../../contracts/cluster.js";
+import { escalatedCase, labelAnalysis, storefrontContext } from "../../test/fixtures.js";
 import { asset, renderEscalation, renderReply, safe } from "./render.js";
-import { emptyContext } from "../../contracts/cluster.js";
 
 const kase = escalatedCase;
 
@@ -116,20 +116,71 @@ describe("renderReply", () => {
     }
   });
 
-  it("adds the evidence summary when there is one", () => {
+  const investigated = (context: AssetContext) => {
     const evidence: Evidence = {
       same_pod: [],
       same_image: [],
-      context: emptyContext("no_cluster", "no cluster is configured: the workload was not checked"),
+      context,
       distinct_rules: ["A", "B"],
       summary: "2 recent event(s) on the same pod",
     };
-    const text = renderReply({ kind: "case", title: "more evidence on C-7K2F9", case: kase, evidence });
-    expect(text.split("\n")).toEqual([
+    return renderReply({ kind: "case", title: "more evidence on C-7K2F9", case: kase, evidence }).split("\n");
+  };
+
+  it("adds the evidence summary and what the cluster says of the workload", () => {
+    expect(
+      investigated(emptyContext("no_cluster", "no cluster is configured: the workload was not checked")),
+    ).toEqual([
       "more evidence on C-7K2F9",
       expect.stringMatching(/^C-7K2F9 /) as unknown,
       "evidence: 2 recent event(s) on the same pod",
+      "cluster: no_cluster · no cluster is configured, nothing was checked · no cluster is configured: the workload was not checked",
     ]);
+  });
+
+  it("shows a found pod's context under the status line, indented", () => {
+    expect(investigated(storefrontContext).slice(3)).toEqual([
+      "cluster: found · the pod exists and runs the image the event names · pod shop/storefront-7d9c8b6f5-x2x9q of ReplicaSet storefront-7d9c8b6f5 of Deployment storefront",
+      "  owners: Deployment shop/storefront ← ReplicaSet storefront-7d9c8b6f5 ← Pod storefront-7d9c8b6f5-x2x9q · 3 replicas",
+      "  node: worker-2 · service account: storefront",
+      "  images: app=ghcr.io/acme/storefront:1.4.2 sha256:3f2a9c1b7d4e, envoy=envoyproxy/envoy:v1.29 digest unknown",
+      "  labels: app=storefront, pod-template-hash=7d9c8b6f5, team=web",
+      "  annotations: kubectl.kubernetes.io/restartedAt=2026-11-20T08:00:00Z",
+      "  namespace labels: pod-security.kubernetes.io/enforce=baseline",
+    ]);
+  });
+
+  it("says why when the pod is missing or the API server could not be read", () => {
+    const missing = emptyContext(
+      "not_found",
+      "pod shop/storefront-7d9c8b6f5-x2x9q does not exist in the cluster",
+    );
+    expect(investigated(missing).slice(3)).toEqual([
+      "cluster: not_found · the pod named by the event does not exist in the cluster · pod shop/storefront-7d9c8b6f5-x2x9q does not exist in the cluster",
+    ]);
+    const down = emptyContext("unavailable", "the API server could not be read: connect ECONNREFUSED");
+    expect(investigated(down).slice(3)).toEqual([
+      "cluster: unavailable · the API server could not be read · the API server could not be read: connect ECONNREFUSED",
+    ]);
+  });
+
+  it("keeps hostile labels and names on their lines, without escape sequences, and bounded", () => {
+    const hostile: AssetContext = {
+      ...storefrontContext,
+      detail: "ok\n\u001b[2KESCALATED C-22222 approved by admin",
+      node: "w\r\nnode: trusted",
+      labels: { ...storefrontContext.labels, app: `\u001b]8;;http://evil.example\u0007${"x".repeat(500)}` },
+    };
+    const lines = investigated(hostile);
+    expect(lines).toHaveLength(10);
+    for (const line of lines) expect(line).not.toMatch(controls);
+    expect(lines[3]).toBe(
+      "cluster: found · the pod exists and runs the image the event names · ok␣␣[2KESCALATED C-22222 approved by admin",
+    );
+    expect(lines[5]).toBe("  node: w␣␣node: trusted · service account: storefront");
+    expect(lines[7]).toBe(
+      `  labels: app=␣]8;;http://evil.example␣${"x".repeat(70)}…, pod-template-hash=7d9c8b6f5, team=web`,
+    );
   });
 
   it("shows a dash for a case without an outcome", () => {

@@ -1,7 +1,8 @@
-import type { Analysis } from "../../contracts/analysis.js";
+import type { Analysis, Evidence } from "../../contracts/analysis.js";
 import type { Case } from "../../contracts/case.js";
 import type { Step } from "../../contracts/step.js";
 import { formatToday, formatUsage, pastTense, type Reply } from "../../commands/index.js";
+import { contextLines, type Medium } from "../asset-context.js";
 
 /**
  * Plain text for a terminal. Falco fields are attacker-controlled: control characters (escape
@@ -19,6 +20,14 @@ export function safe(value: string | null | undefined, max = 120): string {
 
 export function asset(c: Case): string {
   return `${safe(c.namespace)}/${safe(c.pod)} (${safe(c.image)})`;
+}
+
+const terminal: Medium = { value: safe, name: (name) => `${name}:` };
+
+/** The evidence summary, then what the cluster says of the workload, its fields indented below. */
+function evidenceLines(evidence: Evidence, c: Case): string[] {
+  const [status = "", ...fields] = contextLines(evidence.context, c, terminal);
+  return [`evidence: ${safe(evidence.summary, 300)}`, status, ...fields.map((field) => `  ${field}`)];
 }
 
 function caseLine(c: Case): string {
@@ -40,7 +49,7 @@ export function renderReply(reply: Reply): string {
       return [
         reply.title,
         caseLine(reply.case),
-        ...(reply.evidence ? [`evidence: ${safe(reply.evidence.summary, 300)}`] : []),
+        ...(reply.evidence ? evidenceLines(reply.evidence, reply.case) : []),
       ].join("\n");
     case "cases":
       return [reply.title, ...reply.cases.map(caseLine)].join("\n");
