@@ -4,6 +4,7 @@ import { SocError } from "../../runtime/errors.js";
 import type { ClusterView, ResponseAction } from "./actions/action.js";
 import { responseActions } from "./actions/index.js";
 import { offlineCluster } from "./cluster.js";
+import { inEffect } from "./effect.js";
 import type { ActionJournal, ActionRecord } from "./journal.js";
 import { refusal, type KubeReply } from "./kube.js";
 
@@ -45,46 +46,72 @@ function answerOf(request: KubeRequest, reply: KubeReply): KubeAnswer {
 
 /**
  * Carries out one action for one case, at most once. The record (with the state an undo restores)
- * is written before the first request; a retry of a finished action returns its record and sends
- * nothing; a retry after a crash between the two reads the live object first and sends the recorded
- * requests again only when their effect is not there (every request is idempotent by construction).
+ * is written before the first request, and each answer as it comes; a call for a finished action
+ * returns its record and sends nothing; a call for the same action while it runs waits for it.
+ * After a crash, the retry reads the live cluster first: nothing more is sent when the action's
+ * effect is there; else every answered request is skipped, the one in doubt (sent, unanswered) is
+ * sent again only when the object it targets does not show its effect, and the rest follow.
  * A request the server refuses ends the action with the server's reason: nothing is retried blindly.
  */
-export async function carryOut(
+export function carryOut(
   action: ResponseAction,
   parameters: unknown,
   caseId: string,
   idempotencyKey: string,
+  executor: Executor,
+): Promise<ActionRecord & { replayed: boolean }> {
+  const key = actionKey(caseId, idempotencyKey, executor.mode, action.name, parameters);
+  return executor.journal.exclusive(key, () => attempt(action, parameters, caseId, key, executor));
+}
+
+async function attempt(
+  action: ResponseAction,
+  parameters: unknown,
+  caseId: string,
+  key: string,
   { mode, cluster, journal }: Executor,
 ): Promise<ActionRecord & { replayed: boolean }> {
-  const key = actionKey(caseId, idempotencyKey, mode, action.name, parameters);
   const existing = journal.get(key);
+  const enforce = mode === "enforce";
   if (existing && existing.state !== "recorded") {
     if (existing.state === "refused") throw new SocError("kube_refused", lastRefusal(existing));
+    // Sent, but not found in effect then: asked again, it is read again, and never sent twice.
+    if (existing.state === "done" && existing.verification?.ok === false && cluster && enforce) {
+      const verification = await action.verify(parameters, cluster, caseId);
+      return { ...journal.put({ ...existing, verification }), replayed: true };
+    }
     return { ...existing, replayed: true };
   }
-  if (existing && cluster && mode === "enforce") {
+  if (existing && cluster && enforce) {
     const found = await action.verify(parameters, cluster, caseId);
     if (found.ok)
       return { ...journal.put({ ...existing, verification: found, state: "done" }), replayed: true };
   }
   const record = existing ?? journal.put(await recordFor(action, parameters, caseId, key, mode, cluster));
   if (!cluster) return { ...journal.put({ ...record, state: "done" }), replayed: false };
-  const answers: KubeAnswer[] = [];
-  for (const request of record.requests) {
-    const reply = await cluster.send(request, { dryRun: mode === "dry-run" });
+  const answers = [...record.answers];
+  for (const request of record.requests.slice(answers.length)) {
+    const inDoubt = existing && enforce && answers.length === existing.answers.length;
+    if (inDoubt && (await inEffect(request, cluster))) {
+      answers.push({ ...answerOf(request, { status: 200, body: {} }), detail: IN_EFFECT });
+      continue;
+    }
+    const reply = await cluster.send(request, { dryRun: !enforce });
     answers.push(answerOf(request, reply));
     if (reply.status >= 300) {
       journal.put({ ...record, answers, state: "refused" });
       throw refusal(reply, request.method, request.path);
     }
+    if (answers.length < record.requests.length) journal.put({ ...record, answers });
   }
-  const verification =
-    mode === "enforce"
-      ? await action.verify(parameters, cluster, caseId)
-      : { ok: true, detail: "dry run: the API server accepted every request and stored nothing" };
+  const verification = enforce
+    ? await action.verify(parameters, cluster, caseId)
+    : { ok: true, detail: "dry run: the API server accepted every request and stored nothing" };
   return { ...journal.put({ ...record, answers, verification, state: "done" }), replayed: false };
 }
+
+/** The answer recorded for a request that had taken effect before a crash and was not sent again. */
+const IN_EFFECT = "in effect before the restart (read from the live object): not sent again";
 
 async function recordFor(
   action: ResponseAction,
@@ -126,11 +153,11 @@ const alreadyUndone = (request: KubeRequest, reply: KubeReply) =>
  * Lifts every action carried out for a case, newest first, by restoring what was recorded before
  * it; each at most once (an undone record is skipped, an interrupted undo is sent again).
  */
-export async function undoCase(
-  caseId: string,
-  by: string,
-  { cluster, journal }: Executor,
-): Promise<ActionRecord[]> {
+export function undoCase(caseId: string, by: string, executor: Executor): Promise<ActionRecord[]> {
+  return executor.journal.exclusive(`undo/${caseId}`, () => undoAll(caseId, by, executor));
+}
+
+async function undoAll(caseId: string, by: string, { cluster, journal }: Executor): Promise<ActionRecord[]> {
   const done = journal
     .enforced(caseId)
     .filter((record) => record.state === "done")

@@ -37,6 +37,7 @@ export class ActionJournal {
   readonly #get: Database.Statement<[string], { record: string }>;
   readonly #byCase: Database.Statement<[string], { record: string }>;
   readonly #put: Database.Statement<[string, string, string, string]>;
+  readonly #running = new Map<string, Promise<unknown>>();
 
   constructor(path: string) {
     this.#db = new Database(path);
@@ -68,6 +69,22 @@ export class ActionJournal {
   put(record: ActionRecord): ActionRecord {
     this.#put.run(record.key, record.case_id, JSON.stringify(record), new Date().toISOString());
     return record;
+  }
+
+  /**
+   * Runs `work` for `key` once at a time: a call for a key already being carried out (a caller that
+   * retried after losing its connection) waits for the first to end, then runs on its record.
+   */
+  async exclusive<T>(key: string, work: () => Promise<T>): Promise<T> {
+    for (let running = this.#running.get(key); running; running = this.#running.get(key))
+      await running.catch(() => undefined);
+    const run = work();
+    this.#running.set(key, run);
+    try {
+      return await run;
+    } finally {
+      this.#running.delete(key);
+    }
   }
 
   close(): void {

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { AppliedAction, UndoneAction } from "../../contracts/cluster.js";
 import { skills } from "../../contracts/skills.js";
 import { handler } from "../../runtime/a2a/skill.js";
+import { SocError } from "../../runtime/errors.js";
 import type { Agent } from "../agent.js";
 
 export const remediate: Agent = {
@@ -22,6 +23,12 @@ export const remediate: Agent = {
           await cluster.call(action.type, { case_id, parameters: action.target, idempotency_key }),
         );
         component.log.info({ action: action.type, allowed_by, mode: applied.mode }, "action executed");
+        // Sent but not found in effect: the case is not remediated, whatever the server answered.
+        if (applied.verification?.ok === false)
+          throw new SocError(
+            "not_verified",
+            `${describe(applied)}; nothing more is sent: a human decides what follows`,
+          );
         return { ...applied, result: `${describe(applied)}, allowed by ${allowed_by}` };
       }),
       handler(skills.restore, async ({ case_id, by }) => {

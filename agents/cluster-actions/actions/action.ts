@@ -16,6 +16,7 @@ export interface KubeObject {
   metadata?: {
     name?: string;
     namespace?: string;
+    uid?: string;
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
     deletionTimestamp?: string;

@@ -195,15 +195,22 @@ describe("isolate_pod", () => {
 });
 
 describe("terminate_pod", () => {
-  it("evicts, and undo recreates a bare pod without what the server assigned", async () => {
-    const { view } = cluster({ [podPath]: structuredClone(pod) });
+  it("evicts that pod alone (its UID), and undo recreates a bare pod without what the server assigned", async () => {
+    const live = structuredClone(pod);
+    live.metadata = { ...live.metadata, uid: "9f3c1a7e-0d4b-4c55-8a0e-6f1d2b3c4d5e" };
+    const { view } = cluster({ [podPath]: live });
     const before = await terminatePod.before(params, view);
     expect(terminatePod.requests(params, before, "C-7K2F9")).toEqual([
       {
         method: "POST",
         path: `${podPath}/eviction`,
         contentType: "application/json",
-        body: { apiVersion: "policy/v1", kind: "Eviction", metadata: params },
+        body: {
+          apiVersion: "policy/v1",
+          kind: "Eviction",
+          metadata: params,
+          deleteOptions: { preconditions: { uid: "9f3c1a7e-0d4b-4c55-8a0e-6f1d2b3c4d5e" } },
+        },
       },
     ]);
     const [recreate] = terminatePod.undo(params, before, "C-7K2F9");
@@ -214,6 +221,7 @@ describe("terminate_pod", () => {
       spec: { containers: [{ name: "web" }] },
     });
     expect((recreate?.body as { spec: object }).spec).not.toHaveProperty("nodeName");
+    expect((recreate?.body as { metadata: object }).metadata).not.toHaveProperty("uid");
   });
 
   it("leaves a pod a controller owns to its controller on undo", async () => {

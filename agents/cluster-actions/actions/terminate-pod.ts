@@ -4,6 +4,11 @@ import { PodParameters, podBlastRadius, podPath, type KubeObject, type ResponseA
 export interface TerminationBefore {
   /** The pod as it was, when no controller will recreate it; null when one will. */
   pod: KubeObject | null;
+  /**
+   * The UID of the pod to evict: the eviction is made for that pod alone, so a retry never evicts
+   * the replacement a StatefulSet creates under the same name.
+   */
+  uid: string | null;
 }
 
 /** The pod without what the server assigns: what a create request may carry. */
@@ -33,9 +38,9 @@ export const terminatePod: ResponseAction<PodParameters, TerminationBefore> = {
   async before(params, cluster) {
     const pod = await cluster.get(podPath(params));
     const owned = pod?.metadata?.ownerReferences?.some((owner) => owner.controller) ?? false;
-    return { pod: pod && !owned ? recreatable(pod) : null };
+    return { pod: pod && !owned ? recreatable(pod) : null, uid: pod?.metadata?.uid ?? null };
   },
-  requests(params) {
+  requests(params, before) {
     return [
       {
         method: "POST",
@@ -45,6 +50,7 @@ export const terminatePod: ResponseAction<PodParameters, TerminationBefore> = {
           apiVersion: "policy/v1",
           kind: "Eviction",
           metadata: { name: params.name, namespace: params.namespace },
+          ...(before.uid ? { deleteOptions: { preconditions: { uid: before.uid } } } : {}),
         },
       },
     ];
