@@ -1,17 +1,14 @@
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseAllDocuments } from "yaml";
 import type { ResponseAction } from "../agents/cluster-actions/actions/action.js";
 import { responseActions } from "../agents/cluster-actions/actions/index.js";
 import { carryOut, undoCase, type ClusterApi, type Executor } from "../agents/cluster-actions/execute.js";
 import { ActionJournal } from "../agents/cluster-actions/journal.js";
 import { KubeApi } from "../agents/cluster-actions/kube.js";
-import { chartDir } from "../fleet/helm.js";
 import { ciliumNetworkPolicyCrd, KubeApiServer, type KubeObject } from "../fleet/kube-apiserver/index.js";
-import { helmBinary } from "../fleet/tools/kubernetes.js";
+import { chartRbac } from "./cluster-fixture.js";
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const work = mkdtempSync(join(tmpdir(), "soc-cluster-actions-"));
@@ -28,32 +25,6 @@ const pod = (name: string, extra: Partial<KubeObject> = {}): KubeObject => ({
   metadata: { name, namespace: "shop", labels: { app: "storefront" } },
   spec: { containers: [{ name: "web", image: "ghcr.io/acme/storefront:1.4" }], ...(extra.spec as object) },
 });
-
-/** The chart's remediation ClusterRole and binding, rendered by helm with `values`, for `account`. */
-function chartRbac(name: string, account: string, actionNames: string[]): KubeObject[] {
-  const values = join(work, `${name}.json`);
-  writeFileSync(values, JSON.stringify({ rbac: { remediation: { actions: actionNames } } }));
-  const run = spawnSync(helmBinary(log), ["template", "soc", chartDir, "-n", "soc-fleet", "-f", values], {
-    encoding: "utf8",
-  });
-  if (run.status !== 0) throw new Error(`helm template failed: ${run.stderr}`);
-  const objects = parseAllDocuments(run.stdout).map((doc) => doc.toJS() as KubeObject);
-  const role = objects.find((o) => o.kind === "ClusterRole" && o.metadata?.name === "soc-fleet-remediation");
-  const binding = objects.find(
-    (o) => o.kind === "ClusterRoleBinding" && o.metadata?.name === "soc-fleet-remediation",
-  );
-  if (!role || !binding) throw new Error("the chart rendered no remediation ClusterRole");
-  // The chart's rules, under a name of this test's so that two grants live side by side.
-  return [
-    { ...role, metadata: { name } },
-    {
-      ...binding,
-      metadata: { name },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name },
-      subjects: [{ kind: "ServiceAccount", name: account, namespace: "soc-fleet" }],
-    },
-  ];
-}
 
 async function actingAs(cluster: KubeApiServer, account: string): Promise<KubeApi> {
   const api = KubeApi.load(cluster.kubeconfigFor(await cluster.token("soc-fleet", account)));
@@ -274,8 +245,21 @@ describe("response actions against a real kube-apiserver, as the remediation Ser
     await expect(
       carryOut(responseActions.isolate_pod, target, "C-CRA01", "k", executor("enforce", dying)),
     ).rejects.toThrow("killed");
-    const retried = await carryOut(responseActions.isolate_pod, target, "C-CRA01", "k", executor("enforce"));
+    const sent: string[] = [];
+    const counting = withSend(everyAction, (request, options) => {
+      sent.push(`${request.method} ${request.path}`);
+      return everyAction.send(request, options);
+    });
+    const retried = await carryOut(
+      responseActions.isolate_pod,
+      target,
+      "C-CRA01",
+      "k",
+      executor("enforce", counting),
+    );
     expect(retried.verification).toMatchObject({ ok: true });
+    // The label's answer was recorded before the crash: only the policy is sent.
+    expect(sent).toEqual([expect.stringMatching(/^PATCH .*ciliumnetworkpolicies\/soc-quarantine-c-cra01/)]);
     // What undo restores is what was there before the first attempt, not what the crash left.
     expect(retried.before).toMatchObject({ labels: { label: null } });
     await undoCase("C-CRA01", "alice", executor("enforce"));

@@ -1,23 +1,14 @@
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseAllDocuments } from "yaml";
-import { responseActions } from "../agents/cluster-actions/actions/index.js";
 import type { Case } from "../contracts/case.js";
 import type { AppliedAction } from "../contracts/cluster.js";
 import type { Step } from "../contracts/step.js";
 import { falcoAlert } from "../fleet/alerts.js";
-import { chartDir } from "../fleet/helm.js";
-import { ciliumNetworkPolicyCrd, KubeApiServer, type KubeObject } from "../fleet/kube-apiserver/index.js";
+import { KubeApiServer, type KubeObject } from "../fleet/kube-apiserver/index.js";
 import { LocalFleet } from "../fleet/local.js";
-import { helmBinary } from "../fleet/tools/kubernetes.js";
+import { remediationCluster } from "./cluster-fixture.js";
 
 type TraceReply = { ok: true; case: Case; steps: Step[] };
 
-const log = (line: string) => process.stdout.write(`${line}\n`);
-const work = mkdtempSync(join(tmpdir(), "soc-cluster-e2e-"));
 let server: KubeApiServer | undefined;
 let fleet: LocalFleet | undefined;
 
@@ -37,19 +28,6 @@ const pod = (name: string, labels: Record<string, string>): KubeObject => ({
   spec: { containers: [{ name: "web", image: "docker.io/library/nginx:1.27" }] },
 });
 
-/** The chart's remediation ClusterRole and its binding to soc-remediate, every action granted. */
-function chartRbac(): KubeObject[] {
-  const values = join(work, "values.json");
-  writeFileSync(values, JSON.stringify({ rbac: { remediation: { actions: Object.keys(responseActions) } } }));
-  const run = spawnSync(helmBinary(log), ["template", "soc", chartDir, "-n", "soc-fleet", "-f", values], {
-    encoding: "utf8",
-  });
-  if (run.status !== 0) throw new Error(`helm template failed: ${run.stderr}`);
-  return parseAllDocuments(run.stdout)
-    .map((doc) => doc.toJS() as KubeObject)
-    .filter((o) => o.kind?.startsWith("ClusterRole") && o.metadata?.name === "soc-fleet-remediation");
-}
-
 /** An event Falco would send for a pod of the shop namespace. */
 const event = (pod: string, priority: "Warning" | "Critical", image = "docker.io/library/nginx") =>
   falcoAlert({
@@ -63,12 +41,7 @@ const event = (pod: string, priority: "Warning" | "Critical", image = "docker.io
   });
 
 beforeAll(async () => {
-  server = await KubeApiServer.start({ crds: [ciliumNetworkPolicyCrd()], log });
-  await server.namespace("shop");
-  await server.namespace("soc-fleet");
-  await server.apply([
-    { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "soc-remediate", namespace: "soc-fleet" } },
-    ...chartRbac(),
+  server = await remediationCluster([
     pod("storefront-7d9c8b6f5-x2x9q", { app: "storefront" }),
     pod("checkout-6b7d9-k2m4p", { app: "checkout", "soc.fleet/asset-class": "customer-facing" }),
   ]);
@@ -81,7 +54,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await fleet?.stop();
   await server?.stop();
-  rmSync(work, { recursive: true, force: true });
 }, 60_000);
 
 async function open(alert: unknown): Promise<string> {

@@ -82,9 +82,12 @@ export class KubeApiServer {
     }
   }
 
-  /** A kubeconfig file that authenticates with `token`, as a ServiceAccount's workload would. */
-  kubeconfigFor(token: string): string {
-    return this.#writeKubeconfig(`token-${++this.#kubeconfigs}`, { token });
+  /**
+   * A kubeconfig file that authenticates with `token`, as a ServiceAccount's workload would; to
+   * `server` when given (a relay in front of this one: its certificate names 127.0.0.1, any port).
+   */
+  kubeconfigFor(token: string, server = this.url): string {
+    return this.#writeKubeconfig(`token-${++this.#kubeconfigs}`, { token }, server);
   }
 
   /** A ServiceAccount's bearer token from the TokenRequest API, as `kubectl create token` gets it. */
@@ -215,7 +218,7 @@ export class KubeApiServer {
     return readFileSync(join(this.dir, name)).toString("base64");
   }
 
-  #writeKubeconfig(user: string, credentials: Record<string, string>): string {
+  #writeKubeconfig(user: string, credentials: Record<string, string>, server = this.url): string {
     const file = join(this.dir, `kubeconfig-${user}.yaml`);
     const config = {
       apiVersion: "v1",
@@ -223,7 +226,7 @@ export class KubeApiServer {
       clusters: [
         {
           name: "soc-test",
-          cluster: { server: this.url, "certificate-authority-data": this.#base64("ca.crt") },
+          cluster: { server, "certificate-authority-data": this.#base64("ca.crt") },
         },
       ],
       users: [{ name: user, user: credentials }],
