@@ -4,16 +4,11 @@ import { join } from "node:path";
 import { responseActions } from "../agents/cluster-actions/actions/index.js";
 import { ActionJournal } from "../agents/cluster-actions/journal.js";
 import { KubeApi } from "../agents/cluster-actions/kube.js";
-import { a2aDesk } from "../bot/desk.js";
 import { parse, run, type CaseDesk } from "../commands/index.js";
 import { AppliedAction } from "../contracts/cluster.js";
-import { agentUrls, FleetConfig } from "../contracts/config.js";
 import { falcoAlert } from "../fleet/alerts.js";
 import { ciliumNetworkPolicyCrd, KubeApiServer } from "../fleet/kube-apiserver/index.js";
 import { LocalFleet } from "../fleet/local.js";
-import { Peers } from "../runtime/a2a/client.js";
-import { clientComponent } from "../runtime/component.js";
-import { loadConfig } from "../runtime/config.js";
 import { summary, timed } from "./figures.js";
 import {
   caseIdOf,
@@ -71,10 +66,8 @@ try {
       SOC_REMEDIATE_MODE: "enforce",
     },
   });
-  // The terminal front end's own path: the operator identity, Peers, the commands over a2aDesk.
-  const config = loadConfig(FleetConfig, fleet.env);
-  const component = clientComponent("operator", config.certDir);
-  const desk = a2aDesk(new Peers(component, { urls: agentUrls(config), timeoutMs: config.agentTimeoutMs }));
+  // The terminal front end's own path, in this process: the operator identity, A2A to the fleet.
+  const desk = fleet.desk();
   const waiting = await escalate(fleet, desk);
 
   // The floor, on pods of its own, with the fleet started and idle.

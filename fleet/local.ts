@@ -4,6 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer } from "node:net";
 import { createInterface } from "node:readline";
+import { a2aDesk } from "../bot/desk.js";
+import type { CaseDesk } from "../commands/index.js";
+import { agentUrls, FleetConfig } from "../contracts/config.js";
+import { Peers } from "../runtime/a2a/client.js";
+import { clientComponent } from "../runtime/component.js";
+import { loadConfig } from "../runtime/config.js";
 
 /** The package root, from the source (fleet/) or the build (dist/fleet/). */
 const root = [join(import.meta.dirname, ".."), join(import.meta.dirname, "..", "..")].find((dir) =>
@@ -25,6 +31,7 @@ export interface SocResult {
 export class LocalFleet {
   readonly output: string[] = [];
   readonly #listeners: ((line: string) => void)[] = [];
+  #operator: CaseDesk | undefined;
   private constructor(
     readonly home: string,
     readonly env: NodeJS.ProcessEnv,
@@ -102,6 +109,20 @@ export class LocalFleet {
         },
       );
     });
+  }
+
+  /**
+   * The desk `soc` commands act through, in this process (the operator's certificate, A2A over mTLS
+   * to the fleet): for loops where a process per command would be most of what is measured.
+   */
+  desk(): CaseDesk {
+    if (!this.#operator) {
+      const config = loadConfig(FleetConfig, this.env);
+      const component = clientComponent("operator", config.certDir);
+      const peers = new Peers(component, { urls: agentUrls(config), timeoutMs: config.agentTimeoutMs });
+      this.#operator = a2aDesk(peers);
+    }
+    return this.#operator;
   }
 
   /** Every supervised process (OPA and each component) by name. */

@@ -54,7 +54,8 @@ async function main(argv: string[]): Promise<void> {
       terminal: c.name === "notify" ? "raw" : "prefixed",
     })),
   ];
-  const supervisor = new Supervisor(dirs, { ...process.env, SOC_HOME: config.home, SOC_OPA_BIN: opa }, say);
+  const env = { ...process.env, SOC_HOME: config.home, SOC_OPA_BIN: opa };
+  const supervisor = new Supervisor(dirs, env, say, config.restartMaxMs);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

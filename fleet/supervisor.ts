@@ -24,6 +24,8 @@ export class Supervisor {
     private readonly dirs: { logs: string; run: string },
     private readonly env: NodeJS.ProcessEnv,
     private readonly say: (line: string) => void,
+    /** The longest wait before a restart. */
+    private readonly maxDelayMs = 5_000,
   ) {}
 
   start(spec: ProcessSpec, attempt = 0): void {
@@ -46,7 +48,7 @@ export class Supervisor {
       if (this.#stopping) return;
       // A process that ran for a while gets a fresh backoff; one that keeps dying waits longer each time.
       const next = Date.now() - started > 10_000 ? 0 : attempt + 1;
-      const delay = Math.min(250 * 2 ** next, 5_000);
+      const delay = Math.min(250 * 2 ** next, this.maxDelayMs);
       this.say(`${spec.name} exited (${signal ?? `code ${code}`}); restarting in ${delay} ms`);
       setTimeout(() => {
         if (!this.#stopping) this.start(spec, next);

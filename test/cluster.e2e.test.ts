@@ -3,7 +3,7 @@ import type { Case } from "../contracts/case.js";
 import type { AppliedAction } from "../contracts/cluster.js";
 import type { Step } from "../contracts/step.js";
 import { falcoAlert } from "../fleet/alerts.js";
-import { KubeApiServer, type KubeObject } from "../fleet/kube-apiserver/index.js";
+import { AdmissionGate, KubeApiServer, type KubeObject } from "../fleet/kube-apiserver/index.js";
 import { LocalFleet } from "../fleet/local.js";
 import { remediationCluster } from "./cluster-fixture.js";
 
@@ -11,6 +11,7 @@ type TraceReply = { ok: true; case: Case; steps: Step[] };
 
 let server: KubeApiServer | undefined;
 let fleet: LocalFleet | undefined;
+let gate: AdmissionGate | undefined;
 
 function kube(): KubeApiServer {
   if (!server) throw new Error("the API server did not start");
@@ -44,7 +45,18 @@ beforeAll(async () => {
   server = await remediationCluster([
     pod("storefront-7d9c8b6f5-x2x9q", { app: "storefront" }),
     pod("checkout-6b7d9-k2m4p", { app: "checkout", "soc.fleet/asset-class": "customer-facing" }),
+    pod("legacy-billing-0", { app: "legacy-billing" }),
   ]);
+  // An admission controller of the cluster's that strips the quarantine label from one pod, as a
+  // platform team's mutate rule could: the server answers 200 and stores the pod without it.
+  gate = await AdmissionGate.install(
+    server,
+    [{ apiGroups: [""], resources: ["pods"], operations: ["UPDATE"] }],
+    (request) =>
+      request.name === "legacy-billing-0" && request.object?.metadata?.labels?.["soc.fleet/quarantine"]
+        ? [{ op: "remove", path: "/metadata/labels/soc.fleet~1quarantine" }]
+        : [],
+  );
   const kubeconfig = server.kubeconfigFor(await server.token("soc-fleet", "soc-remediate"));
   fleet = await LocalFleet.start({
     env: { SOC_PREFILTER: "priority", KUBECONFIG: kubeconfig, SOC_REMEDIATE_MODE: "enforce" },
@@ -53,6 +65,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await fleet?.stop();
+  await gate?.stop();
   await server?.stop();
 }, 60_000);
 
@@ -135,6 +148,17 @@ describe("the fleet on a real kube-apiserver, as the chart's remediation Service
     const other = await open(event("storefront-7d9c8b6f5-x2x9q", "Warning", "docker.io/library/redis"));
     const mismatch = await settled(other, "awaiting_human");
     expect(mismatch.case.reasons.join(" ")).toMatch(/image-mismatch/);
+  });
+
+  it("hands a case to a human when the server accepted the action but its effect is not there", async () => {
+    const id = await open(event("legacy-billing-0", "Warning"));
+    const waiting = await settled(id, "awaiting_human");
+    expect(waiting.case.reasons.join(" ")).toMatch(
+      /label_pod sent 1 request\(s\), NOT verified: soc\.fleet\/quarantine is null/,
+    );
+    const failed = waiting.steps.filter((s) => s.agent === "remediate");
+    expect(failed.map((s) => s.error)).toEqual(["not_verified"]);
+    expect(await labels("legacy-billing-0")).toEqual({ app: "legacy-billing" });
   });
 
   it("escalates with the reason when the API server cannot be read, and acts again once it is back", async () => {

@@ -17,6 +17,8 @@ export interface KubeReply {
 }
 
 const TIMEOUT_MS = 10_000;
+/** How long what the server serves is taken as known: a CRD installed since is seen after this. */
+const DISCOVERY_TTL_MS = 60_000;
 
 /**
  * The Kubernetes API as the remediation identity, through @kubernetes/client-node's credentials
@@ -26,6 +28,8 @@ const TIMEOUT_MS = 10_000;
 export class KubeApi implements ClusterView {
   /** Connections kept open between requests: a TLS handshake cost more than the request itself. */
   #agent: Agent | undefined;
+  /** What each group version serves, read at most every DISCOVERY_TTL_MS as kubectl caches it. */
+  readonly #discovery = new Map<string, { resources: Promise<string[]>; at: number }>();
 
   private constructor(
     private readonly config: KubeConfig,
@@ -133,16 +137,27 @@ export class KubeApi implements ClusterView {
   }
 
   async serves(groupVersion: string, resource: string): Promise<boolean> {
+    let known = this.#discovery.get(groupVersion);
+    if (!known || Date.now() - known.at > DISCOVERY_TTL_MS) {
+      known = { resources: this.#discover(groupVersion), at: Date.now() };
+      this.#discovery.set(groupVersion, known);
+      // A failed read is not remembered: the next call asks again.
+      known.resources.catch(() => this.#discovery.delete(groupVersion));
+    }
+    return (await known.resources).includes(resource);
+  }
+
+  async #discover(groupVersion: string): Promise<string[]> {
     const path = groupVersion.includes("/") ? `/apis/${groupVersion}` : `/api/${groupVersion}`;
     const reply = await this.send({ method: "GET", path });
-    if (reply.status === 404) return false;
+    if (reply.status === 404) return [];
     const list = ok(reply, "GET", path) as { resources?: { name: string }[] };
-    return list.resources?.some((entry) => entry.name === resource) ?? false;
+    return list.resources?.map((entry) => entry.name) ?? [];
   }
 }
 
 /** The body of a successful answer; otherwise the server's own reason, as a refusal. */
-export function ok(reply: KubeReply, method: string, path: string): KubeReply["body"] {
+function ok(reply: KubeReply, method: string, path: string): KubeReply["body"] {
   if (reply.status >= 200 && reply.status < 300) return reply.body;
   throw refusal(reply, method, path);
 }

@@ -15,6 +15,15 @@ export interface AdmissionRequest {
   name?: string;
   dryRun: boolean;
   userInfo: { username: string };
+  /** The object as it would be stored (absent for a DELETE). */
+  object?: { metadata?: { labels?: Record<string, string> } };
+}
+
+/** One JSON Patch operation (RFC 6902), as a mutating webhook answers. */
+export interface PatchOperation {
+  op: "add" | "remove" | "replace";
+  path: string;
+  value?: unknown;
 }
 
 /** A request held by the gate: the API server waits on it, and so does whoever sent it. */
@@ -50,14 +59,24 @@ export class AdmissionGate {
   /** Every request admitted, in the order the API server asked. */
   readonly admitted: AdmissionRequest[] = [];
   #holds: Hold[] = [];
+  /** The names of the objects the mutating webhook was asked about. */
+  readonly #mutating = new Set<string>();
 
   private constructor(
     private readonly server: Server,
     private readonly api: KubeApiServer,
   ) {}
 
-  /** Serves the webhook, registers it for `rules`, and returns once the API server calls it. */
-  static async install(api: KubeApiServer, rules: readonly AdmissionRule[]): Promise<AdmissionGate> {
+  /**
+   * Serves the webhook, registers it for `rules`, and returns once the API server calls it. With
+   * `mutate`, it is also a mutating webhook for the same rules, answering with `mutate`'s patch, as an
+   * admission controller that rewrites requests (Kyverno's mutate rules) would.
+   */
+  static async install(
+    api: KubeApiServer,
+    rules: readonly AdmissionRule[],
+    mutate?: (request: AdmissionRequest) => PatchOperation[],
+  ): Promise<AdmissionGate> {
     const file = (name: string) => readFileSync(join(api.dir, name));
     const server = createServer({ key: file("apiserver.key"), cert: file("apiserver.crt") });
     const gate = new AdmissionGate(server, api);
@@ -66,44 +85,56 @@ export class AdmissionGate {
       req.setEncoding("utf8");
       req.on("data", (chunk: string) => (body += chunk));
       req.on("end", () => {
-        const review = JSON.parse(body) as { request: AdmissionRequest };
-        gate.#admit(review.request, (response) => {
+        const { request } = JSON.parse(body) as { request: AdmissionRequest };
+        const answer = (response: object) => {
           res.setHeader("content-type", "application/json");
           res.end(JSON.stringify({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response }));
+        };
+        // The API server adds its timeout to the URL: `/mutate?timeout=30s`.
+        if (!req.url?.startsWith("/mutate")) {
+          gate.#admit(request, answer);
+          return;
+        }
+        gate.#mutating.add(request.name ?? "");
+        const patch = mutate?.(request) ?? [];
+        answer({
+          uid: request.uid,
+          allowed: true,
+          ...(patch.length
+            ? { patchType: "JSONPatch", patch: Buffer.from(JSON.stringify(patch)).toString("base64") }
+            : {}),
         });
       });
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const { port } = server.address() as AddressInfo;
     const probe: AdmissionRule = { apiGroups: [""], resources: ["nodes"], operations: ["CREATE"] };
+    const webhook = (path: string, scope: readonly AdmissionRule[]) => ({
+      name: `${path}.soc-fleet.test`,
+      clientConfig: { url: `https://127.0.0.1:${port}/${path}`, caBundle: file("ca.crt").toString("base64") },
+      rules: scope.map((rule) => ({
+        apiGroups: rule.apiGroups,
+        apiVersions: ["*"],
+        operations: rule.operations ?? ["CREATE", "UPDATE", "DELETE"],
+        resources: rule.resources,
+        scope: "*",
+      })),
+      admissionReviewVersions: ["v1"],
+      sideEffects: "None",
+      failurePolicy: "Fail",
+      timeoutSeconds: 30,
+    });
+    const configuration = (kind: string, path: string, scope: readonly AdmissionRule[]) => ({
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind,
+      metadata: { name: NAME },
+      webhooks: [webhook(path, scope)],
+    });
     await api.apply([
-      {
-        apiVersion: "admissionregistration.k8s.io/v1",
-        kind: "ValidatingWebhookConfiguration",
-        metadata: { name: NAME },
-        webhooks: [
-          {
-            name: "gate.soc-fleet.test",
-            clientConfig: {
-              url: `https://127.0.0.1:${port}/admit`,
-              caBundle: file("ca.crt").toString("base64"),
-            },
-            rules: [...rules, probe].map((rule) => ({
-              apiGroups: rule.apiGroups,
-              apiVersions: ["*"],
-              operations: rule.operations ?? ["CREATE", "UPDATE", "DELETE"],
-              resources: rule.resources,
-              scope: "*",
-            })),
-            admissionReviewVersions: ["v1"],
-            sideEffects: "None",
-            failurePolicy: "Fail",
-            timeoutSeconds: 30,
-          },
-        ],
-      },
+      configuration("ValidatingWebhookConfiguration", "admit", [...rules, probe]),
+      ...(mutate ? [configuration("MutatingWebhookConfiguration", "mutate", [...rules, probe])] : []),
     ]);
-    await gate.#waitUntilCalled();
+    await gate.#waitUntilCalled(mutate !== undefined);
     return gate;
   }
 
@@ -146,15 +177,16 @@ export class AdmissionGate {
     });
   }
 
-  /** The configuration reaches the API server's admission chain a moment after it is stored. */
-  async #waitUntilCalled(): Promise<void> {
+  /** The configurations reach the API server's admission chain a moment after they are stored. */
+  async #waitUntilCalled(mutating: boolean): Promise<void> {
     const deadline = Date.now() + 30_000;
     for (let probe = 0; ; probe++) {
       const name = `${NAME}-probe-${probe}`;
       await this.api.request("POST", "/api/v1/nodes?dryRun=All", {
         body: { apiVersion: "v1", kind: "Node", metadata: { name } },
       });
-      if (this.admitted.some((request) => request.name === name)) return;
+      const admitted = this.admitted.some((request) => request.name === name);
+      if (admitted && (!mutating || this.#mutating.has(name))) return;
       if (Date.now() > deadline) throw new Error("the API server never called the admission gate");
       await sleep(100);
     }

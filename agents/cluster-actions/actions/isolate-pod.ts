@@ -7,7 +7,7 @@ import {
   type KubeRequest,
   type ResponseAction,
 } from "./action.js";
-import { labelPod, type LabelsBefore } from "./label-pod.js";
+import { labelPod, quarantined, type LabelsBefore } from "./label-pod.js";
 
 export interface IsolationBefore {
   labels: LabelsBefore;
@@ -96,13 +96,13 @@ export const isolatePod: ResponseAction<PodParameters, IsolationBefore> = {
     return [...labelPod.requests(params, before.labels, caseId), apply];
   },
   async verify(params, cluster, caseId) {
-    const label = await labelPod.verify(params, cluster, caseId);
+    const pod = await cluster.get(podPath(params));
+    const label = quarantined(params, pod);
     if (!label.ok) return label;
     const name = quarantinePolicyName(caseId);
     for (const kind of Object.values(policies)) {
       const policy = await cluster.get(`${kind.collection(params.namespace)}/${name}`);
       if (!policy) continue;
-      const pod = await cluster.get(podPath(params));
       const selects = Object.entries(kind.selector(policy) ?? {}).every(
         ([key, value]) => pod?.metadata?.labels?.[key] === value,
       );

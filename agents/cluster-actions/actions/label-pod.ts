@@ -5,7 +5,9 @@ import {
   podBlastRadius,
   podPath,
   QUARANTINE_LABEL,
+  type KubeObject,
   type ResponseAction,
+  type Verification,
 } from "./action.js";
 
 /** The pod's quarantine label and case annotation before the action: null where there was none. */
@@ -35,12 +37,7 @@ export const labelPod: ResponseAction<PodParameters, LabelsBefore> = {
     return [metadataPatch(podPath(params), { [QUARANTINE_LABEL]: "true" }, { [CASE_ANNOTATION]: caseId })];
   },
   async verify(params, cluster) {
-    const pod = await cluster.get(podPath(params));
-    if (!pod) return { ok: false, detail: `pod ${params.namespace}/${params.name} not found` };
-    const value = pod.metadata?.labels?.[QUARANTINE_LABEL];
-    return value === "true"
-      ? { ok: true, detail: `${QUARANTINE_LABEL}=true on ${params.namespace}/${params.name}` }
-      : { ok: false, detail: `${QUARANTINE_LABEL} is ${JSON.stringify(value ?? null)}, not "true"` };
+    return quarantined(params, await cluster.get(podPath(params)));
   },
   undo(params, before) {
     return [
@@ -52,3 +49,12 @@ export const labelPod: ResponseAction<PodParameters, LabelsBefore> = {
     ];
   },
 };
+
+/** Whether the pod as read carries the quarantine label. */
+export function quarantined(params: PodParameters, pod: KubeObject | null): Verification {
+  if (!pod) return { ok: false, detail: `pod ${params.namespace}/${params.name} not found` };
+  const value = pod.metadata?.labels?.[QUARANTINE_LABEL];
+  return value === "true"
+    ? { ok: true, detail: `${QUARANTINE_LABEL}=true on ${params.namespace}/${params.name}` }
+    : { ok: false, detail: `${QUARANTINE_LABEL} is ${JSON.stringify(value ?? null)}, not "true"` };
+}
