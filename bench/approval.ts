@@ -3,7 +3,7 @@ import { availableParallelism, tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { responseActions } from "../agents/cluster-actions/actions/index.js";
 import { ActionJournal } from "../agents/cluster-actions/journal.js";
-import { KubeApi } from "../agents/cluster-actions/kube.js";
+import { KubeApi } from "../runtime/kube.js";
 import { parse, run, type CaseDesk } from "../commands/index.js";
 import { AppliedAction } from "../contracts/cluster.js";
 import { falcoAlert } from "../fleet/alerts.js";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { responseActions } from "../agents/cluster-actions/actions/index.js";
 import { assetContext } from "../agents/cluster-actions/context.js";
 import { ActionJournal } from "../agents/cluster-actions/journal.js";
-import { KubeApi } from "../agents/cluster-actions/kube.js";
+import { KubeApi } from "../runtime/kube.js";
 import { ciliumNetworkPolicyCrd, KubeApiServer } from "../fleet/kube-apiserver/index.js";
 import { summary, timed } from "./figures.js";
 import { caseIdOf, countingRequests, isolateDirectly, labelPatch, pods, remediationAccount } from "./kube.js";

@@ -30,8 +30,6 @@ export const FleetConfig = z
     SOC_MIN_PRIORITY: Priority.default("Warning"),
     SOC_THRESHOLD_REFRESH_MS: millis.default(5_000),
     SOC_AGENT_TIMEOUT_MS: millis.default(10_000),
-    /** The longest `npm start` waits to restart a process that keeps exiting (from 250 ms, doubling). */
-    SOC_RESTART_MAX_MS: millis.default(5_000),
     SOC_OPA_TIMEOUT_MS: millis.default(2_000),
     /**
      * dry-run: every action is sent to the API server with dryRun=All (validated by the server, RBAC
@@ -95,7 +93,6 @@ export const FleetConfig = z
       minPriority: env.SOC_MIN_PRIORITY,
       thresholdRefreshMs: env.SOC_THRESHOLD_REFRESH_MS,
       agentTimeoutMs: env.SOC_AGENT_TIMEOUT_MS,
-      restartMaxMs: env.SOC_RESTART_MAX_MS,
       opaTimeoutMs: env.SOC_OPA_TIMEOUT_MS,
       remediateMode: env.SOC_REMEDIATE_MODE,
       kubeconfig: env.KUBECONFIG || undefined,

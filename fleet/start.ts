@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { z } from "zod";
 import { bundleIgnoreArgs } from "../agents/policy-engine/bundle.js";
 import { FleetConfig } from "../contracts/config.js";
 import { loadConfig } from "../runtime/config.js";
@@ -10,14 +11,22 @@ import { Supervisor, type ProcessSpec } from "./supervisor.js";
 import { opaBinary } from "./tools/opa.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
+
+/** What the launcher alone reads: in a cluster, the kubelet restarts the processes. */
+const LauncherConfig = z.object({
+  /** The longest wait before restarting a process that keeps exiting (from 250 ms, doubling). */
+  SOC_RESTART_MAX_MS: z.coerce.number().int().positive().default(5_000),
+});
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 /** `npm start`: the whole fleet on this machine, each component its own process over mTLS. */
 async function main(argv: string[]): Promise<void> {
   const replaySample = !argv.includes("--no-sample");
   let config: FleetConfig;
+  let launcher: z.output<typeof LauncherConfig>;
   try {
     config = loadConfig(FleetConfig);
+    launcher = loadConfig(LauncherConfig);
   } catch (error) {
     say(error instanceof Error ? error.message : String(error));
     process.exit(2);
@@ -55,7 +64,7 @@ async function main(argv: string[]): Promise<void> {
     })),
   ];
   const env = { ...process.env, SOC_HOME: config.home, SOC_OPA_BIN: opa };
-  const supervisor = new Supervisor(dirs, env, say, config.restartMaxMs);
+  const supervisor = new Supervisor(dirs, env, say, launcher.SOC_RESTART_MAX_MS);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -6,7 +6,7 @@ import type { ResponseAction } from "../agents/cluster-actions/actions/action.js
 import { responseActions } from "../agents/cluster-actions/actions/index.js";
 import { carryOut, undoCase, type ClusterApi, type Executor } from "../agents/cluster-actions/execute.js";
 import { ActionJournal } from "../agents/cluster-actions/journal.js";
-import { KubeApi } from "../agents/cluster-actions/kube.js";
+import { KubeApi } from "../runtime/kube.js";
 import { ciliumNetworkPolicyCrd, KubeApiServer, type KubeObject } from "../fleet/kube-apiserver/index.js";
 import { chartRbac } from "./cluster-fixture.js";
 

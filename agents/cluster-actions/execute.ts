@@ -6,7 +6,7 @@ import { responseActions } from "./actions/index.js";
 import { offlineCluster } from "./cluster.js";
 import { inEffect } from "./effect.js";
 import type { ActionJournal, ActionRecord } from "./journal.js";
-import { refusal, type KubeReply } from "./kube.js";
+import { refusal, type KubeReply } from "../../runtime/kube.js";
 
 /** The API server as the executor uses it: reads for the actions, and the requests they declare. */
 export interface ClusterApi extends ClusterView {

@@ -12,7 +12,7 @@ import { responseActions } from "./actions/index.js";
 import { assetContext } from "./context.js";
 import { carryOut, undoCase, type Executor } from "./execute.js";
 import { ActionJournal } from "./journal.js";
-import { KubeApi } from "./kube.js";
+import { KubeApi } from "../../runtime/kube.js";
 
 const actionNames = Object.keys(responseActions) as [
   keyof typeof responseActions,

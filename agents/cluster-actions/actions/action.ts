@@ -1,29 +1,15 @@
 import { z } from "zod";
 import type { ActionType, BlastRadius, Target } from "../../../contracts/analysis.js";
 import type { KubeRequest } from "../../../contracts/cluster.js";
+import type { KubeObject } from "../../../runtime/kube.js";
 
-export type { KubeRequest };
+export type { KubeObject, KubeRequest };
 
 /** One rule of the remediation ServiceAccount's ClusterRole, as RBAC writes it. */
 export interface RbacRule {
   apiGroups: readonly string[];
   resources: readonly string[];
   verbs: readonly string[];
-}
-
-/** An object as the API server returns it; only the fields the actions read are typed. */
-export interface KubeObject {
-  metadata?: {
-    name?: string;
-    namespace?: string;
-    uid?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    deletionTimestamp?: string;
-    ownerReferences?: { kind: string; name: string; controller?: boolean }[];
-  };
-  spec?: Record<string, unknown>;
-  status?: Record<string, unknown>;
 }
 
 /** What an action may read of the live cluster, as the remediation identity. */

@@ -3,9 +3,24 @@ import { Agent, request, type RequestOptions } from "node:https";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
-import type { KubeRequest } from "../../contracts/cluster.js";
-import { SocError } from "../../runtime/errors.js";
-import type { ClusterView, KubeObject } from "./actions/action.js";
+import type { KubeRequest } from "../contracts/cluster.js";
+import { SocError } from "./errors.js";
+
+/** An object as the API server returns it; only the fields the fleet reads are typed. */
+export interface KubeObject {
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    uid?: string;
+    generation?: number;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    deletionTimestamp?: string;
+    ownerReferences?: { kind: string; name: string; controller?: boolean }[];
+  };
+  spec?: Record<string, unknown>;
+  status?: Record<string, unknown>;
+}
 
 /** Where a pod's ServiceAccount token is mounted: its presence means in-cluster credentials. */
 const SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token";
@@ -25,7 +40,7 @@ const DISCOVERY_TTL_MS = 60_000;
  * (client certificates, tokens, exec plugins, in-cluster ServiceAccount) with the exact requests
  * the response actions declare, so that what is recorded is what was sent.
  */
-export class KubeApi implements ClusterView {
+export class KubeApi {
   /** Connections kept open between requests: a TLS handshake cost more than the request itself. */
   #agent: Agent | undefined;
   /** What each group version serves, read at most every DISCOVERY_TTL_MS as kubectl caches it. */
