@@ -147,9 +147,10 @@ try {
   const port = await freePort();
   await serveMcp(server, { host: "127.0.0.1", port, callers: ["reviewer"], tools: policyTools(engine) });
   const reviewer = clientComponent("reviewer", join(work, "certs"));
-  const peer = new McpPeer(reviewer, "policy-engine", `https://127.0.0.1:${port}`, 10_000, [
-    "policy-engine/evaluate_action",
-  ]);
+  const peer = new McpPeer(reviewer, "policy-engine", `https://127.0.0.1:${port}`, 10_000, {
+    tools: ["policy-engine/evaluate_action"],
+    requireApproval: [],
+  });
   const mcpTimes = await measure(decisions, warmup, (i) =>
     peer.call("evaluate_action", { case_id: "C-7K2F9", input: pick(inputs, i) }),
   );

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { mcpServerNames } from "./skills.js";
 
 /**
  * An agent's configuration as a Kubernetes custom resource (kind AgentConfig), synced by Argo CD
@@ -31,6 +32,17 @@ export const AgentConfig = z
     }),
   })
   .superRefine((config, ctx) => {
+    // The CRD's pattern admits any server name; only the fleet's MCP servers serve tools.
+    config.spec.tools.forEach((tool, index) => {
+      const server = tool.split("/")[0] ?? "";
+      if (!(mcpServerNames as readonly string[]).includes(server)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["spec", "tools", index],
+          message: `${tool}: ${server} is not an MCP server of the fleet (${mcpServerNames.join(", ")})`,
+        });
+      }
+    });
     for (const tool of config.spec.requireApproval) {
       if (!config.spec.tools.includes(tool)) {
         ctx.addIssue({

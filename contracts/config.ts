@@ -37,6 +37,12 @@ export const FleetConfig = z
      */
     SOC_REMEDIATE_MODE: z.enum(["dry-run", "enforce"]).default("dry-run"),
     /**
+     * Where each agent reads its AgentConfig: its file (agents/<name>/agent-config.yaml), or the
+     * cluster's resource of its name, followed as it changes (the chart's choice; the file is the
+     * configuration until the resource is read).
+     */
+    SOC_AGENT_CONFIG: z.enum(["file", "cluster"]).default("file"),
+    /**
      * The cluster cluster-actions acts on: a kubeconfig file; unset, the pod's ServiceAccount in a
      * cluster, else ~/.kube/config if there is one, else no cluster (dry-run only).
      */
@@ -95,6 +101,7 @@ export const FleetConfig = z
       agentTimeoutMs: env.SOC_AGENT_TIMEOUT_MS,
       opaTimeoutMs: env.SOC_OPA_TIMEOUT_MS,
       remediateMode: env.SOC_REMEDIATE_MODE,
+      agentConfig: env.SOC_AGENT_CONFIG,
       kubeconfig: env.KUBECONFIG || undefined,
       opaUrl: env.SOC_OPA_URL ?? `http://${env.SOC_HOST}:${base + 11}`,
       opaBin: env.SOC_OPA_BIN,

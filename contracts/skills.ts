@@ -180,6 +180,8 @@ export const skills = {
       case_id: CaseId,
       action: ProposedAction,
       allowed_by: z.string(),
+      /** The human who approved it; null when the policy allowed it alone. */
+      approved_by: z.string().nullable().default(null),
       idempotency_key: z.string(),
     }),
     output: AppliedAction.extend({ result: z.string() }),

@@ -57,6 +57,16 @@ describe("AgentConfig documents", () => {
       "analyst",
       "apiVersion: soc.fleet/v1alpha1\nkind: AgentConfig\nmetadata: {name: remediate}\nspec: {}\n",
     );
-    expect(() => loadAgentConfig(dir, "analyst")).toThrow(/named remediate, not analyst/);
+    expect(() => loadAgentConfig(dir, "analyst")).toThrow(/metadata\.name: is remediate, not analyst/);
+  });
+
+  it("refuses a tool of a server the fleet does not have, which the CRD's pattern lets through", () => {
+    const dir = fixture(
+      "remediate",
+      "apiVersion: soc.fleet/v1alpha1\nkind: AgentConfig\nmetadata: {name: remediate}\nspec:\n  tools: [cluster-actions/label_pod, kubectl/exec]\n",
+    );
+    expect(() => loadAgentConfig(dir, "remediate")).toThrow(
+      /spec\.tools\.1: kubectl\/exec: kubectl is not an MCP server of the fleet \(policy-engine, cluster-actions\)/,
+    );
   });
 });

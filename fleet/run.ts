@@ -1,11 +1,14 @@
 import { agentUrls, FleetConfig } from "../contracts/config.js";
 import { Peers } from "../runtime/a2a/client.js";
-import { runComponent } from "../runtime/component.js";
+import { runComponent, type Component } from "../runtime/component.js";
 import { McpPeer } from "../runtime/mcp/client.js";
 import type { McpServerName } from "../contracts/skills.js";
 import { fileURLToPath } from "node:url";
 import { loadConfig } from "../runtime/config.js";
-import { loadAgentConfig } from "./agent-config.js";
+import { SocError } from "../runtime/errors.js";
+import { KubeApi } from "../runtime/kube.js";
+import { agentConfigPath, LiveAgentConfig, loadAgentConfig } from "./agent-config.js";
+import { followAgentConfig } from "./agent-config-watch.js";
 import { components } from "./components.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -33,13 +36,13 @@ async function main(name: string | undefined): Promise<void> {
     logLevel: config.logLevel,
   };
   await runComponent(options, async (component) => {
-    const tools = loadAgentConfig(root, definition.name)?.spec.tools ?? [];
+    const grant = agentConfig(definition.name, config, component);
     const context = {
       component,
       config,
       peers: new Peers(component, { urls: agentUrls(config), timeoutMs: config.agentTimeoutMs }),
       mcp: (server: McpServerName) =>
-        new McpPeer(component, server, config.url(server), config.agentTimeoutMs, tools),
+        new McpPeer(component, server, config.url(server), config.agentTimeoutMs, grant),
     };
     const listen = { host: config.host, port: config.port(definition.name) };
     // Each kind's server library is loaded only by the processes that serve it.
@@ -59,6 +62,24 @@ async function main(name: string | undefined): Promise<void> {
       });
     }
   });
+}
+
+/**
+ * The agent's AgentConfig in force: its file's, then (SOC_AGENT_CONFIG=cluster) its resource's,
+ * followed as it changes. A component without a file has no tools to call, in either case.
+ */
+function agentConfig(name: string, config: FleetConfig, component: Component): LiveAgentConfig {
+  const file = loadAgentConfig(root, name);
+  const live = new LiveAgentConfig(file, file ? `file ${agentConfigPath(root, name) ?? ""}` : "none");
+  if (!file || config.agentConfig !== "cluster") return live;
+  const api = KubeApi.load(config.kubeconfig);
+  if (!api)
+    throw new SocError(
+      "config_invalid",
+      "SOC_AGENT_CONFIG=cluster needs the cluster: in-cluster credentials or KUBECONFIG",
+    );
+  component.onStop(followAgentConfig(api, name, live, component.log));
+  return live;
 }
 
 await main(process.argv[2]);

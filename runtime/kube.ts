@@ -2,9 +2,16 @@ import { existsSync } from "node:fs";
 import { Agent, request, type RequestOptions } from "node:https";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { KubeConfig } from "@kubernetes/client-node";
-import type { KubeRequest } from "../contracts/cluster.js";
+import { KubeConfig, Watch } from "@kubernetes/client-node";
 import { SocError } from "./errors.js";
+
+/** One request to the API server, as sent (contracts/cluster.ts records it as KubeRequest). */
+export interface KubeRequest {
+  method: string;
+  path: string;
+  contentType?: string;
+  body?: unknown;
+}
 
 /** An object as the API server returns it; only the fields the fleet reads are typed. */
 export interface KubeObject {
@@ -13,6 +20,7 @@ export interface KubeObject {
     namespace?: string;
     uid?: string;
     generation?: number;
+    resourceVersion?: string;
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
     deletionTimestamp?: string;
@@ -65,6 +73,31 @@ export class KubeApi {
     if (!config.getCurrentCluster())
       throw new SocError("kube_config", "the kubeconfig names no current cluster");
     return new KubeApi(config, timeoutMs);
+  }
+
+  /** The namespace of the current context, as kubectl takes it (in a pod: the pod's own). */
+  get namespace(): string {
+    return this.config.getContextObject(this.config.getCurrentContext())?.namespace ?? "default";
+  }
+
+  /**
+   * Follows a collection with the server's watch (client-node's), calling `onEvent` for each event,
+   * until the server ends it (`timeoutSeconds`, or a resourceVersion too old), it fails, or `signal`
+   * aborts it: resolves then, or rejects with the failure.
+   */
+  watch(
+    path: string,
+    query: Record<string, string | number | boolean>,
+    onEvent: (type: string, object: KubeObject) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const ended = (error: unknown) => (error ? reject(toError(error)) : resolve());
+      new Watch(this.config)
+        .watch(path, query, (type, object: KubeObject) => onEvent(type, object), ended)
+        .then((controller) => signal.addEventListener("abort", () => controller.abort(), { once: true }))
+        .catch(ended);
+    });
   }
 
   /** The API server's URL, for logs and the reasoning chain. */
@@ -170,6 +203,8 @@ export class KubeApi {
     return list.resources?.map((entry) => entry.name) ?? [];
   }
 }
+
+const toError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
 
 /** The body of a successful answer; otherwise the server's own reason, as a refusal. */
 function ok(reply: KubeReply, method: string, path: string): KubeReply["body"] {

@@ -47,10 +47,14 @@ export function chartRbac(name: string, account: string, actions: readonly strin
 
 /**
  * A real API server with Cilium's CRD, the shop namespace, and soc-fleet's remediation
- * ServiceAccount soc-remediate holding the chart's RBAC for every action; `objects` applied last.
+ * ServiceAccount soc-remediate holding the chart's RBAC for every action; `crds` installed too,
+ * `objects` applied last.
  */
-export async function remediationCluster(objects: readonly KubeObject[] = []): Promise<KubeApiServer> {
-  const server = await KubeApiServer.start({ crds: [ciliumNetworkPolicyCrd()], log });
+export async function remediationCluster(
+  objects: readonly KubeObject[] = [],
+  crds: readonly KubeObject[] = [],
+): Promise<KubeApiServer> {
+  const server = await KubeApiServer.start({ crds: [ciliumNetworkPolicyCrd(), ...crds], log });
   await server.namespace("shop");
   await server.namespace("soc-fleet");
   await server.apply([

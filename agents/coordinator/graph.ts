@@ -115,6 +115,7 @@ export function caseGraph(
       case_id: state.caseId,
       action: state.analysis.action,
       allowed_by: allowedBy,
+      approved_by: state.decision?.by ?? null,
       idempotency_key: `${state.caseId}/remediate`,
     };
     const result = await steps.call(

@@ -13,14 +13,19 @@ export const remediate: Agent = {
   skills({ component, config, mcp }) {
     const cluster = mcp("cluster-actions");
     return [
-      handler(skills.execute, async ({ case_id, action, allowed_by, idempotency_key }) => {
+      handler(skills.execute, async ({ case_id, action, allowed_by, approved_by, idempotency_key }) => {
         if (action.type === "none") {
           const result = `nothing to do, allowed by ${allowed_by}`;
           return { ...nothing(config.remediateMode), result };
         }
         // Each action is its own tool; its parameters are read from the proposed target.
+        // A tool the AgentConfig marks requireApproval runs only on a human's approval.
         const applied = AppliedAction.parse(
-          await cluster.call(action.type, { case_id, parameters: action.target, idempotency_key }),
+          await cluster.call(
+            action.type,
+            { case_id, parameters: action.target, idempotency_key },
+            { approvedBy: approved_by },
+          ),
         );
         component.log.info({ action: action.type, allowed_by, mode: applied.mode }, "action executed");
         // Sent but not found in effect: the case is not remediated, whatever the server answered.
@@ -32,7 +37,7 @@ export const remediate: Agent = {
         return { ...applied, result: `${describe(applied)}, allowed by ${allowed_by}` };
       }),
       handler(skills.restore, async ({ case_id, by }) => {
-        const { undone } = Undone.parse(await cluster.call("undo_case", { case_id, by }));
+        const { undone } = Undone.parse(await cluster.call("undo_case", { case_id, by }, { approvedBy: by }));
         component.log.info({ case: case_id, by, undone: undone.length }, "actions undone");
         return { undone };
       }),

@@ -7,6 +7,12 @@ import { recordMcpCall } from "../usage.js";
 import { JsonHttpClientTransport, McpHttpError } from "./client-transport.js";
 import { MCP_PATH } from "./server.js";
 
+/** What an agent may call: its AgentConfig's tools, and those of them that need a human's approval. */
+export interface ToolGrant {
+  readonly tools: readonly string[];
+  readonly requireApproval: readonly string[];
+}
+
 /**
  * Calls one MCP server's tools over mutual TLS, with the traceparent in `_meta`. Every call is
  * recorded in the current step's usage and in the metrics.
@@ -19,15 +25,30 @@ export class McpPeer {
     private readonly server: string,
     private readonly url: string,
     private readonly timeoutMs: number,
-    /** The tools this agent's configuration allows, as `<server>/<tool>`. */
-    private readonly allowed: readonly string[],
+    /** The tools this agent's AgentConfig allows and those needing approval, as in force now. */
+    private readonly grant: ToolGrant,
   ) {}
 
-  async call(tool: string, args: Record<string, unknown>): Promise<Record<string, unknown>> {
-    if (!this.allowed.includes(`${this.server}/${tool}`)) {
+  /**
+   * Calls `tool` if the AgentConfig in force lists it; one it marks `requireApproval` only for a
+   * call made on a human's approval (`approvedBy`, the approver's name).
+   */
+  async call(
+    tool: string,
+    args: Record<string, unknown>,
+    { approvedBy = null }: { approvedBy?: string | null } = {},
+  ): Promise<Record<string, unknown>> {
+    const name = `${this.server}/${tool}`;
+    if (!this.grant.tools.includes(name)) {
       throw new SocError(
         "tool_not_allowed",
-        `${this.component.name} may not call ${this.server}/${tool}: not in its AgentConfig tools`,
+        `${this.component.name} may not call ${name}: not in its AgentConfig tools`,
+      );
+    }
+    if (this.grant.requireApproval.includes(name) && !approvedBy) {
+      throw new SocError(
+        "approval_required",
+        `${this.component.name} calls ${name} only on a human's approval (its AgentConfig's requireApproval)`,
       );
     }
     const started = performance.now();

@@ -55,7 +55,7 @@ describe("MCP sessions over mTLS", () => {
       "policy-engine",
       `https://127.0.0.1:${String(port)}`,
       5_000,
-      ["policy-engine/echo"],
+      { tools: ["policy-engine/echo"], requireApproval: [] },
     );
     expect(await peer.call("echo", { word: "one" })).toEqual({ word: "one", calls: 1 });
     expect(await peer.call("echo", { word: "two" })).toEqual({ word: "two", calls: 2 });
@@ -76,7 +76,7 @@ describe("MCP sessions over mTLS", () => {
       tools: [echo, secret],
     });
     const url = `https://127.0.0.1:${String(port)}`;
-    const tools = ["policy-engine/echo", "policy-engine/secret"];
+    const tools = { tools: ["policy-engine/echo", "policy-engine/secret"], requireApproval: [] };
     const reviewer = new McpPeer(component("reviewer", []), "policy-engine", url, 5_000, tools);
     const detect = new McpPeer(component("detect", []), "policy-engine", url, 5_000, tools);
     await expect(reviewer.call("secret", { word: "x" })).rejects.toThrow(/secret/);
