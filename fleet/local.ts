@@ -41,10 +41,13 @@ export class LocalFleet {
 
   static async start({
     env = {},
-    command = [process.execPath, join(root, "dist", "fleet", "start.js"), "--no-sample"],
+    sample = false,
+    command = [process.execPath, join(root, "dist", "fleet", "start.js"), ...(sample ? [] : ["--no-sample"])],
     prepare,
   }: {
     env?: Record<string, string>;
+    /** Replays the bundled sample of Falco events once ready, as `npm start` does. */
+    sample?: boolean;
     command?: string[];
     /** Runs on the fresh SOC_HOME before the fleet starts, e.g. to seed a store for a benchmark. */
     prepare?: (home: string) => void | Promise<void>;

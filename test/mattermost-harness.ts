@@ -20,12 +20,16 @@ export class MattermostStage {
     readonly fleet: LocalFleet,
   ) {}
 
-  static async start(env: Record<string, string> = {}): Promise<MattermostStage> {
+  static async start(
+    env: Record<string, string> = {},
+    { sample = false }: { sample?: boolean } = {},
+  ): Promise<MattermostStage> {
     const postgres = await PostgresServer.start();
     try {
       const server = await MattermostServer.start(postgres);
       const world = await seedMattermost(server.url, ["alice", "bob", "carol", "mallory"]);
       const fleet = await LocalFleet.start({
+        sample,
         env: {
           // The priority baseline makes each verdict path deterministic; the model has its own tests.
           SOC_PREFILTER: "priority",

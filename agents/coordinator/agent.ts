@@ -12,6 +12,7 @@ import { newTrace, withCase, withTrace } from "../../runtime/trace.js";
 import type { Agent } from "../agent.js";
 import { Feedback, feedbackTopicSink } from "./feedback.js";
 import { consumeAnomalies } from "./anomalies.js";
+import { exportCaseGauges } from "./gauges.js";
 import { caseGraph, type CaseGraph } from "./graph.js";
 import { fleetHealth } from "./health.js";
 import { StepRunner } from "./steps.js";
@@ -27,6 +28,7 @@ export const coordinator: Agent = {
   async skills({ component, config, peers }) {
     mkdirSync(config.dataDir, { recursive: true });
     const store = new CaseStore(join(config.dataDir, "cases.db"));
+    exportCaseGauges(component, store);
     const checkpoints = new Database(join(config.dataDir, "checkpoints.db"));
     // WAL with NORMAL sync survives a killed process (the failure the fleet must ride out) without an fsync per step.
     checkpoints.pragma("journal_mode = WAL");

@@ -76,8 +76,11 @@ function engineFor(url: string, timeoutMs = 2_000) {
       .split("\n")
       .map((line) => JSON.parse(line) as DecisionRecord);
   };
+  /** The series of a metric that have counted something (counters start at zero for every label). */
   const metric = async (name: string) =>
-    (await registry.getMetricsAsJSON()).find((m) => m.name === name)?.values ?? [];
+    ((await registry.getMetricsAsJSON()).find((m) => m.name === name)?.values ?? []).filter(
+      (v) => v.value > 0,
+    );
   return { engine, records, metric };
 }
 

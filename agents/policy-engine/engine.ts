@@ -13,6 +13,7 @@ import {
   PolicyUnavailable,
   ThresholdAnswer,
   entrypoints,
+  failsafeCauses,
   failsafeDecision,
   parseAnswer,
   type PolicyEvaluator,
@@ -52,6 +53,8 @@ export class PolicyEngine {
       labelNames: ["cause"],
       registers,
     });
+    // Every cause from zero: an alert on its increase then sees the first fail-safe escalation too.
+    for (const cause of failsafeCauses) this.#failsafe.inc({ cause }, 0);
     this.#latency = new Histogram({
       name: "soc_policy_decision_seconds",
       help: "Time to a verdict inside the policy engine, fail-safe escalations included",

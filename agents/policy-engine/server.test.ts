@@ -6,13 +6,14 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureCertificates } from "../../fleet/certs.js";
+import { clientComponentForTests } from "../../test/fakes.js";
 import { clientComponent } from "../../runtime/component.js";
 import { MCP_PATH, serveMcp } from "../../runtime/mcp/server.js";
 import { PolicyEngine } from "./engine.js";
 import { PolicyUnavailable, entrypoints, type Entrypoint, type PolicyEvaluator } from "./evaluator.js";
 import { freePort } from "./opa-process.js";
 import { firstCase } from "./policy-cases.js";
-import { policyEngine, policyTools } from "./server.js";
+import { exportBundleLoaded, policyEngine, policyTools } from "./server.js";
 
 const certDir = mkdtempSync(join(tmpdir(), "soc-certs-"));
 const stops: (() => unknown)[] = [];
@@ -129,5 +130,22 @@ describe("the policy engine's MCP tools, over mTLS", () => {
 
   it("refuses a caller that is not on the allow-list", async () => {
     await expect(connect("detect")).rejects.toThrow();
+  });
+});
+
+describe("soc_policy_bundle_loaded", () => {
+  it("is 1 while the evaluator answers the probe with a policy version, 0 while it cannot", async () => {
+    const probed = clientComponentForTests("policy-engine");
+    exportBundleLoaded(probed, evaluator);
+    const scraped = async () =>
+      (await probed.metrics.registry.getSingleMetric("soc_policy_bundle_loaded")?.get())?.values[0]?.value;
+    const probe = { outcome: "escalate", reasons: ["no input"], policy_version: "2026.11.24-1" };
+    answers = { [entrypoints.decision]: probe };
+    expect(await scraped()).toBe(1);
+    // OPA up without the bundle: the decision is undefined.
+    answers = {};
+    expect(await scraped()).toBe(0);
+    answers = null;
+    expect(await scraped()).toBe(0);
   });
 });

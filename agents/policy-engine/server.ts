@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Counter } from "prom-client";
+import { Counter, Gauge } from "prom-client";
 import { z } from "zod";
 import type { FleetConfig } from "../../contracts/config.js";
 import { CaseId } from "../../contracts/case.js";
@@ -11,7 +11,13 @@ import { tool, type ToolDefinition } from "../../runtime/mcp/server.js";
 import type { McpServerAgent } from "../agent.js";
 import { DecisionLog } from "./decision-log.js";
 import { PolicyEngine } from "./engine.js";
-import { PolicyExplanation, ThresholdAnswer, type PolicyEvaluator } from "./evaluator.js";
+import {
+  PolicyExplanation,
+  ThresholdAnswer,
+  entrypoints,
+  parseAnswer,
+  type PolicyEvaluator,
+} from "./evaluator.js";
 import { OpaRest } from "./opa.js";
 import { WasmPolicy } from "./wasm.js";
 
@@ -26,6 +32,7 @@ export const policyEngine: McpServerAgent = {
   callers: ["reviewer", "prefilter", "notify"],
   async tools({ component, config }) {
     const evaluator = await startEvaluator(component, config);
+    exportBundleLoaded(component, evaluator);
     const decisions = new DecisionLog(join(config.dataDir, "decisions.jsonl"));
     component.onStop(() => decisions.close());
     const engine = new PolicyEngine(evaluator, {
@@ -108,9 +115,15 @@ export async function startWasm(
     labelNames: ["result"],
     registers: [component.metrics.registry],
   });
+  const refused = new Gauge({
+    name: "soc_policy_bundle_refused",
+    help: "1 while the newest policy bundle is refused (an older one, or none, stays in force), 0 once one loads",
+    registers: [component.metrics.registry],
+  });
   const wasm = new WasmPolicy(opaBinary, bundleDir);
   const report = (result: Awaited<ReturnType<WasmPolicy["load"]>>) => {
     loads.inc({ result: result.ok ? "loaded" : "refused" });
+    refused.set(result.ok ? 0 : 1);
     if (result.ok)
       component.log.info({ policy_version: result.revision, bundle: bundleDir }, "policy bundle loaded");
     else
@@ -122,6 +135,30 @@ export async function startWasm(
   report(await wasm.load());
   component.onStop(wasm.watch(report));
   return wasm;
+}
+
+/**
+ * Whether a policy bundle is in force, asked when scraped with the probe every bundle must pass: an
+ * empty input escalates with a policy version. 0 while OPA is down or holds no bundle, and before
+ * the Wasm evaluator's first good load: then every verdict is a fail-safe escalation.
+ */
+export function exportBundleLoaded(component: Component, evaluator: PolicyEvaluator): void {
+  const gauge = new Gauge({
+    name: "soc_policy_bundle_loaded",
+    help: "1 while the evaluator answers with a policy bundle in force (probed when scraped), else 0",
+    registers: [component.metrics.registry],
+    async collect() {
+      const inForce = await evaluator
+        .query(entrypoints.decision, {})
+        .then((value) => {
+          const probe = parseAnswer(PolicyDecision, value, "decision");
+          return probe.outcome === "escalate" && probe.policy_version !== "unavailable";
+        })
+        // No answer, or a malformed one, is the answer here: no bundle in force. Decisions log why.
+        .catch(() => false);
+      gauge.set(inForce ? 1 : 0);
+    },
+  });
 }
 
 /** `policies/` of this checkout: the nearest ancestor of this file that holds `policies/.manifest`. */

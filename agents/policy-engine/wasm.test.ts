@@ -133,7 +133,7 @@ describe("WasmPolicy", () => {
     expect(wasm.revision).toBe("2099.02.02-1");
   });
 
-  it("at start and on every change, counts loaded and refused bundles; a refusal keeps the revision", async () => {
+  it("at start and on every change, counts loaded and refused bundles and says whether the newest is refused; a refusal keeps the revision", async () => {
     const dir = bundleCopy();
     const stops: (() => unknown)[] = [];
     const component = {
@@ -144,8 +144,12 @@ describe("WasmPolicy", () => {
       (await component.metrics.registry.getMetricsAsJSON()).find(
         (m) => m.name === "soc_policy_bundle_loads_total",
       )?.values ?? [];
+    const refusedNow = async () =>
+      (await component.metrics.registry.getSingleMetric("soc_policy_bundle_refused")?.get())?.values[0]
+        ?.value;
     const wasm = await startWasm(component, opa, dir);
     expect((await loads()).map((v) => [v.labels.result, v.value])).toEqual([["loaded", 1]]);
+    expect(await refusedNow()).toBe(0);
     const refused = new Promise<void>((resolve) => {
       const poll = setInterval(() => {
         void loads().then((values) => {
@@ -162,6 +166,7 @@ describe("WasmPolicy", () => {
       ["loaded", 1],
       ["refused", 1],
     ]);
+    expect(await refusedNow()).toBe(1);
     expect(wasm.revision).toBe(revision);
     expect((await decide(wasm)).outcome).toBe("auto_execute");
     for (const stop of stops) await stop();

@@ -47,6 +47,10 @@ export class Outbox {
       labelNames: ["kind", "result"],
       registers,
     });
+    // Every series from zero: an alert on the increase of refusals then sees the first one too.
+    const kinds: Delivery["kind"][] = ["escalation", "reply", "decided"];
+    for (const kind of kinds)
+      for (const result of ["delivered", "retried", "refused"]) this.#delivered.inc({ kind, result }, 0);
   }
 
   add(caseId: string, delivery: Delivery): void {

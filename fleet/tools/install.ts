@@ -8,6 +8,7 @@ import { kubeconform, kubectlLayer, kubernetesSchemaSet } from "./kubernetes.js"
 import { kyverno } from "./kyverno.js";
 import { mattermost } from "./mattermost.js";
 import { opa } from "./opa.js";
+import { promtool } from "./prometheus.js";
 import { pythonVenv } from "./python.js";
 import { regal } from "./regal.js";
 
@@ -17,6 +18,7 @@ export function tools(): CachedTool[] {
     opa,
     regal,
     kyverno,
+    promtool,
     mattermost,
     kubectlLayer,
     kubeconform,

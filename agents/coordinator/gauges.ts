@@ -1,0 +1,36 @@
+import { Gauge } from "prom-client";
+import { caseStatuses } from "../../contracts/case.js";
+import type { Component } from "../../runtime/component.js";
+import type { CaseStore } from "./store.js";
+
+/**
+ * The case store as gauges, read when scraped: cases by status (those not yet at a verdict are the
+ * coordinator's queue) and the age of the oldest case awaiting a human, which the escalation SLO
+ * alert watches (helm/soc-fleet/files/prometheus-rules/cases.yaml).
+ */
+export function exportCaseGauges(
+  component: Component,
+  store: Pick<CaseStore, "counts" | "oldestWaiting">,
+  now = Date.now,
+): void {
+  const registers = [component.metrics.registry];
+  const cases = new Gauge({
+    name: "soc_cases",
+    help: "Cases in the case store, by status",
+    labelNames: ["status"],
+    registers,
+    collect() {
+      const counts = store.counts();
+      for (const status of caseStatuses) cases.set({ status }, counts[status] ?? 0);
+    },
+  });
+  const oldest = new Gauge({
+    name: "soc_case_oldest_awaiting_seconds",
+    help: "Age of the oldest case awaiting a human decision, since it was opened; 0 when none waits",
+    registers,
+    collect() {
+      const waiting = store.oldestWaiting();
+      oldest.set(waiting ? Math.max(0, (now() - Date.parse(waiting.created_at)) / 1000) : 0);
+    },
+  });
+}
