@@ -1,12 +1,9 @@
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseAllDocuments } from "yaml";
-import { chartDir } from "../fleet/helm.js";
 import { responseActions } from "../agents/cluster-actions/actions/index.js";
 import { ciliumNetworkPolicyCrd, KubeApiServer, type KubeObject } from "../fleet/kube-apiserver/index.js";
-import { helmBinary } from "../fleet/tools/kubernetes.js";
+import { renderChart } from "./chart.js";
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -19,11 +16,7 @@ export function chartRbac(name: string, account: string, actions: readonly strin
   try {
     const values = join(work, "values.json");
     writeFileSync(values, JSON.stringify({ rbac: { remediation: { actions } } }));
-    const run = spawnSync(helmBinary(log), ["template", "soc", chartDir, "-n", "soc-fleet", "-f", values], {
-      encoding: "utf8",
-    });
-    if (run.status !== 0) throw new Error(`helm template failed: ${run.stderr}`);
-    const objects = parseAllDocuments(run.stdout).map((doc) => doc.toJS() as KubeObject);
+    const objects = renderChart([values]);
     const role = objects.find(
       (o) => o.kind === "ClusterRole" && o.metadata?.name === "soc-fleet-remediation",
     );

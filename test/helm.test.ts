@@ -1,9 +1,9 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { basename, join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse, parseAllDocuments } from "yaml";
+import { parse } from "yaml";
 import { z } from "zod";
 import { AgentConfig } from "../contracts/agent-config.js";
 import { FleetConfig } from "../contracts/config.js";
@@ -12,6 +12,8 @@ import { contextRbac } from "../agents/cluster-actions/context.js";
 import { components } from "../fleet/components.js";
 import { chartCopies, chartDir, copiedFolders } from "../fleet/helm.js";
 import { helmBinary, kubeconformBinary, kubernetesSchemas } from "../fleet/tools/kubernetes.js";
+import { dashboardFile, ruleFiles } from "./alert-rules.js";
+import { allOptionsValues, helmTemplate, manifestObjects } from "./chart.js";
 
 const root = join(import.meta.dirname, "..");
 /** The shared CRD schemas: the repository is cloned with ../shared beside it. */
@@ -19,24 +21,7 @@ const sharedCrds = join(root, "..", "shared", "schemas", "crds");
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 /** Everything optional switched on, as an installation with every integration would set it. */
-const everything = {
-  config: {
-    KAFKA_BROKERS: "kafka-0.kafka:9092,kafka-1.kafka:9092",
-    MATTERMOST_URL: "https://chat.example.com",
-    MATTERMOST_TEAM: "security",
-    MATTERMOST_CHANNEL: "soc-escalations",
-    SOC_BOT_PUBLIC_URL: "http://soc-notify.soc-fleet.svc:2812",
-    SOC_APPROVERS: "alice,bob",
-  },
-  secrets: { existingSecret: "soc-fleet-bot" },
-  components: { prefilter: { replicas: 2 } },
-  metrics: { serviceMonitor: { enabled: true }, prometheusRule: { enabled: true } },
-  kyverno: { enabled: true },
-  ciliumNetworkPolicy: { enabled: true },
-  podDisruptionBudget: { enabled: true },
-  rbac: { remediation: { actions: Object.keys(responseActions) } },
-  training: { enabled: true, events: { existingClaim: "falco-events" } },
-};
+const everythingFile = allOptionsValues;
 
 interface K8sObject {
   apiVersion: string;
@@ -74,15 +59,12 @@ let helm = "";
 let kubeconform = "";
 let coreSchemas = "";
 let work = "";
-let everythingFile = "";
 
 beforeAll(() => {
   helm = helmBinary(log);
   kubeconform = kubeconformBinary(log);
   coreSchemas = kubernetesSchemas(log);
   work = mkdtempSync(join(tmpdir(), "soc-helm-test-"));
-  everythingFile = join(work, "everything.yaml");
-  writeFileSync(everythingFile, JSON.stringify(everything));
   // kubeconform checks the AgentConfig resources against the chart's own CRD, as a JSON schema.
   mkdirSync(join(work, "soc.fleet"));
   writeFileSync(join(work, "soc.fleet", "agentconfig_v1alpha1.json"), JSON.stringify(crdJsonSchema()));
@@ -93,19 +75,12 @@ function helmRun(args: string[]) {
   return spawnSync(helm, args, { encoding: "utf8", maxBuffer: 64 << 20 });
 }
 
-/** `helm template` → the rendered text; throws with helm's message if it refuses. */
-function renderText(valueFiles: string[] = [], namespace = "soc-fleet"): string {
-  const args = ["template", "soc", chartDir, "--namespace", namespace, "--include-crds"];
-  const run = helmRun([...args, ...valueFiles.flatMap((file) => ["--values", file])]);
-  if (run.status !== 0) throw new Error(`helm template failed: ${run.stderr}`);
-  return run.stdout;
-}
+/** `helm template` → the rendered text, CRDs included; throws with helm's message if it refuses. */
+const renderText = (valueFiles: string[] = [], namespace = "soc-fleet"): string =>
+  helmTemplate(valueFiles, { namespace, includeCrds: true });
 
-function render(valueFiles: string[] = [], namespace?: string): K8sObject[] {
-  return parseAllDocuments(renderText(valueFiles, namespace))
-    .map((doc) => doc.toJS() as K8sObject | null)
-    .filter((doc): doc is K8sObject => doc !== null);
-}
+const render = (valueFiles: string[] = [], namespace?: string): K8sObject[] =>
+  manifestObjects(renderText(valueFiles, namespace)) as K8sObject[];
 
 const find = (objects: K8sObject[], kind: string, name: string) =>
   objects.find((o) => o.kind === kind && o.metadata.name === name);
@@ -344,12 +319,23 @@ describe("the Helm chart helm/soc-fleet", () => {
     expect(present.sort()).toEqual(copies.map((c) => c.copy).sort());
   });
 
-  it("renders the drift alert file, the AgentConfigs and the Kyverno policies unchanged (namespace aside)", () => {
+  it("renders the alert rule files, the dashboard, the AgentConfigs and the Kyverno policies unchanged (namespace aside)", () => {
     const objects = render([everythingFile], "security");
-    const drift = find(objects, "PrometheusRule", "soc-prefilter-drift");
-    expect(drift?.spec).toEqual(
-      parse(readFileSync(join(chartDir, "files", "prometheus-rules", "prefilter-drift.yaml"), "utf8")),
+    // One PrometheusRule per rule file, and none from the promtool tests beside them.
+    const rules = objects.filter((o) => o.kind === "PrometheusRule");
+    expect(rules.map((o) => o.metadata.name).sort()).toEqual(
+      ruleFiles().map((file) => `soc-${basename(file, ".yaml")}`),
     );
+    for (const file of ruleFiles())
+      expect(find(objects, "PrometheusRule", `soc-${basename(file, ".yaml")}`)?.spec, file).toEqual(
+        parse(readFileSync(file, "utf8")),
+      );
+    const dashboard = find(objects, "ConfigMap", "soc-fleet-dashboard") as K8sObject & {
+      data: Record<string, string>;
+    };
+    expect(dashboard.metadata).toMatchObject({ labels: { grafana_dashboard: "1" } });
+    expect(dashboard.data).toEqual({ "soc-fleet.json": readFileSync(dashboardFile, "utf8").trimEnd() });
+    expect(find(render(), "ConfigMap", "soc-fleet-dashboard")).toBeUndefined();
     for (const { source, copy, text } of chartCopies()) {
       // Objects only: the remediation rules are read into the ClusterRole (checked above).
       if (!copy.endsWith(".yaml") || copy.startsWith(join("files", "remediation"))) continue;
@@ -401,14 +387,10 @@ describe("the Helm chart helm/soc-fleet", () => {
     expect(essentials(fromCrd)).toEqual(essentials(fromZod));
   });
 
-  it("lets only cluster-actions reach the Kubernetes API, with just the rights remediation needs", () => {
+  it("grants the remediation identity just the rights remediation needs", () => {
+    // Which pods get a token (those whose code calls the API) is checked against the code, and the
+    // rights against a real API server, in test/chart.e2e.test.ts.
     const objects = render();
-    for (const deployment of objects.filter((o) => o.kind === "Deployment")) {
-      const pod = podSpec(deployment);
-      expect(pod.automountServiceAccountToken, deployment.metadata.name).toBe(
-        deployment.metadata.name === "soc-cluster-actions",
-      );
-    }
     const role = find(objects, "ClusterRole", "soc-fleet-remediation") as { rules: unknown[] } & K8sObject;
     // Isolation by default: the rules the two actions declare, and nothing else.
     expect(role.rules).toEqual([

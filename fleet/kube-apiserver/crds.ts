@@ -36,27 +36,36 @@ function structural(schema: Schema): Schema {
   return result;
 }
 
-/** Cilium's CiliumNetworkPolicy CRD (cilium.io/v2), with the schema kubeconform checks the chart with. */
-export function ciliumNetworkPolicyCrd(): KubeObject {
-  const file = join(repoRoot, "..", "shared", "schemas", "crds", "cilium.io", "ciliumnetworkpolicy_v2.json");
+/** The shared CRD schemas (datreeio/CRDs-catalog): `{group}/{kind}_{version}.json`, kinds in lower case. */
+export const crdCatalog = join(repoRoot, "..", "shared", "schemas", "crds");
+
+/** A kind's plural resource name, as the projects of the catalog name theirs. */
+const plural = (kind: string) => {
+  const lower = kind.toLowerCase();
+  if (/[^aeiou]y$/.test(lower)) return `${lower.slice(0, -1)}ies`;
+  return /(s|x|ch|sh)$/.test(lower) ? `${lower}es` : `${lower}s`;
+};
+
+/**
+ * The CRD of `kind` in `group`/`version`, with the schema of the shared catalog (the one kubeconform
+ * checks the chart with). Kinds named Cluster… (ClusterIssuer, ClusterPolicy,
+ * CiliumClusterwideNetworkPolicy) are cluster-scoped, as in their projects.
+ */
+export function catalogCrd(group: string, kind: string, version: string): KubeObject {
+  const file = join(crdCatalog, group, `${kind.toLowerCase()}_${version}.json`);
   const schema = JSON.parse(readFileSync(file, "utf8")) as Schema;
+  const resource = plural(kind);
   return {
     apiVersion: "apiextensions.k8s.io/v1",
     kind: "CustomResourceDefinition",
-    metadata: { name: "ciliumnetworkpolicies.cilium.io" },
+    metadata: { name: `${resource}.${group}` },
     spec: {
-      group: "cilium.io",
-      scope: "Namespaced",
-      names: {
-        kind: "CiliumNetworkPolicy",
-        listKind: "CiliumNetworkPolicyList",
-        plural: "ciliumnetworkpolicies",
-        singular: "ciliumnetworkpolicy",
-        shortNames: ["cnp", "ciliumnp"],
-      },
+      group,
+      scope: /^Cluster|Clusterwide/.test(kind) ? "Cluster" : "Namespaced",
+      names: { kind, listKind: `${kind}List`, plural: resource, singular: kind.toLowerCase() },
       versions: [
         {
-          name: "v2",
+          name: version,
           served: true,
           storage: true,
           subresources: { status: {} },
@@ -65,4 +74,9 @@ export function ciliumNetworkPolicyCrd(): KubeObject {
       ],
     },
   };
+}
+
+/** Cilium's CiliumNetworkPolicy CRD (cilium.io/v2), with the schema kubeconform checks the chart with. */
+export function ciliumNetworkPolicyCrd(): KubeObject {
+  return catalogCrd("cilium.io", "CiliumNetworkPolicy", "v2");
 }

@@ -16,10 +16,59 @@ cluster-actions: { offset: 9, protocol: mcp }
 notify: { offset: 10, protocol: a2a }
 {{- end }}
 
-{{/* Who may call each MCP server (its `callers` in agents/<server>/server.ts). */}}
-{{- define "soc-fleet.mcpCallers" -}}
+{{/*
+Who calls each component's A2A or MCP port: an agent's, the callers of the skills it serves
+(contracts/skills.ts) but `operator`, the terminal client, which comes through a port-forward; an
+MCP server's, its `callers` (agents/<server>/server.ts), the agents whose AgentConfig lists its
+tools. test/chart.e2e.test.ts derives the same from the code.
+*/}}
+{{- define "soc-fleet.callers" -}}
+prefilter: [detect]
+coordinator: [prefilter, notify]
+detect: [coordinator]
+analyst: [coordinator]
+reviewer: [coordinator]
+remediate: [coordinator]
+notify: [coordinator]
 policy-engine: [reviewer, prefilter, notify]
 cluster-actions: [remediate, detect, reviewer]
+{{- end }}
+
+{{/*
+The services outside the fleet each component calls: Kafka (with KAFKA_BROKERS), Mattermost (with
+MATTERMOST_URL), an OPA of its own (with SOC_OPA_URL), the Kubernetes API. Besides, the
+coordinator reads every component's /readyz on its ops port (agents/coordinator/health.ts).
+*/}}
+{{- define "soc-fleet.uses" -}}
+prefilter: [kafka]
+coordinator: [kafka]
+notify: [mattermost]
+policy-engine: [opa]
+cluster-actions: [kubernetes]
+{{- end }}
+
+{{/*
+Whether a component calls the Kubernetes API ("true" or empty): cluster-actions, and with
+config.SOC_AGENT_CONFIG=cluster every agent with an AgentConfig, which follows its resource
+(fleet/run.ts). (dict "root" $ "name" <component>)
+*/}}
+{{- define "soc-fleet.callsKubernetes" -}}
+{{- $uses := index (include "soc-fleet.uses" .root | fromYaml) .name | default list }}
+{{- $follows := and (eq (toString .root.Values.config.SOC_AGENT_CONFIG) "cluster") (ne (.root.Files.Get (printf "files/agents/%s.yaml" .name)) "") }}
+{{- if or (has "kubernetes" $uses) $follows }}true{{ end }}
+{{- end }}
+
+{{/* The port of a URL: its own, else the scheme's. */}}
+{{- define "soc-fleet.urlPort" -}}
+{{- $url := urlParse . }}
+{{- $port := regexFind "[0-9]+$" (regexFind ":[0-9]+$" $url.host) }}
+{{- $port | default (eq $url.scheme "https" | ternary "443" "80") }}
+{{- end }}
+
+{{/* Whether a URL names this host (127.0.0.1, localhost, ::1): a sidecar, no egress needed. */}}
+{{- define "soc-fleet.loopback" -}}
+{{- $host := regexReplaceAll ":[0-9]+$" ((urlParse .).host | replace "[" "" | replace "]" "") "" }}
+{{- if or (hasPrefix "127." $host) (eq $host "localhost") (eq $host "::1") }}true{{ end }}
 {{- end }}
 
 {{/* Configuration names only the Mattermost bot reads: with MATTERMOST_URL set every process would demand the token. */}}
