@@ -2,6 +2,8 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
+    // Two files at a time even on two cores: a fleet test mostly waits on processes and servers.
+    maxWorkers: 2,
     projects: [
       {
         test: {
@@ -16,8 +18,6 @@ export default defineConfig({
           name: "fleet",
           include: ["test/**/*.test.ts"],
           globalSetup: ["test/global-setup.ts"],
-          // Two files at a time even on two cores: a fleet test mostly waits on processes and servers.
-          maxWorkers: 2,
           testTimeout: 120_000,
           hookTimeout: 180_000,
         },
