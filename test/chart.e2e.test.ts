@@ -8,7 +8,7 @@ import { chartDir } from "../fleet/helm.js";
 import { catalogCrd, KubeApiServer, type KubeObject } from "../fleet/kube-apiserver/index.js";
 import { kubectlBinary } from "../fleet/tools/kubernetes.js";
 import { agentConfigPath } from "../fleet/agent-config.js";
-import { allOptionsValues, chartValues, helmTemplate, manifestObjects } from "./chart.js";
+import { allOptionsValues, chartValues, helmTemplate, kedaValues, manifestObjects } from "./chart.js";
 import { callsKubernetes, fleetCalls, type FleetCalls } from "./fleet-calls.js";
 import { ciliumPolicyFlows, expectedFlows, networkPolicyFlows, type NetworkValues } from "./network-flows.js";
 import { accessChecks, agentConfigAccess, type Access, type AccessCheck } from "./rbac-checks.js";
@@ -28,8 +28,14 @@ const release = (label: string, valueFiles: string[]): Release => {
   const manifest = helmTemplate(valueFiles, { namespace });
   return { label, manifest, objects: manifestObjects(manifest), values: chartValues(valueFiles) };
 };
-const releases = [release("default values", []), release("every option on", [allOptionsValues])];
+const releases = [
+  release("default values", []),
+  release("every option on", [allOptionsValues]),
+  // The one option the all-options file cannot turn on with the others: KEDA in place of the HPA.
+  release("every option on, KEDA in place of the HPA", [allOptionsValues, kedaValues]),
+];
 const allOptions = releases[1] as Release;
+const withKeda = releases[2] as Release;
 
 const groupOf = (object: KubeObject) =>
   object.apiVersion?.includes("/") ? object.apiVersion.split("/")[0] : "";
@@ -42,9 +48,9 @@ const chartCrds = readdirSync(join(chartDir, "crds")).map(
 );
 
 /**
- * The CRDs of the dependencies, for every kind the chart renders with every option on that a bare
- * API server does not serve (API groups outside *.k8s.io, but the chart's own), made from the
- * shared schemas.
+ * The CRDs of the dependencies, for every kind the chart renders (with every option on, with KEDA)
+ * that a bare API server does not serve (API groups outside *.k8s.io, but the chart's own), made
+ * from the shared schemas.
  */
 function dependencyCrds(objects: readonly KubeObject[]): KubeObject[] {
   const own = new Set(chartCrds.map((crd) => (crd.spec as { group: string }).group));
@@ -96,7 +102,7 @@ beforeAll(async () => {
   calls = await fleetCalls();
   for (const name of calls.followsAgentConfig) agentConfig[name] = await agentConfigAccess(name, namespace);
   log(`following an AgentConfig sends: ${JSON.stringify(agentConfig.detect)}`);
-  const crds = [...chartCrds, ...dependencyCrds(allOptions.objects)];
+  const crds = [...chartCrds, ...dependencyCrds(releases.flatMap((rel) => rel.objects))];
   log(`CRDs installed: ${crds.map((crd) => crd.metadata?.name).join(", ")}`);
   server = await KubeApiServer.start({ crds, log });
   await server.namespace(namespace);
@@ -135,7 +141,8 @@ async function reviewAll(checks: readonly AccessCheck[]): Promise<string[]> {
   return wrong;
 }
 
-// In order: the default install, then every option on as an upgrade of it (as `helm upgrade` would).
+// In order: the default install, then every option on as an upgrade of it (as `helm upgrade` would),
+// then KEDA in place of the HPA as an upgrade of that.
 describe.each(releases)("the chart with $label, applied server-side to a real kube-apiserver", (rel) => {
   it("has every object accepted, object by object", () => {
     const { applied, refusals } = kubectlApply(rel.manifest);
@@ -249,14 +256,19 @@ describe("the chart's contract with the code, with every option on", () => {
   });
 
   it("turns on every option values.yaml offers (a new switch must be added to the all-options file)", () => {
-    const off: string[] = [];
-    const walk = (node: unknown, path: string) => {
-      if (node === false && /(^|\.)(enabled|create)$/.test(path)) off.push(path);
-      else if (typeof node === "object" && node !== null && !Array.isArray(node))
-        for (const [key, value] of Object.entries(node)) walk(value, path ? `${path}.${key}` : key);
+    const offIn = (values: unknown): string[] => {
+      const off: string[] = [];
+      const walk = (node: unknown, path: string) => {
+        if (node === false && /(^|\.)(enabled|create)$/.test(path)) off.push(path);
+        else if (typeof node === "object" && node !== null && !Array.isArray(node))
+          for (const [key, value] of Object.entries(node)) walk(value, path ? `${path}.${key}` : key);
+      };
+      walk(values, "");
+      return off;
     };
-    walk(allOptions.values, "");
-    expect(off).toEqual([]);
+    // The prefilter's two autoscalers exclude each other: each render has the other one off.
+    expect(offIn(allOptions.values)).toEqual(["components.prefilter.keda.enabled"]);
+    expect(offIn(withKeda.values)).toEqual(["components.prefilter.autoscaling.enabled"]);
   });
 
   it("lets the policy engine reach an OPA of its own, and nothing for the sidecar on loopback", () => {

@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse, parseAllDocuments } from "yaml";
 import { chartDir } from "../fleet/helm.js";
@@ -10,6 +11,8 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 
 /** The chart's values file with every option on (helm/soc-fleet/ci/, where chart tooling looks). */
 export const allOptionsValues = join(chartDir, "ci", "all-options-values.yaml");
+/** Over the all-options values: the prefilter scaled by KEDA instead of the HPA (the chart refuses both). */
+export const kedaValues = join(chartDir, "ci", "keda-values.yaml");
 
 export interface RenderOptions {
   namespace?: string;
@@ -45,6 +48,58 @@ export function manifestObjects(manifest: string): KubeObject[] {
 
 export function renderChart(valueFiles: readonly string[] = [], options: RenderOptions = {}): KubeObject[] {
   return manifestObjects(helmTemplate(valueFiles, options));
+}
+
+/** The chart rendered as release `soc` in `namespace`, with `values` (an object) as its values file. */
+export function renderValues(values: unknown, namespace: string): KubeObject[] {
+  const dir = mkdtempSync(join(tmpdir(), "soc-values-"));
+  try {
+    const file = join(dir, "values.yaml");
+    writeFileSync(file, JSON.stringify(values));
+    return renderChart([file], { namespace });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const findObject = (objects: readonly KubeObject[], kind: string, name: string) =>
+  objects.find((o) => o.kind === kind && o.metadata?.name === name);
+
+/** Every port of a rendered Service (none if there is no such Service). */
+export function servicePorts(
+  objects: readonly KubeObject[],
+  service: string,
+): { name: string; port: number }[] {
+  const spec = findObject(objects, "Service", service)?.spec as
+    { ports?: { name: string; port: number }[] } | undefined;
+  return spec?.ports ?? [];
+}
+
+/** Where a rendered Service's port of that name answers in the cluster: `<service>.<namespace>.svc:<port>`. */
+export function serviceHost(
+  objects: readonly KubeObject[],
+  namespace: string,
+  service: string,
+  port: string,
+): string {
+  return `${service}.${namespace}.svc:${servicePorts(objects, service).find((p) => p.name === port)?.port ?? "?"}`;
+}
+
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { secretKeyRef?: { name: string } };
+}
+
+/** A rendered component's environment: name → value, or `secret:<name>` for a Secret's key. */
+export function componentEnv(objects: readonly KubeObject[], component: string): Record<string, string> {
+  const deployment = findObject(objects, "Deployment", `soc-${component}`);
+  const pod = (deployment?.spec as { template: { spec: { containers: { name: string; env?: EnvVar[] }[] } } })
+    .template.spec;
+  const env = pod.containers.find((c) => c.name === component)?.env ?? [];
+  return Object.fromEntries(
+    env.map((e) => [e.name, e.value ?? `secret:${e.valueFrom?.secretKeyRef?.name ?? ""}`]),
+  );
 }
 
 type Tree = Record<string, unknown>;

@@ -9,15 +9,15 @@ import { AgentConfig } from "../contracts/agent-config.js";
 import { FleetConfig } from "../contracts/config.js";
 import { responseActions } from "../agents/cluster-actions/actions/index.js";
 import { contextRbac } from "../agents/cluster-actions/context.js";
+import { CONSUMER_GROUP } from "../agents/prefilter/kafka.js";
+import { topics } from "../contracts/topics.js";
 import { components } from "../fleet/components.js";
 import { chartCopies, chartDir, copiedFolders } from "../fleet/helm.js";
-import { helmBinary, kubeconformBinary, kubernetesSchemas } from "../fleet/tools/kubernetes.js";
+import { helmBinary } from "../fleet/tools/kubernetes.js";
 import { dashboardFile, ruleFiles } from "./alert-rules.js";
-import { allOptionsValues, helmTemplate, manifestObjects } from "./chart.js";
+import { allOptionsValues, helmTemplate, kedaValues, manifestObjects } from "./chart.js";
+import { kubeconform } from "./kubeconform.js";
 
-const root = join(import.meta.dirname, "..");
-/** The shared CRD schemas: the repository is cloned with ../shared beside it. */
-const sharedCrds = join(root, "..", "shared", "schemas", "crds");
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 /** Everything optional switched on, as an installation with every integration would set it. */
@@ -56,14 +56,10 @@ interface PodSpec {
 }
 
 let helm = "";
-let kubeconform = "";
-let coreSchemas = "";
 let work = "";
 
 beforeAll(() => {
   helm = helmBinary(log);
-  kubeconform = kubeconformBinary(log);
-  coreSchemas = kubernetesSchemas(log);
   work = mkdtempSync(join(tmpdir(), "soc-helm-test-"));
   // kubeconform checks the AgentConfig resources against the chart's own CRD, as a JSON schema.
   mkdirSync(join(work, "soc.fleet"));
@@ -82,44 +78,24 @@ const renderText = (valueFiles: string[] = [], namespace = "soc-fleet"): string 
 const render = (valueFiles: string[] = [], namespace?: string): K8sObject[] =>
   manifestObjects(renderText(valueFiles, namespace)) as K8sObject[];
 
+/** Why `helm template` refuses these values (written as a values file); empty if it renders them. */
+function refusal(values: unknown): string {
+  const file = join(work, "refused.yaml");
+  writeFileSync(file, JSON.stringify(values));
+  try {
+    renderText([file]);
+    return "";
+  } catch (error) {
+    return String(error);
+  }
+}
+
 const find = (objects: K8sObject[], kind: string, name: string) =>
   objects.find((o) => o.kind === kind && o.metadata.name === name);
 const podSpec = (deployment: K8sObject) => (deployment.spec as { template: { spec: PodSpec } }).template.spec;
 
-/** kubeconform -strict over a rendered manifest: core kinds offline, CRD kinds from ../shared and the chart. */
-function kubeconformSummary(manifest: string): {
-  valid: number;
-  invalid: number;
-  errors: number;
-  skipped: number;
-} {
-  const file = join(work, `manifest-${Math.random().toString(36).slice(2)}.yaml`);
-  writeFileSync(file, manifest);
-  const run = spawnSync(
-    kubeconform,
-    [
-      "-strict",
-      "-summary",
-      "-output",
-      "json",
-      "-schema-location",
-      `${coreSchemas}/{{.ResourceKind}}{{.KindSuffix}}.json`,
-      "-schema-location",
-      `${sharedCrds}/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json`,
-      "-schema-location",
-      `${work}/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json`,
-      file,
-    ],
-    { encoding: "utf8" },
-  );
-  const report = JSON.parse(run.stdout) as {
-    resources?: { msg: string; name: string; kind: string }[];
-    summary: { valid: number; invalid: number; errors: number; skipped: number };
-  };
-  for (const resource of report.resources ?? [])
-    log(`kubeconform: ${resource.kind} ${resource.name}: ${resource.msg}`);
-  return report.summary;
-}
+/** kubeconform -strict over a rendered manifest: core kinds offline, CRD kinds from ../shared and the chart's own. */
+const kubeconformSummary = (manifest: string) => kubeconform(manifest, [work]);
 
 /** The CRD's openAPIV3Schema as the JSON schema kubeconform -strict wants: closed objects, metadata typed. */
 function crdJsonSchema(): Record<string, unknown> {
@@ -154,8 +130,8 @@ describe("the Helm chart helm/soc-fleet", () => {
     }
   });
 
-  it("renders only objects kubeconform -strict finds valid, with either set of values", () => {
-    for (const values of [[], [everythingFile]]) {
+  it("renders only objects kubeconform -strict finds valid, with each set of values", () => {
+    for (const values of [[], [everythingFile], [everythingFile, kedaValues]]) {
       const manifest = renderText(values);
       const count = render(values).length;
       expect(kubeconformSummary(manifest), values.join()).toEqual({
@@ -175,8 +151,11 @@ describe("the Helm chart helm/soc-fleet", () => {
       "soc.fleet/v1alpha1 AgentConfig",
       "batch/v1 CronJob",
       "policy/v1 PodDisruptionBudget",
+      "autoscaling/v2 HorizontalPodAutoscaler",
     ])
       expect(kinds).toContain(kind);
+    const withKeda = render([everythingFile, kedaValues]).map((o) => `${o.apiVersion} ${o.kind}`);
+    expect(withKeda).toContain("keda.sh/v1alpha1 ScaledObject");
   });
 
   it("kubeconform catches a broken object of each kind of schema (the check has teeth)", () => {
@@ -282,14 +261,7 @@ describe("the Helm chart helm/soc-fleet", () => {
       ["training without events", { training: { enabled: true } }, "/training/events/existingClaim"],
     ];
     for (const [what, values, pointer] of bad) {
-      const file = join(work, "bad.yaml");
-      writeFileSync(file, JSON.stringify(values));
-      let message = "";
-      try {
-        renderText([file]);
-      } catch (error) {
-        message = String(error);
-      }
+      const message = refusal(values);
       expect(message, what).toContain("values don't meet the specifications of the schema");
       expect(message, what).toContain(pointer);
     }
@@ -472,6 +444,91 @@ describe("the Helm chart helm/soc-fleet", () => {
     const opaArgs = (pod.containers.find((c) => c.name === "opa") as unknown as { args: string[] }).args;
     const opaUrl = new URL(engineEnv.find((e) => e.name === "SOC_OPA_URL")?.value ?? "");
     expect(opaArgs).toContain(`--addr=${opaUrl.host}`);
+  });
+
+  it("scales the prefilter by an HPA on CPU or by KEDA on its consumer group's lag, never both", () => {
+    const scalers = (objects: K8sObject[]) =>
+      objects
+        .filter((o) => o.kind === "HorizontalPodAutoscaler" || o.kind === "ScaledObject")
+        .map((o) => `${o.kind}/${o.metadata.name}`);
+    const replicas = (objects: K8sObject[], name: string) =>
+      (find(objects, "Deployment", `soc-${name}`)?.spec as { replicas?: number }).replicas;
+    const defaults = render();
+    expect(scalers(defaults)).toEqual([]);
+    expect(replicas(defaults, "prefilter")).toBe(1);
+
+    const hpa = render([everythingFile]);
+    expect(scalers(hpa)).toEqual(["HorizontalPodAutoscaler/soc-prefilter"]);
+    expect(find(hpa, "HorizontalPodAutoscaler", "soc-prefilter")?.spec).toEqual({
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "soc-prefilter" },
+      minReplicas: 2,
+      maxReplicas: 6,
+      metrics: [
+        {
+          type: "Resource",
+          resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } },
+        },
+      ],
+    });
+    // The autoscaler owns the prefilter's replicas, so an upgrade or a sync does not reset them.
+    expect(replicas(hpa, "prefilter")).toBeUndefined();
+    expect(replicas(hpa, "detect")).toBe(1);
+
+    // KEDA watches the group and topic the prefilter's code consumes, at the brokers it is given.
+    const keda = render([everythingFile, kedaValues]);
+    expect(scalers(keda)).toEqual(["ScaledObject/soc-prefilter"]);
+    const env = podSpec(find(keda, "Deployment", "soc-prefilter") as K8sObject).containers[0]?.env ?? [];
+    expect(find(keda, "ScaledObject", "soc-prefilter")?.spec).toEqual({
+      scaleTargetRef: { name: "soc-prefilter" },
+      minReplicaCount: 2,
+      maxReplicaCount: 6,
+      triggers: [
+        {
+          type: "kafka",
+          metadata: {
+            bootstrapServers: env.find((e) => e.name === "KAFKA_BROKERS")?.value,
+            consumerGroup: CONSUMER_GROUP,
+            topic: topics.events,
+            lagThreshold: "500",
+            // The prefilter subscribes from the beginning: a partition without a commit lags from its start.
+            offsetResetPolicy: "earliest",
+          },
+        },
+      ],
+    });
+    expect(replicas(keda, "prefilter")).toBeUndefined();
+
+    const kafka = { config: { KAFKA_BROKERS: "kafka:9092" } };
+    const refused: [string, unknown, string][] = [
+      [
+        "both autoscalers",
+        { ...kafka, components: { prefilter: { autoscaling: { enabled: true }, keda: { enabled: true } } } },
+        "components.prefilter.autoscaling.enabled and components.prefilter.keda.enabled are both true",
+      ],
+      [
+        "KEDA without Kafka",
+        { components: { prefilter: { keda: { enabled: true } } } },
+        "components.prefilter.keda.enabled needs config.KAFKA_BROKERS",
+      ],
+      [
+        "a minimum above the maximum",
+        { components: { prefilter: { autoscaling: { enabled: true, minReplicas: 4, maxReplicas: 2 } } } },
+        "components.prefilter.autoscaling.minReplicas (4) is above maxReplicas (2)",
+      ],
+      // The prefilter also serves the HTTP ingest: never scaled to zero.
+      [
+        "KEDA down to zero",
+        { ...kafka, components: { prefilter: { keda: { enabled: true, minReplicas: 0 } } } },
+        "/components/prefilter/keda/minReplicas",
+      ],
+      // The other components keep state (cases, the journal, the outbox): no autoscaler for them.
+      [
+        "an autoscaler for the coordinator",
+        { components: { coordinator: { autoscaling: { enabled: true } } } },
+        "/components/coordinator",
+      ],
+    ];
+    for (const [what, values, reason] of refused) expect(refusal(values), what).toContain(reason);
   });
 
   it("schedules the weekly retraining with the schedule from values", () => {

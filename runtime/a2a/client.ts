@@ -129,7 +129,7 @@ export class Peers {
     });
     if (!response.ok)
       throw new SocError("card_refused", `${agent} refused its agent card: HTTP ${response.status}`);
-    const card = (await response.json()) as AgentCard;
+    const card = reachedAt((await response.json()) as AgentCard, base);
     const factory = new ClientFactory(
       ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
         transports: [new JsonRpcTransportFactory({ fetchImpl: this.component.fetch })],
@@ -137,4 +137,22 @@ export class Peers {
     );
     return factory.createFromAgentCard(card);
   }
+}
+
+/**
+ * The card with its interfaces at the address the caller reached it: a card names the address its
+ * agent listens on, which in a pod is 0.0.0.0 (any interface) and from a port-forward is not the
+ * caller's either. Only the scheme, host and port change; the path stays the agent's.
+ */
+export function reachedAt(card: AgentCard, base: string): AgentCard {
+  const reached = new URL(base);
+  return {
+    ...card,
+    supportedInterfaces: card.supportedInterfaces.map((entry) => {
+      const url = new URL(entry.url);
+      url.protocol = reached.protocol;
+      url.host = reached.host;
+      return { ...entry, url: url.toString() };
+    }),
+  };
 }

@@ -58,6 +58,35 @@ config.SOC_AGENT_CONFIG=cluster every agent with an AgentConfig, which follows i
 {{- if or (has "kubernetes" $uses) $follows }}true{{ end }}
 {{- end }}
 
+{{/*
+What scales the prefilter: "autoscaling" (an HPA on CPU), "keda" (a ScaledObject on consumer lag)
+or empty (its `replicas`), each the name of its block under components.prefilter. Refuses both at
+once, KEDA without Kafka, and a minimum above the maximum.
+*/}}
+{{- define "soc-fleet.prefilterScaling" -}}
+{{- $prefilter := .Values.components.prefilter | default dict }}
+{{- $hpa := $prefilter.autoscaling | default dict }}
+{{- $keda := $prefilter.keda | default dict }}
+{{- $mode := "" }}
+{{- if and $hpa.enabled $keda.enabled }}
+{{- fail "components.prefilter.autoscaling.enabled and components.prefilter.keda.enabled are both true: KEDA scales the prefilter through an HPA of its own, and two autoscalers would fight over its replicas; turn one off" }}
+{{- else if $hpa.enabled }}
+{{- $mode = "autoscaling" }}
+{{- else if $keda.enabled }}
+{{- $mode = "keda" }}
+{{- if not .Values.config.KAFKA_BROKERS }}
+{{- fail "components.prefilter.keda.enabled needs config.KAFKA_BROKERS: KEDA scales on the lag of the prefilter's consumer group on falco.events" }}
+{{- end }}
+{{- end }}
+{{- with $mode }}
+{{- $on := index $prefilter . }}
+{{- if gt (int $on.minReplicas) (int $on.maxReplicas) }}
+{{- fail (printf "components.prefilter.%s.minReplicas (%d) is above maxReplicas (%d)" . (int $on.minReplicas) (int $on.maxReplicas)) }}
+{{- end }}
+{{- end }}
+{{- $mode }}
+{{- end }}
+
 {{/* The port of a URL: its own, else the scheme's. */}}
 {{- define "soc-fleet.urlPort" -}}
 {{- $url := urlParse . }}
