@@ -1,6 +1,6 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parse, stringify } from "yaml";
+import { parse } from "yaml";
 import { agentConfigPath } from "../fleet/agent-config.js";
 import { chartDir } from "../fleet/helm.js";
 import { KubeApiServer, type KubeObject } from "../fleet/kube-apiserver/index.js";
@@ -27,10 +27,7 @@ try {
   await server.namespace("soc-fleet");
   const document = parse(readFileSync(agentConfigPath(root, "remediate") ?? "", "utf8")) as KubeObject;
   await server.apply([{ ...document, metadata: { ...document.metadata, namespace: "soc-fleet" } }]);
-  const kubeconfig = parse(readFileSync(server.kubeconfig, "utf8")) as { contexts: { context: object }[] };
-  for (const entry of kubeconfig.contexts) entry.context = { ...entry.context, namespace: "soc-fleet" };
-  const file = join(server.dir, "kubeconfig-soc-fleet.yaml");
-  writeFileSync(file, stringify(kubeconfig), { mode: 0o600 });
+  const file = server.adminKubeconfig("soc-fleet");
   fleet = await LocalFleet.start({
     env: { SOC_LOG_LEVEL: "info", SOC_PREFILTER: "priority", KUBECONFIG: file, SOC_AGENT_CONFIG: "cluster" },
   });

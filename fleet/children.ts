@@ -45,3 +45,14 @@ export async function stopChild(
     child.kill(signal);
   });
 }
+
+/** Whether a process of this machine is still running (signal 0 checks without signalling). */
+export function pidRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

@@ -1,7 +1,7 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse, stringify } from "yaml";
+import { parse } from "yaml";
 import type { Case } from "../contracts/case.js";
 import { components } from "../fleet/components.js";
 import { agentConfigPath } from "../fleet/agent-config.js";
@@ -75,12 +75,7 @@ beforeAll(async () => {
     [crd],
   );
   // The agents' credentials, in the namespace their resources are in (as a pod's would be).
-  const kubeconfig = parse(readFileSync(server.kubeconfig, "utf8")) as {
-    contexts: { context: Record<string, string> }[];
-  };
-  for (const { context } of kubeconfig.contexts) context.namespace = "soc-fleet";
-  const file = join(server.dir, "kubeconfig-soc-fleet.yaml");
-  writeFileSync(file, stringify(kubeconfig), { mode: 0o600 });
+  const file = server.adminKubeconfig("soc-fleet");
   fleet = await LocalFleet.start({
     env: { SOC_PREFILTER: "priority", KUBECONFIG: file, SOC_AGENT_CONFIG: "cluster" },
   });

@@ -10,6 +10,7 @@ import {
   type AdmissionRequest,
   type HeldRequest,
 } from "../fleet/kube-apiserver/index.js";
+import { pidRunning } from "../fleet/children.js";
 import { LocalFleet } from "../fleet/local.js";
 import { remediationCluster } from "./cluster-fixture.js";
 
@@ -127,7 +128,7 @@ async function killWhileHeld(trial: Trial, held: Promise<HeldRequest>, caseId: (
   const pid = fleet.pid(trial.victim);
   const kill = async () => {
     fleet.signal(trial.victim, "SIGKILL");
-    await fleet.waitFor(() => !alive(pid), 10_000, `${trial.victim} to die`);
+    await fleet.waitFor(() => !pidRunning(pid), 10_000, `${trial.victim} to die`);
   };
   if (trial.release === "landed") {
     // Carried out by the server, its answer withheld until the client is dead.
@@ -158,15 +159,6 @@ async function stored(trial: Trial, caseId: string): Promise<boolean> {
   }
   const pod = await server.request("GET", `/api/v1/namespaces/shop/pods/${trial.pod}`);
   return pod.body.metadata?.labels?.["soc.fleet/quarantine"] === "true";
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function run(trial: Trial): Promise<void> {

@@ -55,10 +55,21 @@ export class KubeApiServer {
   ) {
     this.url = `https://127.0.0.1:${port}`;
     this.#client = new KubeClient(this.url, dir);
-    this.kubeconfig = this.#writeKubeconfig("admin", {
+    this.kubeconfig = this.adminKubeconfig();
+  }
+
+  /** An admin kubeconfig file; with `namespace`, its context's namespace (as a pod's credentials have). */
+  adminKubeconfig(namespace?: string): string {
+    const credentials = {
       "client-certificate-data": this.#base64("admin.crt"),
       "client-key-data": this.#base64("admin.key"),
-    });
+    };
+    return this.#writeKubeconfig(
+      namespace ? `admin-${namespace}` : "admin",
+      credentials,
+      this.url,
+      namespace,
+    );
   }
 
   static async start(options: KubeApiServerOptions = {}): Promise<KubeApiServer> {
@@ -218,7 +229,12 @@ export class KubeApiServer {
     return readFileSync(join(this.dir, name)).toString("base64");
   }
 
-  #writeKubeconfig(user: string, credentials: Record<string, string>, server = this.url): string {
+  #writeKubeconfig(
+    user: string,
+    credentials: Record<string, string>,
+    server = this.url,
+    namespace?: string,
+  ): string {
     const file = join(this.dir, `kubeconfig-${user}.yaml`);
     const config = {
       apiVersion: "v1",
@@ -230,7 +246,9 @@ export class KubeApiServer {
         },
       ],
       users: [{ name: user, user: credentials }],
-      contexts: [{ name: "soc-test", context: { cluster: "soc-test", user } }],
+      contexts: [
+        { name: "soc-test", context: { cluster: "soc-test", user, ...(namespace ? { namespace } : {}) } },
+      ],
       "current-context": "soc-test",
     };
     writeFileSync(file, stringify(config), { mode: 0o600 });

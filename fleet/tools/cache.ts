@@ -11,6 +11,7 @@ import {
 } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { pidRunning } from "../children.js";
 
 export type Log = (line: string) => void;
 export const quiet: Log = () => undefined;
@@ -119,22 +120,11 @@ export function install(tool: CachedTool, log: Log = quiet, cache = toolCacheDir
   return dir;
 }
 
-/** Whether a process of this machine is still running (signal 0 checks without signalling). */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it runs, as another user.
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /** Builds of this entry left behind by processes that died mid-build: they would never be finished. */
 function removeAbandoned(cache: string, entry: string): void {
   for (const name of readdirSync(cache)) {
     const match = /^(.*)\.(?:partial|stale)-(\d+)$/.exec(name);
-    if (match?.[1] === entry && !running(Number(match[2])))
+    if (match?.[1] === entry && !pidRunning(Number(match[2])))
       rmSync(join(cache, name), { recursive: true, force: true });
   }
 }
