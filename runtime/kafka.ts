@@ -24,7 +24,6 @@ export function kafkaClientOptions(brokers: string[], clientId = "soc-fleet"): K
   };
 }
 
-/** What the fleet needs of a producer. */
 /**
  * A consumer in `groupId`, connected and subscribed to `topic` from its beginning (a group with no
  * commit starts at the first message), creating no topic. Disconnected again if subscribing fails.
@@ -41,6 +40,7 @@ export async function connectConsumer(kafka: Kafka, groupId: string, topic: stri
   return consumer;
 }
 
+/** What the fleet needs of a producer. */
 export type Sender = Pick<Producer, "send" | "disconnect">;
 
 /**

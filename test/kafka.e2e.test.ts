@@ -99,8 +99,17 @@ describe("the prefilter on a real Kafka broker (falcosidekick's Kafka output for
         `${String(event.output_fields["k8s.ns.name"] ?? "-")}/${String(event.output_fields["k8s.pod.name"] ?? event.hostname)}`,
       );
     }
-    const cases = (await fleet.soc(["cases", "--limit", "1000"])).json as { cases: unknown[] };
-    expect(cases.cases).toHaveLength(expected.length);
+    // The coordinator's consumer group rejoins after the restart in its own time: every forwarded
+    // anomaly becomes one case, however long that takes.
+    const cases = async () =>
+      ((await fleet.soc(["cases", "--limit", "1000"])).json as { cases: unknown[] }).cases;
+    await fleet.waitFor(
+      async () => (await cases()).length >= expected.length,
+      120_000,
+      "a case for every anomaly",
+    );
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(await cases()).toHaveLength(expected.length);
   });
 
   it("sends 10 000 malformed or fuzzed messages to the dead-letter topic with a reason, and keeps consuming", async () => {
