@@ -41,6 +41,7 @@ const analyses: Analysis[] = policyCases.map(({ input }) => ({
   confidence: input.confidence,
   asset_tags: [],
   rationale: "benchmark",
+  narrative: null,
   action: {
     type: input.action.type,
     target: { ...input.action.target, kind: Target.shape.kind.parse(input.action.target.kind) },

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { llmProviders } from "./config.js";
 import { mcpServerNames } from "./skills.js";
 
 /**
@@ -16,19 +17,26 @@ export const AgentConfig = z
       labels: z.record(z.string(), z.string()).optional(),
     }),
     spec: z.object({
-      /** System prompt for the optional language model; the deterministic path does not read it. */
-      prompt: z.string().default(""),
+      /**
+       * The system prompt of the agent's language model, for the agents that use one (analyst,
+       * reviewer); refused on the others.
+       */
+      prompt: z.string().max(16_384).default(""),
       /** MCP tools the agent may call, as `<server>/<tool>`. */
       tools: z.array(z.string().regex(/^[a-z-]+\/[a-z_]+$/, "tools are named <server>/<tool>")).default([]),
       /** Tools whose every call needs a human's approval first: a subset of `tools`. */
       requireApproval: z.array(z.string()).default([]),
+      /** The agent's language model; unset fields are the process's (SOC_LLM, SOC_LLM_MODEL, OPENAI_BASE_URL). */
       llm: z
         .object({
-          provider: z.enum(["none", "openai", "embedded"]).default("none"),
+          provider: z.enum(llmProviders).optional(),
+          /** A model server's model name, or the embedded model's GGUF file. */
           model: z.string().optional(),
+          /** An OpenAI-compatible server's base URL (…/v1); its key stays in a Secret (OPENAI_API_KEY). */
+          baseURL: z.url().optional(),
           maxTokens: z.number().int().positive().max(32_768).default(512),
         })
-        .default({ provider: "none", maxTokens: 512 }),
+        .default({ maxTokens: 512 }),
     }),
   })
   .superRefine((config, ctx) => {

@@ -42,6 +42,26 @@ export type ProposedAction = z.infer<typeof ProposedAction>;
 
 export const Technique = z.object({ id: z.string(), name: z.string() });
 
+/**
+ * What the analyst's language model wrote of a case: words for the humans, never a decision. The
+ * classification, confidence and proposed action beside it are computed from the evidence; the
+ * policy reads those, never this.
+ */
+export const Narrative = z.object({
+  model: z.string(),
+  /** What happened, in an analyst's words, citing the evidence; null when the model gave nothing usable. */
+  text: z.string().nullable(),
+  hypothesis: z.string().nullable(),
+  /** A response the model would rather take, from the registry's actions: a suggestion for the human. */
+  alternative_action: ActionType.nullable(),
+  /** What it stated that the rule's tags, the ATT&CK catalogue and the evidence do not support. */
+  unsupported: z.array(z.string()),
+  repairs: z.number().int().nonnegative(),
+  /** Why there is no narrative: the model failed, timed out, or never matched the schema. */
+  fallback: z.string().nullable(),
+});
+export type Narrative = z.infer<typeof Narrative>;
+
 /** The analyst's classification of a case. */
 export const Analysis = z.object({
   tactic: z.string().nullable(),
@@ -56,6 +76,8 @@ export const Analysis = z.object({
    */
   asset_tags: z.array(z.string()),
   rationale: z.string(),
+  /** Present when the analyst has a language model. */
+  narrative: Narrative.nullable().default(null),
 });
 export type Analysis = z.infer<typeof Analysis>;
 

@@ -5,6 +5,9 @@ import type { AgentName, Identity, McpServerName } from "./skills.js";
 
 const millis = z.coerce.number().int().positive();
 
+/** Where an agent's language model runs (runtime/llm): nowhere, a model server, or in-process. */
+export const llmProviders = ["none", "openai", "embedded"] as const;
+
 /**
  * The fleet's configuration, read from the environment (the same names in the chart's values).
  * Every process parses it once at start with `loadConfig(FleetConfig)`.
@@ -56,6 +59,21 @@ export const FleetConfig = z
       .string()
       .regex(/^[\w.-]+:\d+(,[\w.-]+:\d+)*$/, "KAFKA_BROKERS is host:port[,host:port…]")
       .optional(),
+    /**
+     * The language model of the agents that use one (analyst, reviewer): none (deterministic, the
+     * default), an OpenAI-compatible server, or a GGUF model run in-process. An AgentConfig's
+     * spec.llm overrides these per agent.
+     */
+    SOC_LLM: z.enum(llmProviders).default("none"),
+    /** openai: the model's name on the server; embedded: the GGUF file (`npm start` fetches SmolLM2 when unset). */
+    SOC_LLM_MODEL: z.string().min(1).optional(),
+    OPENAI_BASE_URL: z.url().optional(),
+    OPENAI_API_KEY: z.string().min(1).optional(),
+    SOC_LLM_TIMEOUT_MS: millis.default(30_000),
+    SOC_LLM_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+    SOC_LLM_CONCURRENCY: z.coerce.number().int().positive().max(64).default(4),
+    /** CPU threads of the embedded model: llama.cpp's own default oversubscribes a small node. */
+    SOC_LLM_THREADS: z.coerce.number().int().positive().max(64).default(1),
     /** Extra Node options for every component process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
     SOC_NODE_ARGS: z.string().default(""),
     /** Mattermost as the front end; unset means the terminal. */
@@ -78,6 +96,12 @@ export const FleetConfig = z
     SOC_BOT_GROUP_WINDOW_MS: millis.default(3_600_000),
   })
   .superRefine((env, ctx) => {
+    if (env.SOC_LLM === "openai" && !env.SOC_LLM_MODEL)
+      ctx.addIssue({
+        code: "custom",
+        path: ["SOC_LLM_MODEL"],
+        message: "SOC_LLM_MODEL names the model with SOC_LLM=openai",
+      });
     if (!env.MATTERMOST_URL) return;
     for (const name of ["MATTERMOST_BOT_TOKEN", "MATTERMOST_TEAM", "MATTERMOST_CHANNEL"] as const) {
       if (!env[name])
@@ -107,6 +131,16 @@ export const FleetConfig = z
       opaBin: env.SOC_OPA_BIN,
       policyEvaluator: env.SOC_POLICY_EVALUATOR,
       kafkaBrokers: env.KAFKA_BROKERS?.split(",") ?? [],
+      llm: {
+        provider: env.SOC_LLM,
+        model: env.SOC_LLM_MODEL ?? "",
+        baseUrl: env.OPENAI_BASE_URL,
+        apiKey: env.OPENAI_API_KEY,
+        timeoutMs: env.SOC_LLM_TIMEOUT_MS,
+        maxRetries: env.SOC_LLM_RETRIES,
+        concurrency: env.SOC_LLM_CONCURRENCY,
+        threads: env.SOC_LLM_THREADS,
+      },
       nodeArgs: env.SOC_NODE_ARGS.split(/\s+/).filter(Boolean),
       ingestUrl: `http://${env.SOC_HOST}:${base + 1}/falco`,
       ingestPort: base + 1,

@@ -33,6 +33,15 @@ export const PolicyDecision = z.object({
 });
 export type PolicyDecision = z.infer<typeof PolicyDecision>;
 
+/** The reviewer's model's plain-language account of a verdict it cannot change. */
+export const Explanation = z.object({
+  model: z.string(),
+  text: z.string().nullable(),
+  /** Why there is none: the model failed, timed out, or never matched the schema. */
+  fallback: z.string().nullable(),
+});
+export type Explanation = z.infer<typeof Explanation>;
+
 /** Someone approving an action, with the roles the authenticated front end asserts for them. */
 export const Approver = z.object({ id: z.string().min(1), roles: z.array(z.string()) });
 export type Approver = z.infer<typeof Approver>;

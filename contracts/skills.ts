@@ -4,7 +4,7 @@ import { Anomaly, TraceId } from "./anomaly.js";
 import { Case, CaseId, CaseStatus, DecisionAction } from "./case.js";
 import { AppliedAction, UndoneAction } from "./cluster.js";
 import { FalcoEvent } from "./falco.js";
-import { PolicyDecision, PolicyInput } from "./policy.js";
+import { Explanation, PolicyDecision, PolicyInput } from "./policy.js";
 import { Step } from "./step.js";
 
 /**
@@ -18,6 +18,8 @@ export interface SkillContract<I extends z.ZodType = z.ZodType, O extends z.ZodT
   callers: readonly Identity[];
   input: I;
   output: O;
+  /** The skill may ask the agent's language model: its callers wait the model's budget too. */
+  asksModel?: boolean;
 }
 
 export const agentNames = [
@@ -162,6 +164,7 @@ export const skills = {
     callers: ["coordinator"],
     input: z.object({ event: FalcoEvent, evidence: Evidence }),
     output: Analysis,
+    asksModel: true,
   }),
   review: skill({
     agent: "reviewer",
@@ -169,7 +172,13 @@ export const skills = {
     description: "Build the policy input for a proposed action and ask the policy engine for a verdict.",
     callers: ["coordinator"],
     input: z.object({ case_id: CaseId, analysis: Analysis }),
-    output: z.object({ input: PolicyInput, decision: PolicyDecision }),
+    output: z.object({
+      input: PolicyInput,
+      decision: PolicyDecision,
+      /** Present when the reviewer has a language model. */
+      explanation: Explanation.nullable().default(null),
+    }),
+    asksModel: true,
   }),
   execute: skill({
     agent: "remediate",

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadAgentConfig } from "./agent-config.js";
+import { LiveAgentConfig, loadAgentConfig } from "./agent-config.js";
 
 const root = join(import.meta.dirname, "..");
 
@@ -68,5 +68,49 @@ describe("AgentConfig documents", () => {
     expect(() => loadAgentConfig(dir, "remediate")).toThrow(
       /spec\.tools\.1: kubectl\/exec: kubectl is not an MCP server of the fleet \(policy-engine, cluster-actions\)/,
     );
+  });
+
+  it("refuses a prompt or a model on an agent whose code asks no model, which would look in force", () => {
+    const dir = fixture(
+      "detect",
+      "apiVersion: soc.fleet/v1alpha1\nkind: AgentConfig\nmetadata: {name: detect}\nspec:\n  prompt: Be brief.\n  llm: {provider: embedded}\n",
+    );
+    expect(() => loadAgentConfig(dir, "detect")).toThrow(
+      /spec\.prompt: detect uses no language model\n\s+spec\.llm: detect uses no language model/,
+    );
+  });
+
+  it("takes the model from the AgentConfig where it says so, and from the process otherwise", () => {
+    const process = {
+      provider: "openai" as const,
+      model: "served-model",
+      baseUrl: "http://vllm:8000/v1",
+      apiKey: "key",
+      timeoutMs: 30_000,
+      maxRetries: 2,
+      concurrency: 4,
+      threads: 1,
+    };
+    const analyst = loadAgentConfig(root, "analyst");
+    const live = new LiveAgentConfig(analyst, "file");
+    expect(live.llmSettings(process)).toEqual({
+      ...process,
+      maxTokens: 512,
+      prompt: analyst?.spec.prompt,
+    });
+    const dir = fixture(
+      "analyst",
+      "apiVersion: soc.fleet/v1alpha1\nkind: AgentConfig\nmetadata: {name: analyst}\nspec:\n  prompt: Be brief.\n  llm: {provider: embedded, model: /models/m.gguf, maxTokens: 128}\n",
+    );
+    const edited = loadAgentConfig(dir, "analyst");
+    if (!edited) throw new Error("the fixture has no AgentConfig");
+    live.replace(edited, "file");
+    expect(live.llmSettings(process)).toMatchObject({
+      provider: "embedded",
+      model: "/models/m.gguf",
+      baseUrl: "http://vllm:8000/v1",
+      maxTokens: 128,
+      prompt: "Be brief.",
+    });
   });
 });

@@ -2,7 +2,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { AgentConfig } from "../contracts/agent-config.js";
+import { skills } from "../contracts/skills.js";
 import { SocError } from "../runtime/errors.js";
+import type { LlmSettings } from "../runtime/llm/settings.js";
 
 /** Where an agent's AgentConfig file is: agents/<name>/, or bot/<name>/ for the front end's agent. */
 export function agentConfigPath(root: string, name: string): string | undefined {
@@ -28,14 +30,26 @@ export function loadAgentConfig(root: string, name: string): AgentConfig | null 
 /** A document read as one agent's AgentConfig: the configuration, or every problem with it. */
 export type AgentConfigReading = { config: AgentConfig; problems: [] } | { config: null; problems: string[] };
 
+/** The agents that ask a language model (they serve a skill that asksModel): they read spec.prompt and spec.llm. */
+export const modelAgents: readonly string[] = [
+  ...new Set(Object.values(skills).flatMap((skill) => (skill.asksModel ? [skill.agent] : []))),
+];
+
 /** Reads `document` (a YAML file's or the cluster's resource) as the AgentConfig of `name`. */
 export function readAgentConfig(document: unknown, name: string): AgentConfigReading {
   const parsed = AgentConfig.safeParse(document);
   if (!parsed.success)
     return { config: null, problems: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`) };
-  if (parsed.data.metadata.name !== name)
-    return { config: null, problems: [`metadata.name: is ${parsed.data.metadata.name}, not ${name}`] };
-  return { config: parsed.data, problems: [] };
+  const problems: string[] = [];
+  const { metadata, spec } = parsed.data;
+  if (metadata.name !== name) problems.push(`metadata.name: is ${metadata.name}, not ${name}`);
+  if (!modelAgents.includes(name)) {
+    // A prompt no code reads would look like configuration in force.
+    if (spec.prompt) problems.push(`spec.prompt: ${name} uses no language model`);
+    if (spec.llm.provider ?? spec.llm.model ?? spec.llm.baseURL)
+      problems.push(`spec.llm: ${name} uses no language model`);
+  }
+  return problems.length ? { config: null, problems } : { config: parsed.data, problems: [] };
 }
 
 /**
@@ -64,6 +78,22 @@ export class LiveAgentConfig {
   /** The tools whose every call needs a human's approval first. */
   get requireApproval(): readonly string[] {
     return this.#config?.spec.requireApproval ?? [];
+  }
+
+  /**
+   * The language model in force: the AgentConfig's spec.llm over the process's settings, with the
+   * AgentConfig's prompt.
+   */
+  llmSettings(process: Omit<LlmSettings, "prompt" | "maxTokens">): LlmSettings {
+    const llm = this.#config?.spec.llm;
+    return {
+      ...process,
+      provider: llm?.provider ?? process.provider,
+      model: llm?.model ?? process.model,
+      baseUrl: llm?.baseURL ?? process.baseUrl,
+      maxTokens: llm?.maxTokens ?? 512,
+      prompt: this.#config?.spec.prompt ?? "",
+    };
   }
 
   replace(config: AgentConfig, source: string): void {

@@ -1,6 +1,7 @@
 import { agentUrls, FleetConfig } from "../contracts/config.js";
 import { Peers } from "../runtime/a2a/client.js";
 import { runComponent, type Component } from "../runtime/component.js";
+import { Llm } from "../runtime/llm/model.js";
 import { McpPeer } from "../runtime/mcp/client.js";
 import type { McpServerName } from "../contracts/skills.js";
 import { fileURLToPath } from "node:url";
@@ -40,9 +41,14 @@ async function main(name: string | undefined): Promise<void> {
     const context = {
       component,
       config,
-      peers: new Peers(component, { urls: agentUrls(config), timeoutMs: config.agentTimeoutMs }),
+      peers: new Peers(component, {
+        urls: agentUrls(config),
+        timeoutMs: config.agentTimeoutMs,
+        modelTimeoutMs: config.llm.timeoutMs,
+      }),
       mcp: (server: McpServerName) =>
         new McpPeer(component, server, config.url(server), config.agentTimeoutMs, grant),
+      llm: new Llm(component, () => grant.llmSettings(config.llm)),
     };
     const listen = { host: config.host, port: config.port(definition.name) };
     // Each kind's server library is loaded only by the processes that serve it.

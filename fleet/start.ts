@@ -9,6 +9,7 @@ import { ensureCertificates } from "./certs.js";
 import { components } from "./components.js";
 import { Supervisor, type ProcessSpec } from "./supervisor.js";
 import { opaBinary } from "./tools/opa.js";
+import { smollm2Model } from "./tools/smollm2.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -63,7 +64,9 @@ async function main(argv: string[]): Promise<void> {
       terminal: c.name === "notify" ? "raw" : "prefixed",
     })),
   ];
-  const env = { ...process.env, SOC_HOME: config.home, SOC_OPA_BIN: opa };
+  const env: NodeJS.ProcessEnv = { ...process.env, SOC_HOME: config.home, SOC_OPA_BIN: opa };
+  // The embedded model with no file named: the small one from the tool cache, fetched once.
+  if (config.llm.provider === "embedded" && !config.llm.model) env.SOC_LLM_MODEL = smollm2Model(say);
   const supervisor = new Supervisor(dirs, env, say, launcher.SOC_RESTART_MAX_MS);
   let stopping = false;
   const stop = (signal: string) => {

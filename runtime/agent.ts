@@ -1,6 +1,7 @@
 import type { Peers } from "./a2a/client.js";
 import type { SkillHandler } from "./a2a/skill.js";
 import type { Component } from "./component.js";
+import type { Llm } from "./llm/model.js";
 import type { McpPeer } from "./mcp/client.js";
 import type { ToolDefinition } from "./mcp/server.js";
 
@@ -11,6 +12,8 @@ export interface AgentContext<Config, Server extends string = string> {
   peers: Peers;
   /** A client of an MCP server, limited to the tools this agent's configuration lists. */
   mcp: (server: Server) => McpPeer;
+  /** The agent's language model (its prompt and provider from its configuration), or none. */
+  llm: Llm;
 }
 
 /** An A2A agent: one folder whose agent.ts exports one of these. */

@@ -32,6 +32,19 @@ export function createMetrics(component: string) {
       buckets: latencyBuckets,
       registers: [registry],
     }),
+    llmTokens: new Counter({
+      name: "soc_llm_tokens_total",
+      help: "Language-model tokens spent, by model, purpose and direction (in, out)",
+      labelNames: ["model", "purpose", "direction"],
+      registers: [registry],
+    }),
+    llmCall: new Histogram({
+      name: "soc_llm_call_seconds",
+      help: "Language-model calls, by model, purpose and outcome (ok, repaired, invalid, failed)",
+      labelNames: ["model", "purpose", "outcome"],
+      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80],
+      registers: [registry],
+    }),
     refused: new Counter({
       name: "soc_calls_refused_total",
       help: "Calls refused because the caller's identity is not on the allow-list",

@@ -33,6 +33,7 @@ export const labelAnalysis: Analysis = {
   confidence: 0.85,
   asset_tags: [],
   rationale: "rule tags map to T1555",
+  narrative: null,
   action: {
     type: "label_pod",
     target: {

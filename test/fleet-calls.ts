@@ -1,13 +1,13 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { healthChecked } from "../agents/coordinator/health.js";
-import { agentConfigPath, loadAgentConfig } from "../fleet/agent-config.js";
+import { agentConfigPath, loadAgentConfig, modelAgents } from "../fleet/agent-config.js";
 import { components } from "../fleet/components.js";
 import { skills, type AgentName, type McpServerName } from "../contracts/skills.js";
 
 export type ComponentName = AgentName | McpServerName;
 /** A service outside the fleet that a component's code calls. */
-export type Service = "kafka" | "mattermost" | "opa" | "kubernetes";
+export type Service = "kafka" | "mattermost" | "opa" | "kubernetes" | "llm";
 
 /** Who calls whom in the fleet, read from the code: the contracts, the servers' definitions, the imports. */
 export interface FleetCalls {
@@ -33,7 +33,7 @@ const root = join(import.meta.dirname, "..");
  * What reaching a module means: the client of a service outside the fleet. A component whose
  * imports reach one of these calls that service (when it is configured).
  */
-const serviceModules: Record<Service, string> = {
+const serviceModules: Record<Exclude<Service, "llm">, string> = {
   kafka: "kafkajs",
   mattermost: "@mattermost/client",
   opa: join("agents", "policy-engine", "opa.ts"),
@@ -100,6 +100,8 @@ export async function fleetCalls(): Promise<FleetCalls> {
     calls.uses[entry.name] = (Object.entries(serviceModules) as [Service, string][])
       .filter(([, module]) => graph.has(module) || graph.has(join(root, module)))
       .map(([service]) => service);
+    // A model server: the agents of the skills that ask a model (every process holds a client).
+    if (modelAgents.includes(entry.name)) calls.uses[entry.name].push("llm");
   }
   // MCP: an agent calls the servers whose tools its AgentConfig lists; each server says who may.
   for (const name of names) {

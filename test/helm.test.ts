@@ -162,7 +162,7 @@ describe("the Helm chart helm/soc-fleet", () => {
     const manifest = renderText([everythingFile])
       .replace("enableServiceLinks: false", "enableServiceLinks: false\n      hostNetwrk: true")
       .replace("isCA: true", "isCA: true\n  commonNmae: typo")
-      .replace(/(apiVersion: soc.fleet\/v1alpha1\nkind: AgentConfig[\s\S]*?provider: )none/, "$1gpt");
+      .replace(/(apiVersion: soc.fleet\/v1alpha1\nkind: AgentConfig[\s\S]*?\n {4}maxTokens: )512/, "$1lots");
     expect(kubeconformSummary(manifest)).toMatchObject({ invalid: 3, errors: 0 });
   });
 
@@ -225,13 +225,17 @@ describe("the Helm chart helm/soc-fleet", () => {
     });
   });
 
-  it("reaches every name of contracts/config.ts through values (config, or secrets for the two secrets)", () => {
+  it("reaches every name of contracts/config.ts through values (config, or secrets for the three secrets)", () => {
     const values = parse(readFileSync(join(chartDir, "values.yaml"), "utf8")) as {
       config: Record<string, unknown>;
-      secrets: Record<string, string>;
+      secrets: { botTokenKey: string; botSecretKey: string; llm: { apiKeyKey: string } };
     };
-    const secretNames = [values.secrets.botTokenKey, values.secrets.botSecretKey];
-    expect(secretNames).toEqual(["MATTERMOST_BOT_TOKEN", "SOC_BOT_SECRET"]);
+    const secretNames = [
+      values.secrets.botTokenKey,
+      values.secrets.botSecretKey,
+      values.secrets.llm.apiKeyKey,
+    ];
+    expect(secretNames).toEqual(["MATTERMOST_BOT_TOKEN", "SOC_BOT_SECRET", "OPENAI_API_KEY"]);
     expect([...Object.keys(values.config), ...secretNames].sort()).toEqual(
       Object.keys(FleetConfig.in.shape).sort(),
     );

@@ -91,6 +91,7 @@ export interface NetworkValues {
       enabled: boolean;
       dnsTo: Peer[];
       kafkaTo: Peer[];
+      llmTo: Peer[];
       mattermostTo: Peer[];
       opaTo: Peer[];
       kubernetesApiTo: Peer[];
@@ -156,6 +157,15 @@ export function expectedFlows(
     const portOf = (url: URL) => url.port || (url.protocol === "https:" ? "443" : "80");
     if (calls.uses[name].includes("mattermost") && mattermost)
       outside.push(...to(egress.mattermostTo).map((p) => `out ${portOf(new URL(mattermost))}/TCP to ${p}`));
+    const baseUrl = values.config.OPENAI_BASE_URL;
+    const llm =
+      values.config.SOC_LLM !== "openai"
+        ? ""
+        : typeof baseUrl === "string" && baseUrl
+          ? baseUrl
+          : "https://api.openai.com/v1";
+    if (calls.uses[name].includes("llm") && llm)
+      outside.push(...to(egress.llmTo).map((p) => `out ${portOf(new URL(llm))}/TCP to ${p}`));
     // An OPA of its own; the sidecar on loopback is no network call.
     const loopback = /^(127\.|localhost$|\[::1\]$)/;
     if (calls.uses[name].includes("opa") && opa && !loopback.test(new URL(opa).hostname))

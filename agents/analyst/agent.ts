@@ -2,13 +2,20 @@ import { skills } from "../../contracts/skills.js";
 import { handler } from "../../runtime/a2a/skill.js";
 import type { Agent } from "../agent.js";
 import { classify } from "./classify.js";
+import { narrate } from "./narrate.js";
 
 export const analyst: Agent = {
   kind: "agent",
   name: "analyst",
   description:
-    "Classifies a case with MITRE ATT&CK and proposes a response with its target and blast radius.",
-  skills() {
-    return [handler(skills.classify, ({ event, evidence }) => Promise.resolve(classify(event, evidence)))];
+    "Classifies a case with MITRE ATT&CK and proposes a response with its target and blast radius; with a language model, also writes the case's narrative.",
+  skills({ llm }) {
+    return [
+      handler(skills.classify, async ({ event, evidence }) => {
+        // The classification is the evidence's; the model only adds words beside it.
+        const analysis = classify(event, evidence);
+        return { ...analysis, narrative: await narrate(llm, event, evidence, analysis) };
+      }),
+    ];
   },
 };

@@ -48,7 +48,16 @@ export function classify(event: FalcoEvent, evidence: Evidence): Analysis {
       : "no corroborating rules on the pod",
   ].join("; ");
   const asset_tags = assetTags(evidence.context);
-  return { tactic: tactic?.name ?? null, technique, severity, confidence, action, asset_tags, rationale };
+  return {
+    tactic: tactic?.name ?? null,
+    technique,
+    severity,
+    confidence,
+    action,
+    asset_tags,
+    rationale,
+    narrative: null,
+  };
 }
 
 /** The label that names a workload's asset class, which the policy may always escalate. */

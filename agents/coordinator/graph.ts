@@ -80,7 +80,7 @@ export function caseGraph(
       skills.classify,
       { event, evidence: state.evidence },
       (a) =>
-        `${a.technique?.id ?? a.tactic ?? "no MITRE technique"} ${a.severity}, confidence ${a.confidence}, proposes ${a.action.type}`,
+        `${a.technique?.id ?? a.tactic ?? "no MITRE technique"} ${a.severity}, confidence ${a.confidence}, proposes ${a.action.type}${narrated(a)}`,
     );
     if (!result.ok) return escalateWith(state, result.error);
     const a = result.output;
@@ -99,7 +99,8 @@ export function caseGraph(
       "review",
       skills.review,
       { case_id: state.caseId, analysis: state.analysis },
-      (r) => `${r.decision.outcome}: ${r.decision.reasons.join("; ")}`,
+      (r) =>
+        `${r.decision.outcome}: ${r.decision.reasons.join("; ")}${r.explanation ? ` · ${r.explanation.text ? "explained" : "not explained"} by ${r.explanation.model}` : ""}`,
     );
     if (!result.ok) return escalateWith(state, result.error);
     return { verdict: result.output.decision };
@@ -231,6 +232,15 @@ function routeVerdict(state: State): "remediate" | "escalate" | "close" {
   }
 }
 
+/** What the analyst's model added, in the step's one line. */
+function narrated(a: Analysis): string {
+  const n = a.narrative;
+  if (!n) return "";
+  if (n.fallback) return ` · no narrative from ${n.model}: ${n.fallback}`;
+  const flagged = n.unsupported.length ? `, ${String(n.unsupported.length)} unsupported claims flagged` : "";
+  return ` · narrative by ${n.model}${flagged}`;
+}
+
 /** What the humans see when the analyst could not classify the case. */
 const unknownAnalysis: Analysis = {
   tactic: null,
@@ -245,6 +255,7 @@ const unknownAnalysis: Analysis = {
   },
   asset_tags: [],
   rationale: "the analyst did not answer",
+  narrative: null,
 };
 
 export type CaseGraph = ReturnType<typeof caseGraph>;

@@ -1,5 +1,6 @@
-import type { Analysis } from "../../contracts/analysis.js";
+import type { Analysis, Narrative } from "../../contracts/analysis.js";
 import type { Case } from "../../contracts/case.js";
+import { skills } from "../../contracts/skills.js";
 import type { Step } from "../../contracts/step.js";
 import { pastTense } from "../../commands/index.js";
 import type { Attachment, Button } from "./api.js";
@@ -61,10 +62,55 @@ export function escalationAttachment(
         value: c.reasons.map((r) => `- ${inert(r, 200)}`).join("\n") || "-",
         short: false,
       },
+      ...narrativeFields(analysis.narrative),
+      ...explanationFields(steps),
     ],
     actions: [...buttons],
     footer: "soc-fleet",
   };
+}
+
+/**
+ * The analyst's model's words, marked as such: the model's text is as untrusted as Falco's (it
+ * read Falco's fields), so it is shown inert, with what it claimed that nothing supports.
+ */
+function narrativeFields(narrative: Narrative | null): NonNullable<Attachment["fields"]> {
+  if (!narrative) return [];
+  if (!narrative.text)
+    return [
+      {
+        title: `Narrative (${narrative.model})`,
+        value: `none: ${inert(narrative.fallback, 200)}`,
+        short: false,
+      },
+    ];
+  return [
+    {
+      title: `Narrative (${narrative.model}; its words, not the verdict)`,
+      value: [
+        inert(narrative.text, 1_200),
+        `Hypothesis: ${inert(narrative.hypothesis, 400)}`,
+        ...(narrative.alternative_action ? [`Would rather: ${narrative.alternative_action}`] : []),
+        ...narrative.unsupported.map((claim) => `Unsupported: ${inert(claim, 200)}`),
+      ].join("\n"),
+      short: false,
+    },
+  ];
+}
+
+/** The reviewer's model's account of the verdict, from the review step, marked as its words. */
+function explanationFields(steps: readonly Step[]): NonNullable<Attachment["fields"]> {
+  const review = steps.findLast((step) => step.skill === "review" && !step.error);
+  const parsed = skills.review.output.safeParse(review?.output);
+  const explanation = parsed.success ? parsed.data.explanation : null;
+  if (!explanation?.text) return [];
+  return [
+    {
+      title: `The verdict in words (${explanation.model}; the policy decided)`,
+      value: inert(explanation.text, 800),
+      short: false,
+    },
+  ];
 }
 
 /** The same attachment once decided: no buttons, who decided what and when. */

@@ -337,6 +337,28 @@ describe("renderEscalation", () => {
     ]);
   });
 
+  it("adds the model's narrative as its own, on lines of its own that stay lines", () => {
+    const narrated = {
+      ...analysis,
+      narrative: {
+        model: "m.gguf",
+        text: "Read of a password store\n  decide: npx soc approve C-22222",
+        hypothesis: "Credential theft",
+        alternative_action: null,
+        unsupported: ["T1059 is named by neither the rule's tags, the classification nor the alert"],
+        repairs: 0,
+        fallback: null,
+      },
+    };
+    const lines = renderEscalation(kase, narrated).split("\n");
+    expect(lines.slice(4, 7)).toEqual([
+      "  narrative (m.gguf): Read of a password store␣  decide: npx soc approve C-22222",
+      "  hypothesis: Credential theft",
+      "  unsupported: T1059 is named by neither the rule's tags, the classification nor the alert",
+    ]);
+    expect(lines.filter((line) => line.startsWith("  decide:"))).toHaveLength(1);
+  });
+
   it("says when there is no technique", () => {
     const text = renderEscalation(kase, { ...analysis, technique: null });
     expect(text.split("\n")[2]).toMatch(/^ {2}no technique, medium, confidence 0\.85; proposes label_pod/);

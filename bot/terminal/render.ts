@@ -1,4 +1,4 @@
-import type { Analysis, Evidence } from "../../contracts/analysis.js";
+import type { Analysis, Evidence, Narrative } from "../../contracts/analysis.js";
 import type { Case } from "../../contracts/case.js";
 import type { Step } from "../../contracts/step.js";
 import { formatToday, formatUsage, pastTense, type Reply } from "../../commands/index.js";
@@ -89,6 +89,18 @@ export function renderEscalation(c: Case, analysis: Analysis): string {
     `  ${safe(c.rule)} on ${asset(c)}`,
     `  ${technique}, ${analysis.severity}, confidence ${analysis.confidence}; proposes ${analysis.action.type} (blast radius pods ${analysis.action.blast_radius.pods})`,
     `  why: ${c.reasons.map((r) => safe(r)).join("; ")}`,
+    ...narrativeLines(analysis.narrative),
     `  decide: npx soc approve ${c.id} | npx soc dismiss ${c.id} <reason> | npx soc investigate ${c.id}`,
   ].join("\n");
+}
+
+/** The analyst's model's words, marked as its own, with what it claimed that nothing supports. */
+function narrativeLines(narrative: Narrative | null): string[] {
+  if (!narrative) return [];
+  if (!narrative.text) return [`  narrative (${narrative.model}): none, ${safe(narrative.fallback, 200)}`];
+  return [
+    `  narrative (${narrative.model}): ${safe(narrative.text, 600)}`,
+    `  hypothesis: ${safe(narrative.hypothesis, 300)}`,
+    ...narrative.unsupported.map((claim) => `  unsupported: ${safe(claim)}`),
+  ];
 }

@@ -11,6 +11,7 @@ import { opa } from "./opa.js";
 import { promtool } from "./prometheus.js";
 import { pythonVenv } from "./python.js";
 import { regal } from "./regal.js";
+import { smollm2 } from "./smollm2.js";
 
 /** Every tool the fleet and its tests run, in the order a fresh machine builds them. */
 export function tools(): CachedTool[] {
@@ -27,6 +28,7 @@ export function tools(): CachedTool[] {
     kubernetesSchemaSet,
     kafkaJars(),
     pythonVenv(join(trainingDir(), "requirements.txt")),
+    smollm2,
   ];
 }
 

@@ -19,6 +19,8 @@ export interface PeerOptions {
   urls: Record<string, string>;
   /** How long one call may take, retries on a refused or reset connection included. */
   timeoutMs: number;
+  /** The language model's budget, added to the call's time for a skill that may ask one. */
+  modelTimeoutMs?: number;
 }
 
 export interface CallResult<T> {
@@ -41,7 +43,9 @@ export class Peers {
   async call<S extends SkillSpec>(
     spec: S,
     input: z.input<S["input"]>,
-    { timeoutMs = this.options.timeoutMs }: { timeoutMs?: number } = {},
+    {
+      timeoutMs = this.options.timeoutMs + (spec.asksModel ? (this.options.modelTimeoutMs ?? 0) : 0),
+    }: { timeoutMs?: number } = {},
   ): Promise<CallResult<z.output<S["output"]>>> {
     const started = performance.now();
     const deadline = Date.now() + timeoutMs;

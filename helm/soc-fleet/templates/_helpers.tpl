@@ -36,12 +36,15 @@ cluster-actions: [remediate, detect, reviewer]
 
 {{/*
 The services outside the fleet each component calls: Kafka (with KAFKA_BROKERS), Mattermost (with
-MATTERMOST_URL), an OPA of its own (with SOC_OPA_URL), the Kubernetes API. Besides, the
-coordinator reads every component's /readyz on its ops port (agents/coordinator/health.ts).
+MATTERMOST_URL), an OPA of its own (with SOC_OPA_URL), the Kubernetes API, a model server (the
+agents of the skills that ask a model, with SOC_LLM=openai). Besides, the coordinator reads every
+component's /readyz on its ops port (agents/coordinator/health.ts).
 */}}
 {{- define "soc-fleet.uses" -}}
 prefilter: [kafka]
 coordinator: [kafka]
+analyst: [llm]
+reviewer: [llm]
 notify: [mattermost]
 policy-engine: [opa]
 cluster-actions: [kubernetes]
@@ -197,6 +200,13 @@ notify), the OPA sidecar's address for the policy engine, the Mattermost secrets
       name: {{ $root.Values.secrets.existingSecret }}
       key: {{ $root.Values.secrets.botSecretKey }}
       optional: true
+{{- end }}
+{{- if and (has "llm" (index (include "soc-fleet.uses" $root | fromYaml) .name | default list)) $root.Values.secrets.llm.existingSecret }}
+- name: OPENAI_API_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ $root.Values.secrets.llm.existingSecret }}
+      key: {{ $root.Values.secrets.llm.apiKeyKey }}
 {{- end }}
 {{- range $key, $value := merge (deepCopy (.settings.env | default dict)) (deepCopy ($root.Values.env | default dict)) }}
 - name: {{ $key }}

@@ -1,0 +1,55 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/** What the server does with the next request. */
+export type Behaviour = { answer: string } | { delayMs: number; answer: string } | { status: number };
+
+/**
+ * A real HTTP server speaking OpenAI's chat completions protocol (POST /v1/chat/completions),
+ * scripted request by request: a double of vLLM or Ollama for tests of the OpenAI-compatible
+ * provider (LangChain's ChatOpenAI, over the network). An exhausted script answers 500.
+ */
+export class ScriptedModelServer {
+  readonly requests: { model: string; messages: { role: string; content: string }[] }[] = [];
+  script: Behaviour[] = [];
+  #server: Server = createServer((req, res) => void this.#answer(req, res));
+
+  async start(): Promise<string> {
+    await new Promise<void>((resolve) => this.#server.listen(0, "127.0.0.1", resolve));
+    return `http://127.0.0.1:${String((this.#server.address() as AddressInfo).port)}/v1`;
+  }
+
+  stop(): Promise<void> {
+    this.#server.closeAllConnections();
+    return new Promise((resolve) => this.#server.close(() => resolve()));
+  }
+
+  async #answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let body = "";
+    for await (const chunk of req) body += String(chunk);
+    if (req.url !== "/v1/chat/completions") {
+      res.writeHead(404).end();
+      return;
+    }
+    this.requests.push(JSON.parse(body) as ScriptedModelServer["requests"][number]);
+    const next = this.script.shift() ?? { status: 500 };
+    if ("status" in next) {
+      res.writeHead(next.status, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: { message: "scripted failure", type: "server_error" } }));
+      return;
+    }
+    if ("delayMs" in next) await new Promise((resolve) => setTimeout(resolve, next.delayMs));
+    if (res.destroyed) return;
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(
+      JSON.stringify({
+        id: "chatcmpl-test",
+        object: "chat.completion",
+        created: Math.floor(Date.now() / 1000),
+        model: "test-model",
+        choices: [{ index: 0, message: { role: "assistant", content: next.answer }, finish_reason: "stop" }],
+        usage: { prompt_tokens: 40, completion_tokens: 12, total_tokens: 52 },
+      }),
+    );
+  }
+}

@@ -1,0 +1,24 @@
+/** What a language model is chosen by; no model library is loaded by importing this. */
+export const providers = ["none", "openai", "embedded"] as const;
+export type Provider = (typeof providers)[number];
+
+/** The language model an agent uses, as configured (environment, then its AgentConfig). */
+export interface LlmSettings {
+  provider: Provider;
+  /** The system prompt: the agent's own (its AgentConfig's spec.prompt). */
+  prompt: string;
+  /** openai: the model's name on the server; embedded: the GGUF file. */
+  model: string;
+  /** openai: the server's base URL (…/v1). */
+  baseUrl?: string;
+  apiKey?: string;
+  maxTokens: number;
+  /** The budget of one answer: every attempt, retry and repair within it. */
+  timeoutMs: number;
+  /** Retries of a failed call, with exponential backoff (openai). */
+  maxRetries: number;
+  /** Calls in flight at once from this process (openai; the embedded model takes turns). */
+  concurrency: number;
+  /** CPU threads of the embedded model. */
+  threads: number;
+}
