@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -14,9 +14,10 @@ import { startJudge } from "../agents/prefilter/judge.js";
 import { Pipeline } from "../agents/prefilter/pipeline.js";
 import { KAFKA_VERSION, KafkaBroker } from "../fleet/kafka.js";
 import { LocalFleet } from "../fleet/local.js";
-import { evaluate, renderEvaluation } from "../fleet/prefilter-eval.js";
+import { evaluate, renderEvaluation } from "../fleet/evaluation/prefilter.js";
 import { toJsonLine } from "../fleet/sample/alert.js";
-import { corpusItems, DEFAULT_CORPUS_START, generateCorpus } from "../fleet/sample/generate-corpus.js";
+import { writeLabelledCorpus } from "./corpus.js";
+import { DEFAULT_CORPUS_START, generateCorpus } from "../fleet/sample/generate-corpus.js";
 import { FleetConfig } from "../contracts/config.js";
 import type { Peers } from "../runtime/a2a/client.js";
 import { offlineComponent } from "../runtime/component.js";
@@ -744,18 +745,8 @@ function reportKafka(k: KafkaFigures): void {
 async function economyBench(seed: number, benign: number, episodes: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "soc-bench-economy-"));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const eventsPath = join(dir, "events.jsonl");
-  const labelsPath = join(dir, "labels.jsonl");
   log(`generating the economy corpus (seed ${seed}, ${benign} benign, ${episodes} episodes)…`);
-  const events = createWriteStream(eventsPath);
-  const labels = createWriteStream(labelsPath);
-  let count = 0;
-  for (const { event, label } of corpusItems({ seed, benign, episodes, start: DEFAULT_CORPUS_START })) {
-    events.write(`${toJsonLine(event)}\n`);
-    labels.write(`${JSON.stringify({ uuid: event.uuid, label })}\n`);
-    count++;
-  }
-  await Promise.all([events, labels].map((s) => new Promise((resolve) => s.end(resolve))));
+  const { eventsPath, labelsPath, count } = await writeLabelledCorpus(dir, { seed, benign, episodes });
   const threshold = policyThreshold();
   log(`evaluating ${count} events at threshold ${threshold}…`);
   const e = evaluate(eventsPath, labelsPath, { threshold });

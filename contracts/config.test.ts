@@ -14,6 +14,28 @@ function failure(env: NodeJS.ProcessEnv): SocError {
   throw new Error("expected loadConfig to throw");
 }
 
+describe("FleetConfig's language model", () => {
+  it("is none by default, and reads a price table per million tokens", () => {
+    expect(loadConfig(FleetConfig, {}).llm).toMatchObject({
+      provider: "none",
+      model: "",
+      tokensPerHour: 0,
+      prices: {},
+    });
+    const config = loadConfig(FleetConfig, {
+      SOC_LLM: "openai",
+      SOC_LLM_MODEL: "gpt-4o-mini",
+      SOC_LLM_PRICES: "gpt-4o-mini=0.15/0.60,local=0/0",
+    });
+    expect(config.llm.prices).toEqual({ "gpt-4o-mini": { in: 0.15, out: 0.6 }, local: { in: 0, out: 0 } });
+  });
+
+  it("refuses openai without a model name, and a price table it cannot read", () => {
+    expect(failure({ SOC_LLM: "openai" }).message).toMatch(/SOC_LLM_MODEL: SOC_LLM_MODEL names the model/);
+    expect(failure({ SOC_LLM_PRICES: "gpt=cheap" }).message).toMatch(/SOC_LLM_PRICES is model=in\/out/);
+  });
+});
+
 describe("FleetConfig defaults", () => {
   const config = loadConfig(FleetConfig, {});
 

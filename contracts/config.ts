@@ -74,6 +74,19 @@ export const FleetConfig = z
     SOC_LLM_CONCURRENCY: z.coerce.number().int().positive().max(64).default(4),
     /** CPU threads of the embedded model: llama.cpp's own default oversubscribes a small node. */
     SOC_LLM_THREADS: z.coerce.number().int().positive().max(64).default(1),
+    /**
+     * Prices per million tokens, in and out, by model, for the cost counters and logs:
+     * `gpt-4o-mini=0.15/0.60,qwen2.5-7b-instruct=0/0`.
+     */
+    SOC_LLM_PRICES: z
+      .string()
+      .regex(
+        /^([^=,\s]+=\d+(\.\d+)?\/\d+(\.\d+)?(,[^=,\s]+=\d+(\.\d+)?\/\d+(\.\d+)?)*)?$/,
+        "SOC_LLM_PRICES is model=in/out[,model=in/out…] per million tokens",
+      )
+      .default(""),
+    /** Tokens each agent may spend in any hour; past it, cases go on without the model and say so. 0: no limit. */
+    SOC_LLM_TOKENS_PER_HOUR: z.coerce.number().int().min(0).default(0),
     /** Extra Node options for every component process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
     SOC_NODE_ARGS: z.string().default(""),
     /** Mattermost as the front end; unset means the terminal. */
@@ -140,6 +153,8 @@ export const FleetConfig = z
         maxRetries: env.SOC_LLM_RETRIES,
         concurrency: env.SOC_LLM_CONCURRENCY,
         threads: env.SOC_LLM_THREADS,
+        tokensPerHour: env.SOC_LLM_TOKENS_PER_HOUR,
+        prices: pricesOf(env.SOC_LLM_PRICES),
       },
       nodeArgs: env.SOC_NODE_ARGS.split(/\s+/).filter(Boolean),
       ingestUrl: `http://${env.SOC_HOST}:${base + 1}/falco`,
@@ -204,4 +219,18 @@ export function approversOf(list: string): Record<string, string[]> {
 /** Every A2A agent's base URL, for `Peers`. */
 export function agentUrls(config: FleetConfig): Record<string, string> {
   return Object.fromEntries(Object.keys(ports).map((name) => [name, config.url(name as Identity)]));
+}
+
+/** `model=in/out,…` (per million tokens) as a table. */
+function pricesOf(text: string): Record<string, { in: number; out: number }> {
+  return Object.fromEntries(
+    text
+      .split(",")
+      .filter(Boolean)
+      .map((entry) => {
+        const [model = "", price = ""] = entry.split("=");
+        const [tokensIn = "0", tokensOut = "0"] = price.split("/");
+        return [model, { in: Number(tokensIn), out: Number(tokensOut) }];
+      }),
+  );
 }

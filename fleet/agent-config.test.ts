@@ -90,6 +90,8 @@ describe("AgentConfig documents", () => {
       maxRetries: 2,
       concurrency: 4,
       threads: 1,
+      tokensPerHour: 0,
+      prices: {},
     };
     const analyst = loadAgentConfig(root, "analyst");
     const live = new LiveAgentConfig(analyst, "file");

@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { main as caseCommands } from "../bot/terminal/cli.js";
 import { policyCommand } from "./policy-diff.js";
-import { evaluate, renderEvaluation } from "./prefilter-eval.js";
+import { evalCommand } from "./evaluation/analyst.js";
+import { evaluate, renderEvaluation } from "./evaluation/prefilter.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const evalUsage =
@@ -10,10 +11,12 @@ const evalUsage =
 
 /**
  * The `soc` command. Case commands go to the running fleet (the same command code every front end
- * runs); `soc prefilter eval` and `soc policy diff` are offline analysis of a user's own data.
+ * runs); `soc prefilter eval` and `soc policy diff` are offline analysis of a user's own data, `soc
+ * eval` of the analyst's language model.
  */
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === "policy") return policyCommand(argv.slice(1));
+  if (argv[0] === "eval") return evalCommand(argv.slice(1));
   if (argv[0] !== "prefilter") return caseCommands(argv);
   const [, verb, events, ...rest] = argv;
   const option = (name: string) => {

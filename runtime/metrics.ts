@@ -38,9 +38,15 @@ export function createMetrics(component: string) {
       labelNames: ["model", "purpose", "direction"],
       registers: [registry],
     }),
+    llmCost: new Counter({
+      name: "soc_llm_cost_total",
+      help: "What language-model calls cost by the configured price table (SOC_LLM_PRICES), by model",
+      labelNames: ["model"],
+      registers: [registry],
+    }),
     llmCall: new Histogram({
       name: "soc_llm_call_seconds",
-      help: "Language-model calls, by model, purpose and outcome (ok, repaired, invalid, failed)",
+      help: "Language-model calls, by model, purpose and outcome (ok, repaired, invalid, failed, over_budget)",
       labelNames: ["model", "purpose", "outcome"],
       buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80],
       registers: [registry],

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Evidence } from "../../contracts/analysis.js";
 import { FalcoEvent } from "../../contracts/falco.js";
 import { createMetrics } from "../../runtime/metrics.js";
-import { Llm, type LlmSettings } from "../../runtime/llm/model.js";
-import { ScriptedModelServer } from "../../runtime/llm/scripted-server.js";
+import { Llm } from "../../runtime/llm/model.js";
+import { ScriptedModelServer, scriptedSettings } from "../../runtime/llm/scripted-server.js";
 import { storefrontContext } from "../../test/fixtures.js";
 import { classify } from "./classify.js";
 import { narrate, unsupportedClaims } from "./narrate.js";
@@ -36,18 +36,7 @@ describe("the analyst's narrative", () => {
 
   beforeAll(async () => {
     const baseUrl = await server.start();
-    const settings: LlmSettings = {
-      provider: "openai",
-      prompt: "You are the analyst.",
-      model: "scripted",
-      baseUrl,
-      maxTokens: 256,
-      timeoutMs: 5_000,
-      maxRetries: 0,
-      concurrency: 1,
-      threads: 1,
-    };
-    llm = new Llm({ metrics: createMetrics("test") }, () => settings);
+    llm = new Llm({ metrics: createMetrics("test") }, () => scriptedSettings(baseUrl, "scripted"));
   });
   afterAll(() => server.stop());
 

@@ -85,8 +85,14 @@ export function unsupportedClaims(text: string, event: FalcoEvent, analysis: Ana
     [...event.tags, tactic, technique, technique.split(".")[0] ?? ""].map((t) => t.toUpperCase()),
   );
   const alert = `${event.output} ${JSON.stringify(event.output_fields)}`.toUpperCase();
-  const named = text.toUpperCase().match(/\b(?:TA\d{4}|T\d{4}(?:\.\d{3})?|CVE-\d{4}-\d{4,7})\b/g) ?? [];
-  return [...new Set(named)]
+  return namedIds(text)
     .filter((id) => !known.has(id) && !alert.includes(id))
     .map((id) => `${id} is named by neither the rule's tags, the classification nor the alert`);
+}
+
+/** The ATT&CK tactic and technique ids and the CVEs a text names, upper-cased, once each. */
+export function namedIds(text: string): string[] {
+  return [
+    ...new Set(text.toUpperCase().match(/\b(?:TA\d{4}|T\d{4}(?:\.\d{3})?|CVE-\d{4}-\d{4,7})\b/g) ?? []),
+  ];
 }

@@ -28,6 +28,9 @@ describe("the OpenAI-compatible provider against a real chat-completions server"
       maxRetries: 2,
       concurrency: 2,
       threads: 1,
+      tokensPerHour: 0,
+      // Per million tokens: 40 in and 12 out cost 0.064.
+      prices: { "test-model": { in: 1_000, out: 2_000 } },
     };
   });
   afterAll(() => server.stop());
@@ -49,6 +52,10 @@ describe("the OpenAI-compatible provider against a real chat-completions server"
       tokens: { in: 40, out: 12 },
     });
     expect(usage.tokens).toEqual({ in: 40, out: 12 });
+    expect(result.cost).toBeCloseTo(0.064, 9);
+    expect((await metrics.llmCost.get()).values).toEqual([
+      { labels: { model: "test-model" }, value: result.cost },
+    ]);
     expect(server.requests[0]?.model).toBe("test-model");
     expect(server.requests[0]?.messages.map((m) => m.role)).toEqual(["system", "user"]);
     const tokens = await metrics.llmTokens.get();
@@ -107,6 +114,23 @@ describe("the OpenAI-compatible provider against a real chat-completions server"
     const result = await down.ask(request);
     expect(result.value).toBeNull();
     expect(result.fallback).toMatch(/^the model failed: .*connection/i);
+  });
+
+  it("goes on without the model once the hourly token budget is spent, and says so", async () => {
+    const budgeted = new Llm({ metrics }, () => ({ ...settings, tokensPerHour: 100 }));
+    server.script = [{ answer: valid }, { answer: valid }];
+    // 52 tokens an answer: the second still fits under 100, the third does not.
+    expect((await budgeted.ask(request)).value).not.toBeNull();
+    expect((await budgeted.ask(request)).value).not.toBeNull();
+    const over = await budgeted.ask(request);
+    expect(over).toMatchObject({ value: null, tokens: { in: 0, out: 0 } });
+    expect(over.fallback).toBe("the hourly budget of 100 tokens is spent (104 in the last hour)");
+    expect(server.requests).toHaveLength(2);
+    const calls = await metrics.llmCall.get();
+    const overBudget = calls.values.filter(
+      (v) => v.metricName === "soc_llm_call_seconds_count" && v.labels.outcome === "over_budget",
+    );
+    expect(overBudget.map((v) => v.value)).toEqual([1]);
   });
 
   it("answers without a model when none is configured", async () => {

@@ -21,6 +21,8 @@ export interface AskResult<T> {
   value: T | null;
   model: string;
   tokens: { in: number; out: number };
+  /** By the price table; 0 for a model it does not name. */
+  cost: number;
   latency_ms: number;
   /** How many times the model was asked to fix an answer that did not match the schema (0 or 1). */
   repairs: number;
@@ -70,11 +72,18 @@ export async function chatModel(settings: LlmSettings): Promise<BaseChatModel> {
 export class Llm {
   readonly #settings: () => LlmSettings;
   readonly #metrics: Component["metrics"];
+  readonly #log: Component["log"] | undefined;
   #model: { key: string; chat: Promise<BaseChatModel> } | null = null;
+  /** Tokens spent, by the minute they were spent in, for the hourly budget. */
+  readonly #spent = new Map<number, number>();
 
-  constructor(component: Pick<Component, "metrics">, settings: () => LlmSettings) {
+  constructor(
+    component: Pick<Component, "metrics"> & Partial<Pick<Component, "log">>,
+    settings: () => LlmSettings,
+  ) {
     this.#settings = settings;
     this.#metrics = component.metrics;
+    this.#log = component.log;
   }
 
   /** The provider and model in force, or null when the agent runs without one. */
@@ -91,12 +100,27 @@ export class Llm {
       value: null,
       model: name,
       tokens: { in: 0, out: 0 },
+      cost: 0,
       latency_ms: 0,
       repairs: 0,
       fallback: null,
     };
     const finish = (outcome: string) => {
       result.latency_ms = Math.round(performance.now() - started);
+      this.#log?.info(
+        {
+          model: name,
+          purpose: request.purpose,
+          outcome,
+          tokens_in: result.tokens.in,
+          tokens_out: result.tokens.out,
+          cost: result.cost,
+          latency_ms: result.latency_ms,
+          repairs: result.repairs,
+          fallback: result.fallback,
+        },
+        "language model asked",
+      );
       this.#metrics.llmCall.observe(
         { model: name, purpose: request.purpose, outcome },
         result.latency_ms / 1000,
@@ -104,6 +128,11 @@ export class Llm {
       return result;
     };
     if (settings.provider === "none") return { ...result, fallback: "no language model is configured" };
+    const spent = this.#spentLastHour();
+    if (settings.tokensPerHour > 0 && spent >= settings.tokensPerHour) {
+      result.fallback = `the hourly budget of ${String(settings.tokensPerHour)} tokens is spent (${String(spent)} in the last hour)`;
+      return finish("over_budget");
+    }
     // The budget covers the whole answer: every attempt, retry and repair.
     const signal = AbortSignal.timeout(settings.timeoutMs);
     try {
@@ -122,7 +151,7 @@ export class Llm {
         const answer = (await (chat._llmType() === "embedded"
           ? (chat as EmbeddedChatModel).invoke(messages, { jsonSchema, signal })
           : chat.invoke(messages, { signal }))) as AIMessage;
-        this.#meter(result, answer, name, request.purpose);
+        this.#meter(result, answer, settings, request.purpose);
         const parsed = parseAnswer(answer.text, request.schema);
         if (parsed.ok) {
           result.value = parsed.value;
@@ -146,14 +175,34 @@ export class Llm {
     }
   }
 
-  #meter(result: AskResult<unknown>, answer: AIMessage, model: string, purpose: string): void {
+  #meter(result: AskResult<unknown>, answer: AIMessage, settings: LlmSettings, purpose: string): void {
+    const model = result.model;
     const tokensIn = answer.usage_metadata?.input_tokens ?? 0;
     const tokensOut = answer.usage_metadata?.output_tokens ?? 0;
     result.tokens.in += tokensIn;
     result.tokens.out += tokensOut;
+    const price = settings.prices[model];
+    if (price) {
+      const cost = (tokensIn * price.in + tokensOut * price.out) / 1_000_000;
+      result.cost += cost;
+      this.#metrics.llmCost.inc({ model }, cost);
+    }
     recordTokens(tokensIn, tokensOut);
+    const minute = Math.floor(Date.now() / 60_000);
+    this.#spent.set(minute, (this.#spent.get(minute) ?? 0) + tokensIn + tokensOut);
     this.#metrics.llmTokens.inc({ model, purpose, direction: "in" }, tokensIn);
     this.#metrics.llmTokens.inc({ model, purpose, direction: "out" }, tokensOut);
+  }
+
+  /** Tokens spent in the last 60 minutes (older minutes are forgotten). */
+  #spentLastHour(): number {
+    const since = Math.floor(Date.now() / 60_000) - 59;
+    let total = 0;
+    for (const [minute, tokens] of this.#spent) {
+      if (minute < since) this.#spent.delete(minute);
+      else total += tokens;
+    }
+    return total;
   }
 
   /** The chat model for the settings in force, made again only when they change. */

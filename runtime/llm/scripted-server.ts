@@ -1,17 +1,21 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { LlmSettings } from "./settings.js";
 
 /** What the server does with the next request. */
-export type Behaviour = { answer: string } | { delayMs: number; answer: string } | { status: number };
+export type Behaviour = { answer: string; delayMs?: number } | { status: number };
 
 /**
  * A real HTTP server speaking OpenAI's chat completions protocol (POST /v1/chat/completions),
  * scripted request by request: a double of vLLM or Ollama for tests of the OpenAI-compatible
- * provider (LangChain's ChatOpenAI, over the network). An exhausted script answers 500.
+ * provider (LangChain's ChatOpenAI, over the network). Past the script it asks `respond`, else
+ * answers 500.
  */
 export class ScriptedModelServer {
   readonly requests: { model: string; messages: { role: string; content: string }[] }[] = [];
   script: Behaviour[] = [];
+  /** What to do once the script is spent; unset, answer 500. */
+  respond: ((request: ScriptedModelServer["requests"][number]) => Behaviour) | null = null;
   #server: Server = createServer((req, res) => void this.#answer(req, res));
 
   async start(): Promise<string> {
@@ -31,14 +35,16 @@ export class ScriptedModelServer {
       res.writeHead(404).end();
       return;
     }
-    this.requests.push(JSON.parse(body) as ScriptedModelServer["requests"][number]);
-    const next = this.script.shift() ?? { status: 500 };
+    const request = JSON.parse(body) as ScriptedModelServer["requests"][number];
+    this.requests.push(request);
+    const next: Behaviour = this.script.shift() ?? this.respond?.(request) ?? { status: 500 };
     if ("status" in next) {
       res.writeHead(next.status, { "content-type": "application/json" });
       res.end(JSON.stringify({ error: { message: "scripted failure", type: "server_error" } }));
       return;
     }
-    if ("delayMs" in next) await new Promise((resolve) => setTimeout(resolve, next.delayMs));
+    const { answer, delayMs = 0 } = next;
+    if (delayMs) await new Promise((resolve) => setTimeout(resolve, delayMs));
     if (res.destroyed) return;
     res.writeHead(200, { "content-type": "application/json" });
     res.end(
@@ -47,9 +53,26 @@ export class ScriptedModelServer {
         object: "chat.completion",
         created: Math.floor(Date.now() / 1000),
         model: "test-model",
-        choices: [{ index: 0, message: { role: "assistant", content: next.answer }, finish_reason: "stop" }],
+        choices: [{ index: 0, message: { role: "assistant", content: answer }, finish_reason: "stop" }],
         usage: { prompt_tokens: 40, completion_tokens: 12, total_tokens: 52 },
       }),
     );
   }
+}
+
+/** Settings for a client of the server at `baseUrl`: the OpenAI provider, no retries, no budget. */
+export function scriptedSettings(baseUrl: string, model: string): LlmSettings {
+  return {
+    provider: "openai",
+    prompt: "You are the analyst.",
+    model,
+    baseUrl,
+    maxTokens: 256,
+    timeoutMs: 5_000,
+    maxRetries: 0,
+    concurrency: 1,
+    threads: 1,
+    tokensPerHour: 0,
+    prices: {},
+  };
 }

@@ -21,4 +21,8 @@ export interface LlmSettings {
   concurrency: number;
   /** CPU threads of the embedded model. */
   threads: number;
+  /** Price per million tokens in and out, by model name (SOC_LLM_PRICES); a model not in it costs 0. */
+  prices: Readonly<Record<string, { in: number; out: number }>>;
+  /** Tokens (in and out) this process may spend in any hour; past it, answers go on without the model. 0: no limit. */
+  tokensPerHour: number;
 }

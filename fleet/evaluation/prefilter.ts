@@ -1,11 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DEFAULT_MODEL } from "../agents/prefilter/model-scorer.js";
-import { FEATURE_COUNT, FEATURE_NAMES, FeatureExtractor } from "../agents/prefilter/features/index.js";
-import { IsolationForest } from "../agents/prefilter/model/scorer.js";
-import { FalcoEvent, priorityRank } from "../contracts/falco.js";
-import { runTraining } from "./python.js";
+import { DEFAULT_MODEL } from "../../agents/prefilter/model-scorer.js";
+import { FEATURE_COUNT, FEATURE_NAMES, FeatureExtractor } from "../../agents/prefilter/features/index.js";
+import { IsolationForest } from "../../agents/prefilter/model/scorer.js";
+import { FalcoEvent, priorityRank } from "../../contracts/falco.js";
+import { runTraining } from "../python.js";
 
 /** How a way of choosing events did on labelled data. */
 export interface Economy {

@@ -2,11 +2,11 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_MODEL } from "../agents/prefilter/model-scorer.js";
-import { IsolationForest } from "../agents/prefilter/model/scorer.js";
-import { evaluate, renderEvaluation } from "./prefilter-eval.js";
-import { toJsonLine } from "./sample/alert.js";
-import { DEFAULT_CORPUS_START, generateCorpus } from "./sample/generate-corpus.js";
+import { DEFAULT_MODEL } from "../../agents/prefilter/model-scorer.js";
+import { IsolationForest } from "../../agents/prefilter/model/scorer.js";
+import { evaluate, renderEvaluation } from "./prefilter.js";
+import { toJsonLine } from "../sample/alert.js";
+import { DEFAULT_CORPUS_START, generateCorpus } from "../sample/generate-corpus.js";
 
 const dir = mkdtempSync(join(tmpdir(), "soc-eval-test-"));
 const corpus = generateCorpus({ seed: 3, benign: 6000, episodes: 12, start: DEFAULT_CORPUS_START });
