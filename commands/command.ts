@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import type { Evidence } from "../contracts/analysis.js";
+import type { Evidence, Questions } from "../contracts/analysis.js";
 import type { Case, CaseStatus, DecisionAction } from "../contracts/case.js";
 import type { UndoneAction } from "../contracts/cluster.js";
 import type { DecisionFigures } from "../contracts/skills.js";
@@ -20,7 +20,7 @@ export interface CaseDesk {
     action: DecisionAction,
     by: string,
     reason: string | null,
-  ): Promise<{ case: Case; evidence: Evidence | null }>;
+  ): Promise<{ case: Case; evidence: Evidence | null; questions: Questions | null }>;
   /** Restores what the actions carried out for a remediated case changed. */
   undo(caseId: string, by: string): Promise<{ case: Case; undone: UndoneAction[] }>;
   cases(status: CaseStatus | null, limit: number): Promise<Case[]>;
@@ -35,7 +35,7 @@ export interface Actor {
 
 /** A reply every front end can render: a kind for the renderer and the data for `--json`. */
 export type Reply =
-  | { kind: "case"; title: string; case: Case; evidence: Evidence | null }
+  | { kind: "case"; title: string; case: Case; evidence: Evidence | null; questions?: Questions | null }
   | { kind: "cases"; title: string; cases: Case[] }
   | { kind: "trace"; case: Case; steps: Step[] }
   | ({ kind: "status" } & FleetStatus)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Evidence } from "../contracts/analysis.js";
+import type { Evidence, Questions } from "../contracts/analysis.js";
 import type { Case, CaseStatus, DecisionAction } from "../contracts/case.js";
 import type { Step } from "../contracts/step.js";
 import { SocError } from "../runtime/errors.js";
@@ -30,6 +30,12 @@ const evidence: Evidence = {
   distinct_rules: ["Read sensitive file untrusted"],
   summary:
     "0 recent event(s) on the same pod, 0 on other pods of the same image, 1 distinct rule(s) on the pod",
+};
+
+const questions: Questions = {
+  model: "m.gguf",
+  questions: [{ question: "Who opened the shell?", evidence: "kubectl logs and the audit log for exec" }],
+  fallback: null,
 };
 
 const step: Step = {
@@ -68,7 +74,11 @@ class FakeDesk implements CaseDesk {
       id: caseId,
       decision: action === "investigate" ? null : { action, by, reason, at: "2026-11-24T09:05:00.000Z" },
     };
-    return Promise.resolve({ case: decided, evidence: action === "investigate" ? evidence : null });
+    return Promise.resolve({
+      case: decided,
+      evidence: action === "investigate" ? evidence : null,
+      questions: action === "investigate" ? questions : null,
+    });
   }
 
   undo(caseId: string, by: string) {
@@ -334,6 +344,7 @@ describe("run", () => {
       title: "more evidence on C-7K2F9",
       case: { ...kase, decision: null },
       evidence,
+      questions,
     });
   });
 

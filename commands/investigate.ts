@@ -11,7 +11,11 @@ export const investigate = command({
   args: z.object({ case: CaseId }),
   read: ([id]) => ({ case: id?.toUpperCase() }),
   async run(args, { desk, actor }) {
-    const { case: current, evidence } = await desk.decide(args.case, "investigate", actor.name, null);
-    return { kind: "case", title: `more evidence on ${current.id}`, case: current, evidence };
+    const {
+      case: current,
+      evidence,
+      questions,
+    } = await desk.decide(args.case, "investigate", actor.name, null);
+    return { kind: "case", title: `more evidence on ${current.id}`, case: current, evidence, questions };
   },
 });

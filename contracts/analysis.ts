@@ -62,6 +62,15 @@ export const Narrative = z.object({
 });
 export type Narrative = z.infer<typeof Narrative>;
 
+/** What the analyst's model would ask next of a case, and what evidence would settle each question. */
+export const Questions = z.object({
+  model: z.string(),
+  questions: z.array(z.object({ question: z.string(), evidence: z.string() })).max(5),
+  /** Why there are none: the model failed, timed out, or never matched the schema. */
+  fallback: z.string().nullable(),
+});
+export type Questions = z.infer<typeof Questions>;
+
 /** The analyst's classification of a case. */
 export const Analysis = z.object({
   tactic: z.string().nullable(),

@@ -221,6 +221,14 @@ export function agentUrls(config: FleetConfig): Record<string, string> {
   return Object.fromEntries(Object.keys(ports).map((name) => [name, config.url(name as Identity)]));
 }
 
+/**
+ * How a process calls its peers: where each is, and how long a call may take (with the language
+ * model's budget on top for a skill that may ask one, directly or through its callees).
+ */
+export function peerOptions(config: FleetConfig) {
+  return { urls: agentUrls(config), timeoutMs: config.agentTimeoutMs, modelTimeoutMs: config.llm.timeoutMs };
+}
+
 /** `model=in/out,…` (per million tokens) as a table. */
 function pricesOf(text: string): Record<string, { in: number; out: number }> {
   return Object.fromEntries(

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Analysis, Evidence, ProposedAction, RelatedEvent } from "./analysis.js";
+import { Analysis, Evidence, ProposedAction, Questions, RelatedEvent } from "./analysis.js";
 import { Anomaly, TraceId } from "./anomaly.js";
 import { Case, CaseId, CaseStatus, DecisionAction } from "./case.js";
 import { AppliedAction, UndoneAction } from "./cluster.js";
@@ -18,8 +18,11 @@ export interface SkillContract<I extends z.ZodType = z.ZodType, O extends z.ZodT
   callers: readonly Identity[];
   input: I;
   output: O;
-  /** The skill may ask the agent's language model: its callers wait the model's budget too. */
-  asksModel?: boolean;
+  /**
+   * asks: the agent asks its language model for this skill; waits: a skill it calls may. Either
+   * way its callers wait the model's budget too.
+   */
+  model?: "asks" | "waits";
 }
 
 export const agentNames = [
@@ -109,13 +112,20 @@ export const skills = {
     id: "decide",
     description: "Apply a human decision (approve, dismiss, investigate) to a case awaiting one.",
     callers: ["notify", "operator"],
+    // An investigation asks the analyst's model for the next questions.
+    model: "waits",
     input: z.object({
       case_id: CaseId,
       action: DecisionAction,
       by: z.string().min(1),
       reason: z.string().nullable(),
     }),
-    output: z.object({ case: Case, evidence: Evidence.nullable() }),
+    output: z.object({
+      case: Case,
+      evidence: Evidence.nullable(),
+      /** For investigate, with a language model: what to ask next. */
+      questions: Questions.nullable().default(null),
+    }),
   }),
   listCases: skill({
     agent: "coordinator",
@@ -164,7 +174,17 @@ export const skills = {
     callers: ["coordinator"],
     input: z.object({ event: FalcoEvent, evidence: Evidence }),
     output: Analysis,
-    asksModel: true,
+    model: "asks",
+  }),
+  nextQuestions: skill({
+    agent: "analyst",
+    id: "next_questions",
+    description:
+      "With a language model: the questions to answer next about a case, and the evidence that would settle them.",
+    callers: ["coordinator"],
+    input: z.object({ event: FalcoEvent, evidence: Evidence, analysis: Analysis }),
+    output: z.object({ questions: Questions.nullable() }),
+    model: "asks",
   }),
   review: skill({
     agent: "reviewer",
@@ -178,7 +198,7 @@ export const skills = {
       /** Present when the reviewer has a language model. */
       explanation: Explanation.nullable().default(null),
     }),
-    asksModel: true,
+    model: "asks",
   }),
   execute: skill({
     agent: "remediate",

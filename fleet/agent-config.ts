@@ -30,9 +30,9 @@ export function loadAgentConfig(root: string, name: string): AgentConfig | null 
 /** A document read as one agent's AgentConfig: the configuration, or every problem with it. */
 export type AgentConfigReading = { config: AgentConfig; problems: [] } | { config: null; problems: string[] };
 
-/** The agents that ask a language model (they serve a skill that asksModel): they read spec.prompt and spec.llm. */
+/** The agents that ask a language model (they serve a skill whose model is "asks"): they read spec.prompt and spec.llm. */
 export const modelAgents: readonly string[] = [
-  ...new Set(Object.values(skills).flatMap((skill) => (skill.asksModel ? [skill.agent] : []))),
+  ...new Set(Object.values(skills).flatMap((skill) => (skill.model === "asks" ? [skill.agent] : []))),
 ];
 
 /** Reads `document` (a YAML file's or the cluster's resource) as the AgentConfig of `name`. */

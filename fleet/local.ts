@@ -6,7 +6,7 @@ import { createServer } from "node:net";
 import { createInterface } from "node:readline";
 import { a2aDesk } from "../bot/desk.js";
 import type { CaseDesk } from "../commands/index.js";
-import { agentUrls, FleetConfig } from "../contracts/config.js";
+import { FleetConfig, peerOptions } from "../contracts/config.js";
 import { Peers } from "../runtime/a2a/client.js";
 import { clientComponent } from "../runtime/component.js";
 import { loadConfig } from "../runtime/config.js";
@@ -122,7 +122,7 @@ export class LocalFleet {
     if (!this.#operator) {
       const config = loadConfig(FleetConfig, this.env);
       const component = clientComponent("operator", config.certDir);
-      const peers = new Peers(component, { urls: agentUrls(config), timeoutMs: config.agentTimeoutMs });
+      const peers = new Peers(component, peerOptions(config));
       this.#operator = a2aDesk(peers);
     }
     return this.#operator;

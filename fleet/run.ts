@@ -1,4 +1,4 @@
-import { agentUrls, FleetConfig } from "../contracts/config.js";
+import { FleetConfig, peerOptions } from "../contracts/config.js";
 import { Peers } from "../runtime/a2a/client.js";
 import { runComponent, type Component } from "../runtime/component.js";
 import { Llm } from "../runtime/llm/model.js";
@@ -41,11 +41,7 @@ async function main(name: string | undefined): Promise<void> {
     const context = {
       component,
       config,
-      peers: new Peers(component, {
-        urls: agentUrls(config),
-        timeoutMs: config.agentTimeoutMs,
-        modelTimeoutMs: config.llm.timeoutMs,
-      }),
+      peers: new Peers(component, peerOptions(config)),
       mcp: (server: McpServerName) =>
         new McpPeer(component, server, config.url(server), config.agentTimeoutMs, grant),
       llm: new Llm(component, () => grant.llmSettings(config.llm)),

@@ -34,7 +34,14 @@ describe("the analyst with the embedded SmolLM2 model (llama.cpp in-process), en
     const env = { SOC_PREFILTER: "priority" };
     [withModel, without] = await Promise.all([
       LocalFleet.start({
-        env: { ...env, SOC_LLM: "embedded", SOC_LLM_MODEL: smollm2Model(), SOC_LLM_THREADS: "1" },
+        env: {
+          ...env,
+          SOC_LLM: "embedded",
+          SOC_LLM_MODEL: smollm2Model(),
+          SOC_LLM_THREADS: "1",
+          // Two test files share two cores: a generous budget, so that the model answers rather than falls back.
+          SOC_LLM_TIMEOUT_MS: "120000",
+        },
       }),
       LocalFleet.start({ env }),
     ]);
@@ -83,10 +90,23 @@ describe("the analyst with the embedded SmolLM2 model (llama.cpp in-process), en
     const printed = withModel.output.join("\n");
     expect(printed).toContain("narrative (SmolLM2-135M-Instruct.Q4_1.gguf):");
 
+    // Asked to investigate, the analyst's model says what to ask next; the case still waits.
+    const investigated = (await withModel.soc(["investigate", id])).json as {
+      case: Case;
+      questions: { model: string; questions: unknown[]; fallback: string | null } | null;
+    };
+    expect(investigated.case.status).toBe("awaiting_human");
+    expect(investigated.questions?.model).toBe("SmolLM2-135M-Instruct.Q4_1.gguf");
+    expect(investigated.questions?.questions.length || investigated.questions?.fallback).toBeTruthy();
+    const after = (await withModel.soc(["trace", id])).json as TraceReply;
+    expect(after.steps.find((s) => s.skill === "next_questions")?.tokens.out).toBeGreaterThan(0);
+
     // Metered: the analyst's counters say what the step says.
     const config = loadConfig(FleetConfig, withModel.env);
     const metrics = await (await fetch(`${config.opsUrl("analyst")}/metrics`)).text();
-    const tokensIn = metrics.match(/soc_llm_tokens_total\{[^}]*direction="in"[^}]*\} (\d+)/)?.[1];
+    const tokensIn = metrics.match(
+      /soc_llm_tokens_total\{[^}]*purpose="narrative"[^}]*direction="in"[^}]*\} (\d+)/,
+    )?.[1];
     expect(Number(tokensIn)).toBe(step?.tokens.in);
   });
 });

@@ -3,12 +3,13 @@ import { handler } from "../../runtime/a2a/skill.js";
 import type { Agent } from "../agent.js";
 import { classify } from "./classify.js";
 import { narrate } from "./narrate.js";
+import { nextQuestions } from "./questions.js";
 
 export const analyst: Agent = {
   kind: "agent",
   name: "analyst",
   description:
-    "Classifies a case with MITRE ATT&CK and proposes a response with its target and blast radius; with a language model, also writes the case's narrative.",
+    "Classifies a case with MITRE ATT&CK and proposes a response with its target and blast radius; with a language model, also writes the case's narrative and the questions to investigate.",
   skills({ llm }) {
     return [
       handler(skills.classify, async ({ event, evidence }) => {
@@ -16,6 +17,9 @@ export const analyst: Agent = {
         const analysis = classify(event, evidence);
         return { ...analysis, narrative: await narrate(llm, event, evidence, analysis) };
       }),
+      handler(skills.nextQuestions, async ({ event, evidence, analysis }) => ({
+        questions: await nextQuestions(llm, event, evidence, analysis),
+      })),
     ];
   },
 };

@@ -3,8 +3,10 @@ import { join } from "node:path";
 import { Command } from "@langchain/langgraph";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import Database from "better-sqlite3";
+import { Analysis, type Evidence } from "../../contracts/analysis.js";
 import type { Anomaly } from "../../contracts/anomaly.js";
 import type { Decision } from "../../contracts/case.js";
+import type { FalcoEvent } from "../../contracts/falco.js";
 import { skills } from "../../contracts/skills.js";
 import { handler } from "../../runtime/a2a/skill.js";
 import { SocError, causeChain } from "../../runtime/errors.js";
@@ -67,6 +69,26 @@ export const coordinator: Agent = {
       return next;
     };
 
+    /**
+     * After an investigation: the analyst's model's next questions on the case as it was analysed,
+     * or null (no model, no analysis yet, or the analyst failed: the evidence stands on its own).
+     */
+    const askNext = async (caseId: string, at: string, event: FalcoEvent, evidence: Evidence) => {
+      const analysed = Analysis.safeParse(store.step(caseId, "analyse")?.output);
+      if (!analysed.success) return null;
+      const result = await steps.call(
+        caseId,
+        `questions@${at}`,
+        skills.nextQuestions,
+        { event, evidence, analysis: analysed.data },
+        (q) =>
+          q.questions
+            ? `${String(q.questions.questions.length)} questions from ${q.questions.model}${q.questions.fallback ? `: ${q.questions.fallback}` : ""}`
+            : "no language model: no questions",
+      );
+      return result.ok ? result.output.questions : null;
+    };
+
     // Cases in flight when the process stopped carry on from their last checkpoint.
     const unfinished = store.unfinished();
     if (unfinished.length > 0) component.log.info({ cases: unfinished.length }, "resuming unfinished cases");
@@ -127,7 +149,11 @@ export const coordinator: Agent = {
               (e) => `investigation for ${by}: ${e.summary}`,
             );
             if (!result.ok) throw new SocError("investigation_failed", result.error, { retryable: true });
-            return { case: store.get(case_id) ?? current, evidence: result.output };
+            return {
+              case: store.get(case_id) ?? current,
+              evidence: result.output,
+              questions: await askNext(case_id, decision.at, event, result.output),
+            };
           }
           if (action === "dismiss" && !reason)
             throw new SocError("reason_required", "dismiss needs a reason");

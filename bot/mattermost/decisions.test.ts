@@ -40,6 +40,13 @@ const evidence = {
   summary: "no recent events",
 };
 
+/** What the analyst's model would ask next, one question trying a mention. */
+const questions = {
+  model: "m.gguf",
+  questions: [{ question: "Did @channel run it?", evidence: "the exec audit log" }],
+  fallback: null,
+};
+
 /** An approvals policy that wants two approvers with the role "lead". */
 function twoLeads(input: ApprovalInput) {
   const eligible = input.approvers.filter((a) => a.roles.includes("lead")).map((a) => a.id);
@@ -70,6 +77,7 @@ describe("Decisions", () => {
         return Promise.resolve({
           case: { ...escalatedCase, decision: { action, by, reason, at: new Date().toISOString() } },
           evidence: action === "investigate" ? evidence : null,
+          questions: action === "investigate" ? questions : null,
         });
       },
       trace: () => Promise.resolve({ case: escalatedCase, steps: [reviewStep] }),
@@ -156,6 +164,8 @@ describe("Decisions", () => {
       "`no recent events`",
       "**Cluster:** `not_found` · the pod named by the event does not exist in the cluster · `pod shop/web-1 is gone`",
       "- **Namespace labels:** `team=@channel`",
+      "**Questions to answer next** (`m.gguf`'s words):",
+      "- `Did @channel run it?` Settled by: `the exec audit log`",
     ]);
   });
 });

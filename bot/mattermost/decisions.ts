@@ -1,4 +1,5 @@
 import { Counter, Histogram } from "prom-client";
+import type { Questions } from "../../contracts/analysis.js";
 import type { Case, DecisionAction } from "../../contracts/case.js";
 import { PolicyInput, type ApprovalDecision, type ApprovalInput } from "../../contracts/policy.js";
 import type { Step } from "../../contracts/step.js";
@@ -148,6 +149,7 @@ export class Decisions {
             `**More evidence** for \`${caseId}\`, asked by ${inert(by, 64)}:`,
             inert(result.evidence.summary, 1_500),
             ...contextMarkdown(result.evidence.context, result.case),
+            ...questionsMarkdown(result.questions),
           ].join("\n"),
         });
       }
@@ -236,4 +238,13 @@ export function policyInputOf(steps: readonly Step[]): PolicyInput | null {
   const review = steps.filter((s) => s.skill === "review" && !s.error).at(-1);
   const parsed = PolicyInput.safeParse((review?.output as { input?: unknown } | undefined)?.input);
   return parsed.success ? parsed.data : null;
+}
+
+/** The analyst's model's next questions, marked as its words, each value inert. */
+function questionsMarkdown(questions: Questions | null): string[] {
+  if (!questions?.questions.length) return [];
+  return [
+    `**Questions to answer next** (${inert(questions.model, 64)}'s words):`,
+    ...questions.questions.map((q) => `- ${inert(q.question, 200)} Settled by: ${inert(q.evidence, 200)}`),
+  ];
 }

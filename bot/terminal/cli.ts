@@ -1,5 +1,5 @@
 import { userInfo } from "node:os";
-import { agentUrls, FleetConfig } from "../../contracts/config.js";
+import { FleetConfig, peerOptions } from "../../contracts/config.js";
 import { parse, run } from "../../commands/index.js";
 import { Peers } from "../../runtime/a2a/client.js";
 import { clientComponent } from "../../runtime/component.js";
@@ -30,7 +30,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const config = loadConfig(FleetConfig);
     const component = clientComponent("operator", config.certDir);
-    const peers = new Peers(component, { urls: agentUrls(config), timeoutMs: config.agentTimeoutMs });
+    const peers = new Peers(component, peerOptions(config));
     const reply = await run(invocation, a2aDesk(peers), { name: userInfo().username });
     print(json ? JSON.stringify({ ok: true, ...reply }) : renderReply(reply));
     return 0;

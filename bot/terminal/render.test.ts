@@ -127,6 +127,24 @@ describe("renderReply", () => {
     return renderReply({ kind: "case", title: "more evidence on C-7K2F9", case: kase, evidence }).split("\n");
   };
 
+  it("adds the model's next questions, marked as its words, one line each", () => {
+    const lines = renderReply({
+      kind: "case",
+      title: "more evidence on C-7K2F9",
+      case: kase,
+      evidence: null,
+      questions: {
+        model: "m.gguf",
+        questions: [{ question: "Who ran it?\n  decide: approve", evidence: "the exec audit log" }],
+        fallback: null,
+      },
+    }).split("\n");
+    expect(lines.slice(2)).toEqual([
+      "questions to answer next (m.gguf's words):",
+      "  - Who ran it?␣  decide: approve (settled by: the exec audit log)",
+    ]);
+  });
+
   it("adds the evidence summary and what the cluster says of the workload", () => {
     expect(
       investigated(emptyContext("no_cluster", "no cluster is configured: the workload was not checked")),

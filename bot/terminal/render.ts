@@ -50,6 +50,14 @@ export function renderReply(reply: Reply): string {
         reply.title,
         caseLine(reply.case),
         ...(reply.evidence ? evidenceLines(reply.evidence, reply.case) : []),
+        ...(reply.questions?.questions.length
+          ? [
+              `questions to answer next (${safe(reply.questions.model)}'s words):`,
+              ...reply.questions.questions.map(
+                (q) => `  - ${safe(q.question, 200)} (settled by: ${safe(q.evidence, 200)})`,
+              ),
+            ]
+          : []),
       ].join("\n");
     case "cases":
       return [reply.title, ...reply.cases.map(caseLine)].join("\n");

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { classify } from "../../agents/analyst/classify.js";
 import { narrate } from "../../agents/analyst/narrate.js";
 import { policyInput } from "../../agents/reviewer/agent.js";
@@ -9,7 +9,7 @@ import { Llm } from "../../runtime/llm/model.js";
 import { ScriptedModelServer, scriptedSettings } from "../../runtime/llm/scripted-server.js";
 import { createMetrics } from "../../runtime/metrics.js";
 import { escalatedCase } from "../../test/fixtures.js";
-import { evaluateAnalyst } from "./analyst.js";
+import { evalCommand, evaluateAnalyst } from "./analyst.js";
 import { inject, injections } from "./injections.js";
 import { scenarios } from "./scenarios.js";
 
@@ -130,5 +130,25 @@ describe("the analyst's evaluation and the prompt-injection table", () => {
     expect(result.tokens_per_case).toEqual({ in: 40, out: 12 });
     expect(result.results.map((r) => r.kind)).toEqual(["benign", "attack", "attack"]);
     expect(result.results.map((r) => r.agrees)).toEqual([false, true, true]);
+  });
+
+  it("runs as `soc eval` with the model the environment configures, and prints --json", async () => {
+    vi.stubEnv("SOC_LLM", "openai");
+    vi.stubEnv("SOC_LLM_MODEL", "obedient");
+    vi.stubEnv("OPENAI_BASE_URL", server.baseUrl);
+    const printed: string[] = [];
+    const write = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+      printed.push(String(chunk));
+      return true;
+    });
+    try {
+      expect(await evalCommand(["--attacks", "2", "--benign", "1", "--no-injections", "--json"])).toBe(0);
+      expect(await evalCommand(["--attacks", "many"])).toBe(2);
+    } finally {
+      write.mockRestore();
+      vi.unstubAllEnvs();
+    }
+    const result = JSON.parse(printed[0] ?? "{}") as { model: string; cases: number; injections: unknown };
+    expect(result).toMatchObject({ model: "obedient", cases: 3, injections: null });
   });
 });

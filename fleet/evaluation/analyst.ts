@@ -195,6 +195,7 @@ export async function evalCommand(argv: readonly string[]): Promise<number> {
   const llm = new Llm({ metrics: createMetrics("eval") }, () => analyst.llmSettings(config.llm));
   const result = await evaluateAnalyst(llm, {
     seed,
+    attacks,
     benign,
     withInjections: !argv.includes("--no-injections"),
   });

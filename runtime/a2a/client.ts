@@ -19,7 +19,7 @@ export interface PeerOptions {
   urls: Record<string, string>;
   /** How long one call may take, retries on a refused or reset connection included. */
   timeoutMs: number;
-  /** The language model's budget, added to the call's time for a skill that may ask one. */
+  /** The language model's budget, added to the call's time for a skill that asks one or waits on one. */
   modelTimeoutMs?: number;
 }
 
@@ -44,7 +44,7 @@ export class Peers {
     spec: S,
     input: z.input<S["input"]>,
     {
-      timeoutMs = this.options.timeoutMs + (spec.asksModel ? (this.options.modelTimeoutMs ?? 0) : 0),
+      timeoutMs = this.options.timeoutMs + (spec.model ? (this.options.modelTimeoutMs ?? 0) : 0),
     }: { timeoutMs?: number } = {},
   ): Promise<CallResult<z.output<S["output"]>>> {
     const started = performance.now();

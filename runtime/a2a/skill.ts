@@ -8,8 +8,8 @@ export interface SkillSpec<I extends z.ZodType = z.ZodType, O extends z.ZodType 
   callers: readonly string[];
   input: I;
   output: O;
-  /** The skill may ask a language model: its callers wait the model's budget too. */
-  asksModel?: boolean;
+  /** The skill asks a language model, or waits on a callee that may: its callers wait the model's budget too. */
+  model?: "asks" | "waits";
 }
 
 /** What a skill's handler learns about the call. */

@@ -148,9 +148,13 @@ export class Llm {
       ];
       for (let attempt = 0; ; attempt += 1) {
         // The embedded model holds its answer to the schema as it writes; a server is only asked.
-        const answer = (await (chat._llmType() === "embedded"
-          ? (chat as EmbeddedChatModel).invoke(messages, { jsonSchema, signal })
-          : chat.invoke(messages, { signal }))) as AIMessage;
+        const answer = (await withinBudget(
+          chat._llmType() === "embedded"
+            ? (chat as EmbeddedChatModel).invoke(messages, { jsonSchema, signal })
+            : chat.invoke(messages, { signal }),
+          signal,
+          settings.timeoutMs,
+        )) as AIMessage;
         this.#meter(result, answer, settings, request.purpose);
         const parsed = parseAnswer(answer.text, request.schema);
         if (parsed.ok) {
@@ -211,6 +215,26 @@ export class Llm {
     if (this.#model?.key !== key) this.#model = { key, chat: chatModel(settings) };
     return this.#model.chat;
   }
+}
+
+/**
+ * `work`, or a failure once the budget's signal fires, whichever comes first: a model that does not
+ * stop when asked (a generation in flight) never holds the case past its budget.
+ */
+function withinBudget<T>(work: Promise<T>, signal: AbortSignal, budgetMs: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const abort = () => {
+      reject(new Error(`no answer within the budget of ${String(budgetMs)} ms`));
+    };
+    if (signal.aborted) {
+      abort();
+      return;
+    }
+    signal.addEventListener("abort", abort, { once: true });
+    work.then(resolve, reject).finally(() => {
+      signal.removeEventListener("abort", abort);
+    });
+  });
 }
 
 /** A model's name for labels and the trace: an embedded model by its file's name. */

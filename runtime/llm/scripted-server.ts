@@ -20,6 +20,11 @@ export class ScriptedModelServer {
 
   async start(): Promise<string> {
     await new Promise<void>((resolve) => this.#server.listen(0, "127.0.0.1", resolve));
+    return this.baseUrl;
+  }
+
+  /** The OpenAI base URL (…/v1) of the started server. */
+  get baseUrl(): string {
     return `http://127.0.0.1:${String((this.#server.address() as AddressInfo).port)}/v1`;
   }
 
