@@ -98,7 +98,11 @@ describe("the fleet end to end: separate processes over mTLS, real OPA, Falco's 
     expect(reply.evidence.summary).toMatch(/recent event/);
     const after = await trace(id);
     expect(after.case.status).toBe("awaiting_human");
-    expect(after.steps.at(-1)?.summary).toMatch(/^investigation for /);
+    // The new evidence, then the analyst asked for the next questions, which take a language model.
+    expect(after.steps.slice(-2).map((s) => `${s.agent}.${s.skill}: ${s.summary}`)).toEqual([
+      expect.stringMatching(/^detect\.gather_evidence: investigation for /),
+      "analyst.next_questions: no language model: no questions",
+    ]);
   });
 
   it("auto-executes what the policy allows, without a human", async () => {
