@@ -1,5 +1,4 @@
 import { Counter, Histogram } from "prom-client";
-import type { Questions } from "../../contracts/analysis.js";
 import type { Case, DecisionAction } from "../../contracts/case.js";
 import { PolicyInput, type ApprovalDecision, type ApprovalInput } from "../../contracts/policy.js";
 import type { Step } from "../../contracts/step.js";
@@ -7,7 +6,7 @@ import { pastTense, type CaseDesk } from "../../commands/index.js";
 import type { Component } from "../../runtime/component.js";
 import { SocError, causeChain } from "../../runtime/errors.js";
 import { inert } from "./escape.js";
-import { contextMarkdown } from "./reply.js";
+import { contextMarkdown, questionsMarkdown } from "./reply.js";
 import type { Outbox } from "./outbox.js";
 import type { AuditEntry, BotStore } from "./store.js";
 
@@ -238,13 +237,4 @@ export function policyInputOf(steps: readonly Step[]): PolicyInput | null {
   const review = steps.filter((s) => s.skill === "review" && !s.error).at(-1);
   const parsed = PolicyInput.safeParse((review?.output as { input?: unknown } | undefined)?.input);
   return parsed.success ? parsed.data : null;
-}
-
-/** The analyst's model's next questions, marked as its words, each value inert. */
-function questionsMarkdown(questions: Questions | null): string[] {
-  if (!questions?.questions.length) return [];
-  return [
-    `**Questions to answer next** (${inert(questions.model, 64)}'s words):`,
-    ...questions.questions.map((q) => `- ${inert(q.question, 200)} Settled by: ${inert(q.evidence, 200)}`),
-  ];
 }

@@ -26,6 +26,26 @@ function investigated(context: AssetContext): string[] {
 const outsideCode = (markdown: string) => markdown.replace(/(`+)[\s\S]*?(?<!`)\1(?!`)/g, "");
 
 describe("replyMessages for investigate", () => {
+  it("adds the model's next questions, marked as its words, each value inert", () => {
+    const messages = replyMessages({
+      kind: "case",
+      title: "more evidence on C-7K2F9",
+      case: escalatedCase,
+      evidence: null,
+      questions: {
+        model: "m.gguf",
+        questions: [{ question: "Did @channel [run](http://x) it?", evidence: "the exec audit log" }],
+        fallback: null,
+      },
+    });
+    const lines = (messages[0] ?? "").split("\n").slice(2);
+    expect(lines).toEqual([
+      "**Questions to answer next** (`m.gguf`'s words):",
+      "- `Did @channel [run](http://x) it?` Settled by: `the exec audit log`",
+    ]);
+    expect(outsideCode(lines.join("\n"))).not.toMatch(/@channel|\]\(/);
+  });
+
   it("shows a found pod's context: the status line, then its fields as a list, values in code spans", () => {
     expect(investigated(storefrontContext).slice(2)).toEqual([
       "Evidence: `2 recent event(s) on the same pod`",

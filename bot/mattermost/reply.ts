@@ -1,3 +1,4 @@
+import type { Questions } from "../../contracts/analysis.js";
 import type { Case } from "../../contracts/case.js";
 import type { AssetContext } from "../../contracts/cluster.js";
 import type { Step } from "../../contracts/step.js";
@@ -23,6 +24,7 @@ function replyText(reply: Reply): string {
               ...contextMarkdown(reply.evidence.context, reply.case),
             ]
           : []),
+        ...questionsMarkdown(reply.questions ?? null),
       ].join("\n");
     case "cases":
       return [inert(reply.title, 200), ...reply.cases.map((c) => `- ${caseLine(c)}`)].join("\n");
@@ -60,6 +62,15 @@ const markdown: Medium = {
   value: inert,
   name: (name) => `**${name.charAt(0).toUpperCase()}${name.slice(1)}:**`,
 };
+
+/** The analyst's model's next questions, marked as its words, each value inert. */
+export function questionsMarkdown(questions: Questions | null): string[] {
+  if (!questions?.questions.length) return [];
+  return [
+    `**Questions to answer next** (${inert(questions.model, 64)}'s words):`,
+    ...questions.questions.map((q) => `- ${inert(q.question, 200)} Settled by: ${inert(q.evidence, 200)}`),
+  ];
+}
 
 /**
  * What the cluster says of a case's workload, as the slash command's reply and the thread show it:
