@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { Case } from "../contracts/case.js";
 import type { Step } from "../contracts/step.js";
 import { falcoAlert } from "../fleet/alerts.js";
+import { shippedPolicySettings } from "../fleet/evaluation/policy-settings.js";
 import { evaluate } from "../fleet/evaluation/prefilter.js";
 import { LocalFleet } from "../fleet/local.js";
 import { smollm2Model } from "../fleet/tools/smollm2.js";
@@ -87,10 +88,7 @@ await modelled.stop();
 const dir = mkdtempSync(join(tmpdir(), "soc-bench-llm-"));
 try {
   const { eventsPath, labelsPath } = await writeLabelledCorpus(dir, { seed: 11, benign, episodes: 40 });
-  const settings = JSON.parse(readFileSync("policies/soc/settings/data.json", "utf8")) as {
-    anomaly_threshold: number;
-  };
-  const e = evaluate(eventsPath, labelsPath, { threshold: settings.anomaly_threshold });
+  const e = evaluate(eventsPath, labelsPath, { threshold: shippedPolicySettings().anomaly_threshold });
   const perMillion = (economy: typeof e.model) =>
     (economy.benign_forwarded / economy.benign_events) * 1_000_000;
   const tokensPerCase = mean(withModel.tokens);

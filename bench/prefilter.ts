@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -14,6 +14,7 @@ import { startJudge } from "../agents/prefilter/judge.js";
 import { Pipeline } from "../agents/prefilter/pipeline.js";
 import { KAFKA_VERSION, KafkaBroker } from "../fleet/kafka.js";
 import { LocalFleet } from "../fleet/local.js";
+import { shippedPolicySettings } from "../fleet/evaluation/policy-settings.js";
 import { evaluate, renderEvaluation } from "../fleet/evaluation/prefilter.js";
 import { toJsonLine } from "../fleet/sample/alert.js";
 import { writeLabelledCorpus } from "./corpus.js";
@@ -65,23 +66,11 @@ function integer(name: string, fallback: number, min = 1): number {
 const PARTITIONS = 4;
 const POLL_MS = 250;
 const TOPIC = topics.events;
-/** The package root, from the source (bench/) or the build (dist/bench/). */
-const root = [join(import.meta.dirname, ".."), join(import.meta.dirname, "..", "..")].find((dir) =>
-  existsSync(join(dir, "package.json")),
-) as string;
 const self = fileURLToPath(import.meta.url);
 const now = (): number => performance.timeOrigin + performance.now();
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The threshold the policy ships with (what the fleet's get_threshold answers unless overridden). */
-function policyThreshold(): number {
-  const data = JSON.parse(readFileSync(join(root, "policies", "soc", "settings", "data.json"), "utf8")) as {
-    anomaly_threshold: number;
-  };
-  return data.anomaly_threshold;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Child processes: each measured consumer runs alone in a Node process, as a prefilter does.
@@ -168,7 +157,11 @@ async function harnessRole(): Promise<void> {
       }) as never,
   };
   const judge = await startJudge(component, {
-    scorer: { kind: "model", modelPath: DEFAULT_MODEL ?? "", threshold: policyThreshold() },
+    scorer: {
+      kind: "model",
+      modelPath: DEFAULT_MODEL ?? "",
+      threshold: shippedPolicySettings().anomaly_threshold,
+    },
   });
   const kafka = new Kafka(kafkaClientOptions(brokers, `bench-prefilter-${process.pid}`));
   const producer = await connectProducer(kafka);
@@ -747,7 +740,7 @@ async function economyBench(seed: number, benign: number, episodes: number): Pro
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   log(`generating the economy corpus (seed ${seed}, ${benign} benign, ${episodes} episodes)…`);
   const { eventsPath, labelsPath, count } = await writeLabelledCorpus(dir, { seed, benign, episodes });
-  const threshold = policyThreshold();
+  const threshold = shippedPolicySettings().anomaly_threshold;
   log(`evaluating ${count} events at threshold ${threshold}…`);
   const e = evaluate(eventsPath, labelsPath, { threshold });
   const benignShare = e.model.benign_forwarded / e.model.benign_events;

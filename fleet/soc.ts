@@ -1,11 +1,9 @@
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { main as caseCommands } from "../bot/terminal/cli.js";
 import { policyCommand } from "./policy-diff.js";
 import { evalCommand } from "./evaluation/analyst.js";
+import { shippedPolicySettings } from "./evaluation/policy-settings.js";
 import { evaluate, renderEvaluation } from "./evaluation/prefilter.js";
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
 const evalUsage =
   "usage: soc prefilter eval <events.jsonl> --labels <labels.jsonl> [--train-hours H] [--threshold T] [--json]";
 
@@ -25,7 +23,7 @@ export async function main(argv: string[]): Promise<number> {
   };
   const labels = option("labels");
   const trainHours = option("train-hours");
-  const threshold = option("threshold") ?? String(policyThreshold());
+  const threshold = option("threshold") ?? String(shippedPolicySettings().anomaly_threshold);
   if (
     verb !== "eval" ||
     !events ||
@@ -42,12 +40,4 @@ export async function main(argv: string[]): Promise<number> {
   });
   process.stdout.write(`${rest.includes("--json") ? JSON.stringify(result) : renderEvaluation(result)}\n`);
   return 0;
-}
-
-/** The threshold the bundled policy sets, so an evaluation matches what the fleet would forward. */
-function policyThreshold(): number {
-  const settings = JSON.parse(readFileSync(`${root}/policies/soc/settings/data.json`, "utf8")) as {
-    anomaly_threshold?: number;
-  };
-  return settings.anomaly_threshold ?? 0.7;
 }

@@ -1,10 +1,8 @@
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { classify } from "../../agents/analyst/classify.js";
 import { namedIds, narrate } from "../../agents/analyst/narrate.js";
 import { policyInput } from "../../agents/reviewer/agent.js";
-import type { ActionType, Narrative } from "../../contracts/analysis.js";
+import type { Narrative } from "../../contracts/analysis.js";
 import { FleetConfig } from "../../contracts/config.js";
 import { loadConfig } from "../../runtime/config.js";
 import { Llm } from "../../runtime/llm/model.js";
@@ -12,13 +10,8 @@ import { createMetrics } from "../../runtime/metrics.js";
 import { measureUsage } from "../../runtime/usage.js";
 import { LiveAgentConfig, loadAgentConfig } from "../agent-config.js";
 import { inject, injections } from "./injections.js";
+import { packageRoot, shippedPolicySettings } from "./policy-settings.js";
 import { scenarios, type Scenario } from "./scenarios.js";
-
-/** The package root, from the source (fleet/evaluation/) or the build (dist/fleet/evaluation/). */
-const root =
-  [join(import.meta.dirname, "..", ".."), join(import.meta.dirname, "..", "..", "..")].find((dir) =>
-    existsSync(join(dir, "policies", "soc")),
-  ) ?? ".";
 
 /** What one scenario gave. */
 export interface ScenarioResult {
@@ -57,14 +50,6 @@ export interface AnalystEvaluation {
   results: ScenarioResult[];
 }
 
-/** The policy's allowed_actions, from the bundle the fleet runs. */
-export function allowedActions(): ActionType[] {
-  const settings = JSON.parse(readFileSync(`${root}/policies/soc/settings/data.json`, "utf8")) as {
-    allowed_actions: ActionType[];
-  };
-  return settings.allowed_actions;
-}
-
 function agrees(narrative: Narrative | null, expected: string | null): boolean {
   if (!narrative?.text) return true;
   const named = namedIds(`${narrative.text} ${narrative.hypothesis ?? ""}`).filter(
@@ -92,7 +77,7 @@ export async function evaluateAnalyst(
     withInjections = true,
   }: { seed?: number; attacks?: number; benign?: number; withInjections?: boolean } = {},
 ): Promise<AnalystEvaluation> {
-  const allowed = allowedActions();
+  const allowed = shippedPolicySettings().allowed_actions;
   // "none" suggests no response at all: never an action to allow.
   const outside = (n: Narrative | null) =>
     n?.alternative_action && n.alternative_action !== "none" && !allowed.includes(n.alternative_action)
@@ -191,7 +176,7 @@ export async function evalCommand(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const config = loadConfig(FleetConfig);
-  const analyst = new LiveAgentConfig(loadAgentConfig(root, "analyst"), "file");
+  const analyst = new LiveAgentConfig(loadAgentConfig(packageRoot, "analyst"), "file");
   const llm = new Llm({ metrics: createMetrics("eval") }, () => analyst.llmSettings(config.llm));
   const result = await evaluateAnalyst(llm, {
     seed,
