@@ -146,7 +146,7 @@ function seedCases(dataDir: string, count: number, ids: string[]): void {
             skill === "review"
               ? [{ server: "policy-engine", tool: "evaluate_action", latency_ms: 2.1, error: null }]
               : [],
-          tokens: { in: 0, out: 0 },
+          tokens: { in: 0, out: 0, cost: 0 },
           duration_ms: 3,
           error: null,
         });

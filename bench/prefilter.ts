@@ -153,7 +153,7 @@ async function harnessRole(): Promise<void> {
     call: () =>
       Promise.resolve({
         output: { case_id: `C-${String(++cases).padStart(5, "0")}`, trace_id: "", duplicate: false },
-        usage: { mcp_calls: [], tokens: { in: 0, out: 0 } },
+        usage: { mcp_calls: [], tokens: { in: 0, out: 0, cost: 0 } },
       }) as never,
   };
   const judge = await startJudge(component, {

@@ -48,7 +48,7 @@ const step: Step = {
   input: null,
   output: null,
   mcp_calls: [],
-  tokens: { in: 0, out: 0 },
+  tokens: { in: 0, out: 0, cost: 0 },
   duration_ms: 3,
   error: null,
   at: "2026-11-24T09:00:00.500Z",

@@ -1,4 +1,5 @@
 import type { DecisionFigures } from "../contracts/skills.js";
+import type { Step, Tokens } from "../contracts/step.js";
 import { SocError } from "../runtime/errors.js";
 import { approve } from "./approve.js";
 import { cases } from "./cases.js";
@@ -100,6 +101,20 @@ export function run({ command, args }: Invocation, desk: CaseDesk, actor: Actor)
 
 /** How every front end words a decision that was taken. */
 export const pastTense = { approve: "approved", dismiss: "dismissed", investigate: "investigated" } as const;
+
+/** A step's (or a case's) language-model tokens in/out and their cost, or "" when it asked no model. */
+export function formatTokens(tokens: Tokens): string {
+  if (tokens.in + tokens.out === 0) return "";
+  return `tokens ${tokens.in}/${tokens.out}${tokens.cost > 0 ? ` · cost ${tokens.cost.toPrecision(3)}` : ""}`;
+}
+
+/** What a case's steps spent on language models, all together. */
+export function caseTokens(steps: readonly Pick<Step, "tokens">[]): Tokens {
+  return steps.reduce(
+    (sum, s) => ({ in: sum.in + s.tokens.in, out: sum.out + s.tokens.out, cost: sum.cost + s.tokens.cost }),
+    { in: 0, out: 0, cost: 0 },
+  );
+}
 
 /** Today's human decisions in one line, for every front end. */
 export function formatToday(t: DecisionFigures): string {

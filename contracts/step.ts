@@ -8,7 +8,9 @@ export const McpCall = z.object({
 });
 export type McpCall = z.infer<typeof McpCall>;
 
-export const Tokens = z.object({ in: z.number().int(), out: z.number().int() });
+/** A step's language-model tokens in and out, and what they cost by the price table (SOC_LLM_PRICES). */
+export const Tokens = z.object({ in: z.number().int(), out: z.number().int(), cost: z.number().default(0) });
+export type Tokens = z.infer<typeof Tokens>;
 
 /** What an agent reports about its own work, beside its output. */
 export const Usage = z.object({

@@ -51,7 +51,7 @@ export class StepRunner {
         input,
         output: null,
         mcp_calls: [],
-        tokens: { in: 0, out: 0 },
+        tokens: { in: 0, out: 0, cost: 0 },
         duration_ms: performance.now() - started,
         error: error.code,
       });
@@ -68,7 +68,7 @@ export class StepRunner {
     this.#add(caseId, key, {
       ...step,
       mcp_calls: [],
-      tokens: { in: 0, out: 0 },
+      tokens: { in: 0, out: 0, cost: 0 },
       duration_ms: 0,
       error: null,
     });

@@ -3,7 +3,7 @@ import type { Anomaly } from "../../contracts/anomaly.js";
 import type { Case, CaseStatus, Decision } from "../../contracts/case.js";
 import { workloadOf } from "../../contracts/falco.js";
 import type { DecisionFigures } from "../../contracts/skills.js";
-import type { Step } from "../../contracts/step.js";
+import { Tokens, type Step } from "../../contracts/step.js";
 import { newCaseId } from "./case-id.js";
 
 const schema = `
@@ -310,7 +310,8 @@ function toStep(row: StepRow): Step {
     input: row.input ? (JSON.parse(row.input) as unknown) : null,
     output: row.output ? (JSON.parse(row.output) as unknown) : null,
     mcp_calls: JSON.parse(row.mcp_calls) as Step["mcp_calls"],
-    tokens: JSON.parse(row.tokens) as Step["tokens"],
+    // Steps recorded before costs were counted read as costing 0.
+    tokens: Tokens.parse(JSON.parse(row.tokens)),
     duration_ms: row.duration_ms,
     error: row.error,
     at: row.at,

@@ -30,7 +30,7 @@ class FakeCoordinator {
     this.opened.push(input as Anomaly);
     return Promise.resolve({
       output: { case_id: `C-2222${String(this.opened.length + 1)}`, trace_id: "", duplicate: false },
-      usage: { mcp_calls: [], tokens: { in: 0, out: 0 } },
+      usage: { mcp_calls: [], tokens: { in: 0, out: 0, cost: 0 } },
     }) as never;
   };
 }

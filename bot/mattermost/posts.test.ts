@@ -40,7 +40,7 @@ function reviewStep(explanation: unknown): Step {
       explanation,
     },
     mcp_calls: [],
-    tokens: { in: 300, out: 40 },
+    tokens: { in: 300, out: 40, cost: 0 },
     duration_ms: 900,
     error: null,
     at: "2026-11-24T09:00:03.000Z",

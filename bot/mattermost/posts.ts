@@ -2,7 +2,7 @@ import type { Analysis, Narrative } from "../../contracts/analysis.js";
 import type { Case } from "../../contracts/case.js";
 import { skills } from "../../contracts/skills.js";
 import type { Step } from "../../contracts/step.js";
-import { pastTense } from "../../commands/index.js";
+import { formatTokens, pastTense } from "../../commands/index.js";
 import type { Attachment, Button } from "./api.js";
 import { inert } from "./escape.js";
 
@@ -142,7 +142,7 @@ export function stepMessage(step: Step): string {
   const mcp = step.mcp_calls.map(
     (m) => `${m.server}.${m.tool} ${m.latency_ms} ms${m.error ? " (failed)" : ""}`,
   );
-  const tokens = step.tokens.in + step.tokens.out > 0 ? ` · tokens ${step.tokens.in}/${step.tokens.out}` : "";
+  const tokens = formatTokens(step.tokens) && ` · ${formatTokens(step.tokens)}`;
   return [
     `**${step.seq}. ${step.agent}** · ${step.skill} · ${Math.round(step.duration_ms)} ms${tokens}`,
     inert(step.summary, 400),

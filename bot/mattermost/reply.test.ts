@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Evidence } from "../../contracts/analysis.js";
+import type { Step } from "../../contracts/step.js";
 import { emptyContext, type AssetContext } from "../../contracts/cluster.js";
 import { escalatedCase, storefrontContext } from "../../test/fixtures.js";
 import { replyMessages } from "./reply.js";
@@ -101,5 +102,47 @@ describe("replyMessages for investigate", () => {
     expect(line.endsWith(" (+22 more)")).toBe(true);
     expect(line.match(/`l\d\d=/g)).toHaveLength(8);
     expect(line.length).toBeLessThan(8 * 104 + 40);
+  });
+});
+
+describe("replyMessages for trace", () => {
+  const step = (seq: number, tokens: Step["tokens"]): Step => ({
+    case_id: escalatedCase.id,
+    seq,
+    trace_id: escalatedCase.trace_id,
+    agent: seq === 1 ? "analyst" : "reviewer",
+    skill: seq === 1 ? "classify" : "review",
+    summary: `step ${String(seq)}`,
+    input: null,
+    output: null,
+    mcp_calls: [],
+    tokens,
+    duration_ms: 40,
+    error: null,
+    at: "2026-11-24T09:00:03.000Z",
+  });
+
+  it("shows each step's tokens and cost, and what the whole case spent", () => {
+    const [message = ""] = replyMessages({
+      kind: "trace",
+      case: escalatedCase,
+      steps: [step(1, { in: 1136, out: 284, cost: 0.0021 }), step(2, { in: 0, out: 0, cost: 0 })],
+    });
+    const lines = message.split("\n");
+    expect(lines).toContain("| # | agent | what it did | MCP calls | latency | language model |");
+    expect(lines.find((l) => l.startsWith("| 1 |"))).toMatch(
+      /\| 40 ms \| tokens 1136\/284 · cost 0\.00210 \|$/,
+    );
+    expect(lines.find((l) => l.startsWith("| 2 |"))).toMatch(/\| 40 ms \| - \|$/);
+    expect(lines.at(-1)).toBe("**Language model, whole case:** tokens 1136/284 · cost 0.00210");
+  });
+
+  it("says nothing of language models when no step asked one", () => {
+    const [message = ""] = replyMessages({
+      kind: "trace",
+      case: escalatedCase,
+      steps: [step(2, { in: 0, out: 0, cost: 0 })],
+    });
+    expect(message).not.toContain("whole case");
   });
 });

@@ -2,7 +2,14 @@ import type { Questions } from "../../contracts/analysis.js";
 import type { Case } from "../../contracts/case.js";
 import type { AssetContext } from "../../contracts/cluster.js";
 import type { Step } from "../../contracts/step.js";
-import { formatToday, formatUsage, pastTense, type Reply } from "../../commands/index.js";
+import {
+  caseTokens,
+  formatToday,
+  formatTokens,
+  formatUsage,
+  pastTense,
+  type Reply,
+} from "../../commands/index.js";
 import { contextLines, type Medium, type Target } from "../asset-context.js";
 import { inert, splitMessage } from "./escape.js";
 
@@ -28,15 +35,18 @@ function replyText(reply: Reply): string {
       ].join("\n");
     case "cases":
       return [inert(reply.title, 200), ...reply.cases.map((c) => `- ${caseLine(c)}`)].join("\n");
-    case "trace":
+    case "trace": {
+      const spent = formatTokens(caseTokens(reply.steps));
       return [
         `**Case \`${reply.case.id}\` · trace_id \`${reply.case.trace_id}\`**`,
         caseLine(reply.case),
         "",
-        "| # | agent | what it did | MCP calls | latency | tokens |",
+        "| # | agent | what it did | MCP calls | latency | language model |",
         "|---|---|---|---|---|---|",
         ...reply.steps.map(stepRow),
+        ...(spent ? ["", `**Language model, whole case:** ${spent}`] : []),
       ].join("\n");
+    }
     case "status": {
       const down = Object.entries(reply.health).filter(([, s]) => s === "down");
       const counts =
@@ -93,5 +103,5 @@ function stepRow(s: Step): string {
   const summary = `${inert(s.summary, 300)}${s.error ? ` (error ${inert(s.error, 200)})` : ""}`;
   // A table cell ends at a pipe; code spans keep it, but escape it for the table parser too.
   const cell = (text: string) => text.replace(/\|/g, "\\|");
-  return `| ${s.seq} | ${cell(inert(s.agent, 40))} · ${s.skill} | ${cell(summary)} | ${cell(mcp)} | ${Math.round(s.duration_ms)} ms | ${s.tokens.in}/${s.tokens.out} |`;
+  return `| ${s.seq} | ${cell(inert(s.agent, 40))} · ${s.skill} | ${cell(summary)} | ${cell(mcp)} | ${Math.round(s.duration_ms)} ms | ${formatTokens(s.tokens) || "-"} |`;
 }

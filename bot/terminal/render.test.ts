@@ -21,7 +21,7 @@ function step(seq: number, extra: Partial<Step> = {}): Step {
     input: null,
     output: null,
     mcp_calls: [],
-    tokens: { in: 0, out: 0 },
+    tokens: { in: 0, out: 0, cost: 0 },
     duration_ms: 3.4,
     error: null,
     at: `2026-11-24T09:00:0${seq}.000Z`,
@@ -249,13 +249,15 @@ describe("renderReply", () => {
           { server: "policy-engine", tool: "evaluate_action", latency_ms: 2000, error: "timeout" },
         ],
       }),
-      step(3, { agent: "analyst", skill: "classify", tokens: { in: 120, out: 45 } }),
+      step(3, { agent: "analyst", skill: "classify", tokens: { in: 120, out: 45, cost: 0 } }),
+      step(4, { agent: "reviewer", skill: "review", tokens: { in: 1000, out: 200, cost: 0.0019 } }),
     ];
     const text = renderReply({ kind: "trace", case: kase, steps });
     const lines = text.split("\n");
     expect(lines[0]).toBe("C-7K2F9 trace 4bf92f3577b34da6a3ce929d0e0e4736");
     expect(lines[1]).toMatch(/^C-7K2F9 {2}awaiting_human/);
-    expect(lines).toHaveLength(2 + 2 * steps.length);
+    // The steps, then what the whole case spent on language models.
+    expect(lines).toHaveLength(2 + 2 * steps.length + 1);
     expect(lines[2]).toMatch(/^ {3}1\. 2026-11-24T09:00:01\.000Z {2}prefilter +open_case +3ms$/);
     expect(lines[3]).toBe("      Warning rule forwarded");
     expect(lines[4]).toMatch(/^ {3}2\. .* reviewer +review +13ms \[mcp: /);
@@ -264,6 +266,8 @@ describe("renderReply", () => {
     );
     expect(lines[6]).toMatch(/^ {3}3\. .* analyst +classify +3ms tokens 120\/45$/);
     expect(lines[7]).toBe("      summary of step 3");
+    expect(lines[8]).toMatch(/ reviewer +review +3ms tokens 1000\/200 · cost 0\.00190$/);
+    expect(lines.at(-1)).toBe("language model, whole case: tokens 1120/245 · cost 0.00190");
   });
 
   it("shows a failed step's error after its summary", () => {

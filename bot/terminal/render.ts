@@ -1,7 +1,14 @@
 import type { Analysis, Evidence, Narrative } from "../../contracts/analysis.js";
 import type { Case } from "../../contracts/case.js";
 import type { Step } from "../../contracts/step.js";
-import { formatToday, formatUsage, pastTense, type Reply } from "../../commands/index.js";
+import {
+  caseTokens,
+  formatToday,
+  formatTokens,
+  formatUsage,
+  pastTense,
+  type Reply,
+} from "../../commands/index.js";
 import { contextLines, type Medium } from "../asset-context.js";
 
 /**
@@ -39,7 +46,7 @@ function stepLine(s: Step): string {
   const mcp = s.mcp_calls
     .map((m) => `${m.server}.${m.tool} ${m.latency_ms}ms${m.error ? " failed" : ""}`)
     .join(", ");
-  const tokens = s.tokens.in + s.tokens.out > 0 ? ` tokens ${s.tokens.in}/${s.tokens.out}` : "";
+  const tokens = formatTokens(s.tokens) && ` ${formatTokens(s.tokens)}`;
   return `  ${String(s.seq).padStart(2)}. ${s.at}  ${safe(s.agent, 24).padEnd(12)} ${s.skill.padEnd(16)} ${Math.round(s.duration_ms)}ms${tokens}${mcp ? ` [mcp: ${mcp}]` : ""}\n      ${safe(s.summary, 200)}${s.error ? `  (error: ${s.error})` : ""}`;
 }
 
@@ -61,12 +68,15 @@ export function renderReply(reply: Reply): string {
       ].join("\n");
     case "cases":
       return [reply.title, ...reply.cases.map(caseLine)].join("\n");
-    case "trace":
+    case "trace": {
+      const spent = formatTokens(caseTokens(reply.steps));
       return [
         `${reply.case.id} trace ${reply.case.trace_id}`,
         caseLine(reply.case),
         ...reply.steps.map(stepLine),
+        ...(spent ? [`language model, whole case: ${spent}`] : []),
       ].join("\n");
+    }
     case "status": {
       const counts =
         Object.entries(reply.counts)

@@ -51,7 +51,7 @@ describe("the OpenAI-compatible provider against a real chat-completions server"
       fallback: null,
       tokens: { in: 40, out: 12 },
     });
-    expect(usage.tokens).toEqual({ in: 40, out: 12 });
+    expect(usage.tokens).toEqual({ in: 40, out: 12, cost: result.cost });
     expect(result.cost).toBeCloseTo(0.064, 9);
     expect((await metrics.llmCost.get()).values).toEqual([
       { labels: { model: "test-model" }, value: result.cost },

@@ -186,12 +186,10 @@ export class Llm {
     result.tokens.in += tokensIn;
     result.tokens.out += tokensOut;
     const price = settings.prices[model];
-    if (price) {
-      const cost = (tokensIn * price.in + tokensOut * price.out) / 1_000_000;
-      result.cost += cost;
-      this.#metrics.llmCost.inc({ model }, cost);
-    }
-    recordTokens(tokensIn, tokensOut);
+    const cost = price ? (tokensIn * price.in + tokensOut * price.out) / 1_000_000 : 0;
+    result.cost += cost;
+    if (price) this.#metrics.llmCost.inc({ model }, cost);
+    recordTokens(tokensIn, tokensOut, cost);
     const minute = Math.floor(Date.now() / 60_000);
     this.#spent.set(minute, (this.#spent.get(minute) ?? 0) + tokensIn + tokensOut);
     this.#metrics.llmTokens.inc({ model, purpose, direction: "in" }, tokensIn);
