@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { modelAnswers, restatementProblems } from "./answers.js";
 import { llmProviders } from "./config.js";
 import { mcpServerNames } from "./skills.js";
 
@@ -37,6 +38,12 @@ export const AgentConfig = z
           maxTokens: z.number().int().positive().max(32_768).default(512),
         })
         .default({ maxTokens: 512 }),
+      /**
+       * The schemas of the model's answers, by purpose (narrative, questions, explanation), as JSON
+       * Schema: the code's fields and types in the operator's words (descriptions the model reads),
+       * bounds as tight or tighter. Unset: the code's own schema.
+       */
+      output: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
     }),
   })
   .superRefine((config, ctx) => {
@@ -51,6 +58,27 @@ export const AgentConfig = z
         });
       }
     });
+    for (const [purpose, schema] of Object.entries(config.spec.output)) {
+      const path = ["spec", "output", purpose];
+      const answer = modelAnswers[purpose as keyof typeof modelAnswers] as
+        (typeof modelAnswers)[keyof typeof modelAnswers] | undefined;
+      if (!answer) {
+        const purposes = Object.keys(modelAnswers).join(", ");
+        ctx.addIssue({
+          code: "custom",
+          path,
+          message: `no agent asks its model for ${purpose} (${purposes})`,
+        });
+        continue;
+      }
+      for (const message of restatementProblems(answer.schema, schema))
+        ctx.addIssue({ code: "custom", path, message });
+      try {
+        z.fromJSONSchema(schema);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", path, message: `not a usable JSON Schema: ${String(error)}` });
+      }
+    }
     for (const tool of config.spec.requireApproval) {
       if (!config.spec.tools.includes(tool)) {
         ctx.addIssue({

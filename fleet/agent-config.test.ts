@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { modelAnswers, restatementProblems } from "../contracts/answers.js";
 import { LiveAgentConfig, loadAgentConfig } from "./agent-config.js";
 
 const root = join(import.meta.dirname, "..");
@@ -99,6 +100,7 @@ describe("AgentConfig documents", () => {
       ...process,
       maxTokens: 512,
       prompt: analyst?.spec.prompt,
+      output: analyst?.spec.output,
     });
     const dir = fixture(
       "analyst",
@@ -113,6 +115,58 @@ describe("AgentConfig documents", () => {
       baseUrl: "http://vllm:8000/v1",
       maxTokens: 128,
       prompt: "Be brief.",
+      output: {},
     });
+  });
+
+  it("restates every answer schema of the agents that ask a model, in words the model reads", () => {
+    for (const [purpose, { agent, schema }] of Object.entries(modelAnswers)) {
+      const declared = loadAgentConfig(root, agent)?.spec.output[purpose];
+      if (!declared) throw new Error(`${agent}'s AgentConfig does not restate ${purpose}`);
+      expect(restatementProblems(schema, declared), purpose).toEqual([]);
+      expect(JSON.stringify(declared), purpose).toMatch(/"description":/);
+    }
+  });
+
+  it("refuses an answer schema that another agent asks for, or that the code could not read", () => {
+    const explanation = {
+      type: "object",
+      required: ["explanation"],
+      properties: { explanation: { type: "string", minLength: 1, maxLength: 800 } },
+    };
+    const narrative = {
+      type: "object",
+      required: ["narrative", "hypothesis"],
+      properties: {
+        narrative: { type: "integer" },
+        hypothesis: { type: "string", minLength: 1, maxLength: 3000 },
+        verdict: { type: "string" },
+      },
+    };
+    const dir = fixture(
+      "analyst",
+      `apiVersion: soc.fleet/v1alpha1\nkind: AgentConfig\nmetadata: {name: analyst}\nspec:\n  output: ${JSON.stringify({ explanation, narrative, summary: explanation })}\n`,
+    );
+    const problems = (() => {
+      try {
+        loadAgentConfig(dir, "analyst");
+        return "";
+      } catch (error) {
+        return String(error);
+      }
+    })();
+    expect(problems).toMatch(/spec\.output\.summary: no agent asks its model for summary/);
+    expect(problems).toMatch(/spec\.output\.narrative: narrative: type must be "string"/);
+    expect(problems).toMatch(/spec\.output\.narrative: hypothesis: maxLength must be at most 300/);
+    expect(problems).toMatch(/spec\.output\.narrative: verdict: is not a field of the answer/);
+    expect(problems).toMatch(/spec\.output\.narrative: alternative_action: is missing/);
+    // Well formed, but the reviewer's: the analyst would never read it.
+    const reviewers = fixture(
+      "analyst",
+      `apiVersion: soc.fleet/v1alpha1\nkind: AgentConfig\nmetadata: {name: analyst}\nspec:\n  output: ${JSON.stringify({ explanation })}\n`,
+    );
+    expect(() => loadAgentConfig(reviewers, "analyst")).toThrow(
+      /spec\.output\.explanation: reviewer asks for it, not analyst/,
+    );
   });
 });

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { AgentConfig } from "../contracts/agent-config.js";
+import { modelAnswers, type AnswerPurpose } from "../contracts/answers.js";
 import { skills } from "../contracts/skills.js";
 import { SocError } from "../runtime/errors.js";
 import type { LlmSettings } from "../runtime/llm/settings.js";
@@ -49,6 +50,10 @@ export function readAgentConfig(document: unknown, name: string): AgentConfigRea
     if (spec.llm.provider ?? spec.llm.model ?? spec.llm.baseURL)
       problems.push(`spec.llm: ${name} uses no language model`);
   }
+  for (const purpose of Object.keys(spec.output)) {
+    const asker = modelAnswers[purpose as AnswerPurpose].agent;
+    if (asker !== name) problems.push(`spec.output.${purpose}: ${asker} asks for it, not ${name}`);
+  }
   return problems.length ? { config: null, problems } : { config: parsed.data, problems: [] };
 }
 
@@ -82,9 +87,9 @@ export class LiveAgentConfig {
 
   /**
    * The language model in force: the AgentConfig's spec.llm over the process's settings, with the
-   * AgentConfig's prompt.
+   * AgentConfig's prompt and answer schemas.
    */
-  llmSettings(process: Omit<LlmSettings, "prompt" | "maxTokens">): LlmSettings {
+  llmSettings(process: Omit<LlmSettings, "prompt" | "maxTokens" | "output">): LlmSettings {
     const llm = this.#config?.spec.llm;
     return {
       ...process,
@@ -93,6 +98,7 @@ export class LiveAgentConfig {
       baseUrl: llm?.baseURL ?? process.baseUrl,
       maxTokens: llm?.maxTokens ?? 512,
       prompt: this.#config?.spec.prompt ?? "",
+      output: this.#config?.spec.output ?? {},
     };
   }
 

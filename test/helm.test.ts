@@ -11,6 +11,7 @@ import { responseActions } from "../agents/cluster-actions/actions/index.js";
 import { contextRbac } from "../agents/cluster-actions/context.js";
 import { CONSUMER_GROUP } from "../agents/prefilter/kafka.js";
 import { topics } from "../contracts/topics.js";
+import { modelAgents } from "../fleet/agent-config.js";
 import { components } from "../fleet/components.js";
 import { chartCopies, chartDir, copiedFolders } from "../fleet/helm.js";
 import { helmBinary } from "../fleet/tools/kubernetes.js";
@@ -239,6 +240,36 @@ describe("the Helm chart helm/soc-fleet", () => {
     expect([...Object.keys(values.config), ...secretNames].sort()).toEqual(
       Object.keys(FleetConfig.in.shape).sort(),
     );
+  });
+
+  it("mounts the embedded model's volume read-only in the pods that ask a model, and only there", () => {
+    const volume = { persistentVolumeClaim: { claimName: "llm-models", readOnly: true } };
+    const file = join(work, "embedded.yaml");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        config: { SOC_LLM: "embedded", SOC_LLM_MODEL: "/models/SmolLM2-135M-Instruct.Q4_1.gguf" },
+        llmModels: { volume },
+      }),
+    );
+    const served = join(work, "served.yaml");
+    writeFileSync(served, JSON.stringify({ config: { SOC_LLM: "openai" }, llmModels: { volume } }));
+    const [embedded, withServer] = [render([file]), render([served])];
+    const mounts = (name: string, objects = embedded) => {
+      const pod = podSpec(find(objects, "Deployment", `soc-${name}`) as K8sObject);
+      const mount = pod.containers[0]?.volumeMounts?.find((m) => m.name === "llm-models");
+      return { mount, volume: pod.volumes.find((v) => v.name === "llm-models") };
+    };
+    for (const name of modelAgents) {
+      expect(mounts(name), name).toEqual({
+        mount: { name: "llm-models", mountPath: "/models", readOnly: true },
+        volume: { name: "llm-models", ...volume },
+      });
+    }
+    for (const name of ["detect", "coordinator", "notify"])
+      expect(mounts(name), name).toEqual({ mount: undefined, volume: undefined });
+    // With a model server, nobody mounts it.
+    expect(mounts("analyst", withServer)).toEqual({ mount: undefined, volume: undefined });
   });
 
   it("refuses values that break values.schema.json: helm template fails", () => {

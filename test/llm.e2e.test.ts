@@ -41,6 +41,8 @@ describe("the analyst with the embedded SmolLM2 model (llama.cpp in-process), en
           SOC_LLM_THREADS: "1",
           // Two test files share two cores: a generous budget, so that the model answers rather than falls back.
           SOC_LLM_TIMEOUT_MS: "120000",
+          // Per million tokens, in and out: what each step's tokens cost.
+          SOC_LLM_PRICES: "SmolLM2-135M-Instruct.Q4_1.gguf=100/300",
         },
       }),
       LocalFleet.start({ env }),
@@ -70,7 +72,11 @@ describe("the analyst with the embedded SmolLM2 model (llama.cpp in-process), en
     expect(step?.tokens.in).toBeGreaterThan(100);
     expect(step?.tokens.out).toBeGreaterThan(0);
     expect(step?.summary).toMatch(/narrative by SmolLM2-135M-Instruct\.Q4_1\.gguf/);
-    expect(plain.steps.find((s) => s.skill === "classify")?.tokens).toEqual({ in: 0, out: 0 });
+    expect(step?.tokens.cost).toBeCloseTo(
+      ((step?.tokens.in ?? 0) * 100 + (step?.tokens.out ?? 0) * 300) / 1e6,
+      9,
+    );
+    expect(plain.steps.find((s) => s.skill === "classify")?.tokens).toEqual({ in: 0, out: 0, cost: 0 });
 
     // The reviewer's model put the verdict into words, and the verdict is still the policy's.
     const review = modelled.steps.find((s) => s.skill === "review");
@@ -100,6 +106,10 @@ describe("the analyst with the embedded SmolLM2 model (llama.cpp in-process), en
     expect(investigated.questions?.questions.length || investigated.questions?.fallback).toBeTruthy();
     const after = (await withModel.soc(["trace", id])).json as TraceReply;
     expect(after.steps.find((s) => s.skill === "next_questions")?.tokens.out).toBeGreaterThan(0);
+    // `soc trace` says what each step and the whole case spent.
+    const spent = after.steps.reduce((sum, s) => sum + s.tokens.in, 0);
+    const text = (await withModel.soc(["trace", id], { json: false })).stdout;
+    expect(text).toMatch(new RegExp(`language model, whole case: tokens ${String(spent)}/\\d+ · cost \\d`));
 
     // Metered: the analyst's counters say what the step says.
     const config = loadConfig(FleetConfig, withModel.env);

@@ -1,16 +1,9 @@
-import { z } from "zod";
-import { ActionType, type Analysis, type Evidence, type Narrative } from "../../contracts/analysis.js";
+import type { Analysis, Evidence, Narrative } from "../../contracts/analysis.js";
+import { modelAnswers } from "../../contracts/answers.js";
 import type { FalcoEvent } from "../../contracts/falco.js";
 import type { Llm } from "../../runtime/llm/model.js";
 import { quoted } from "../../runtime/llm/quoted.js";
 import { tactics } from "./techniques.js";
-
-/** What the model is asked for: words and a suggestion, never the classification itself. */
-export const NarrativeAnswer = z.object({
-  narrative: z.string().min(1).max(800),
-  hypothesis: z.string().min(1).max(300),
-  alternative_action: ActionType.nullable(),
-});
 
 /**
  * Asks the analyst's model for the case's narrative, beside the classification computed from the
@@ -55,7 +48,7 @@ export async function narrate(
       },
     }),
   ].join("\n");
-  const answer = await llm.ask({ purpose: "narrative", user, schema: NarrativeAnswer });
+  const answer = await llm.ask({ purpose: "narrative", user, schema: modelAnswers.narrative.schema });
   const value = answer.value;
   const unsupported = value
     ? unsupportedClaims(`${value.narrative}\n${value.hypothesis}`, event, analysis)

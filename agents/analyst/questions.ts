@@ -1,15 +1,8 @@
-import { z } from "zod";
 import type { Analysis, Evidence, Questions } from "../../contracts/analysis.js";
+import { modelAnswers } from "../../contracts/answers.js";
 import type { FalcoEvent } from "../../contracts/falco.js";
 import type { Llm } from "../../runtime/llm/model.js";
 import { quoted } from "../../runtime/llm/quoted.js";
-
-const QuestionsAnswer = z.object({
-  questions: z
-    .array(z.object({ question: z.string().min(1).max(200), evidence: z.string().min(1).max(200) }))
-    .min(1)
-    .max(5),
-});
 
 /**
  * For an analyst who asked to investigate: the questions the model would answer next and the
@@ -45,6 +38,6 @@ export async function nextQuestions(
       },
     }),
   ].join("\n");
-  const answer = await llm.ask({ purpose: "questions", user, schema: QuestionsAnswer });
+  const answer = await llm.ask({ purpose: "questions", user, schema: modelAnswers.questions.schema });
   return { model: answer.model, questions: answer.value?.questions ?? [], fallback: answer.fallback };
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { BlastRadius, type Analysis } from "../../contracts/analysis.js";
+import { modelAnswers } from "../../contracts/answers.js";
 import { PolicyDecision, type Explanation, type PolicyInput } from "../../contracts/policy.js";
 import { skills } from "../../contracts/skills.js";
 import { handler } from "../../runtime/a2a/skill.js";
@@ -75,11 +76,9 @@ async function explain(
       case: { tactic: analysis.tactic, technique: analysis.technique, rationale: analysis.rationale },
     }),
   ].join("\n");
-  const answer = await llm.ask({ purpose: "explanation", user, schema: ExplanationAnswer });
+  const answer = await llm.ask({ purpose: "explanation", user, schema: modelAnswers.explanation.schema });
   return { model: answer.model, text: answer.value?.explanation ?? null, fallback: answer.fallback };
 }
-
-const ExplanationAnswer = z.object({ explanation: z.string().min(1).max(800) });
 
 /**
  * What the proposed action would touch in the live cluster, as its own declaration computes it;

@@ -20,6 +20,7 @@ describe("the OpenAI-compatible provider against a real chat-completions server"
     settings = {
       provider: "openai",
       prompt: "You are terse.",
+      output: {},
       model: "test-model",
       baseUrl,
       apiKey: "sk-test",
@@ -81,6 +82,24 @@ describe("the OpenAI-compatible provider against a real chat-completions server"
     const repair = server.requests[1]?.messages ?? [];
     expect(repair.map((m) => m.role)).toEqual(["system", "user", "assistant", "user"]);
     expect(repair[3]?.content).toMatch(/risk/);
+  });
+
+  it("shows the model the AgentConfig's restated schema and holds answers to its tighter bounds", async () => {
+    const declared = {
+      type: "object",
+      required: ["summary", "risk"],
+      properties: {
+        summary: { type: "string", minLength: 1, maxLength: 12, description: "Six words at most." },
+        risk: { type: "string", enum: ["low", "high"] },
+      },
+    };
+    const restated = new Llm({ metrics }, () => ({ ...settings, output: { narrative: declared } }));
+    server.script = [{ answer: valid }, { answer: '{"summary": "a shell", "risk": "high"}' }];
+    const result = await restated.ask(request);
+    expect(server.requests[0]?.messages[1]?.content).toContain("Six words at most.");
+    // The code's schema admits the first answer; the operator's shorter bound does not.
+    expect(result).toMatchObject({ repairs: 1, fallback: null, value: { summary: "a shell", risk: "high" } });
+    expect(server.requests[1]?.messages[3]?.content).toMatch(/summary/);
   });
 
   it("falls back, with the reason, when the repaired answer is still invalid", async () => {

@@ -74,6 +74,7 @@ export class Llm {
   readonly #metrics: Component["metrics"];
   readonly #log: Component["log"] | undefined;
   #model: { key: string; chat: Promise<BaseChatModel> } | null = null;
+  readonly #schemas = new Map<string, z.ZodType>();
   /** Tokens spent, by the minute they were spent in, for the hourly budget. */
   readonly #spent = new Map<number, number>();
 
@@ -139,7 +140,10 @@ export class Llm {
       const chat = await this.#chat(settings);
       // LangChain is loaded by the processes that ask a model, not by every process that could.
       const { HumanMessage, SystemMessage } = await import("@langchain/core/messages");
-      const jsonSchema = z.toJSONSchema(request.schema, { target: "draft-7" }) as Record<string, unknown>;
+      // The AgentConfig's restatement of the schema, if it has one, is what the model is shown.
+      const declared = settings.output[request.purpose];
+      const jsonSchema = declared ?? z.toJSONSchema(request.schema, { target: "draft-7" });
+      const schema = declared ? this.#restated(declared).pipe(request.schema) : request.schema;
       const messages: BaseMessage[] = [
         new SystemMessage(settings.prompt),
         new HumanMessage(
@@ -156,7 +160,7 @@ export class Llm {
           settings.timeoutMs,
         )) as AIMessage;
         this.#meter(result, answer, settings, request.purpose);
-        const parsed = parseAnswer(answer.text, request.schema);
+        const parsed = parseAnswer(answer.text, schema);
         if (parsed.ok) {
           result.value = parsed.value;
           return finish(attempt === 0 ? "ok" : "repaired");
@@ -205,6 +209,17 @@ export class Llm {
       else total += tokens;
     }
     return total;
+  }
+
+  /** An AgentConfig's JSON Schema as zod, made once per schema. */
+  #restated(declared: Record<string, unknown>): z.ZodType {
+    const key = JSON.stringify(declared);
+    let schema = this.#schemas.get(key);
+    if (!schema) {
+      schema = z.fromJSONSchema(declared);
+      this.#schemas.set(key, schema);
+    }
+    return schema;
   }
 
   /** The chat model for the settings in force, made again only when they change. */

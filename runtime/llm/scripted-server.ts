@@ -70,6 +70,7 @@ export function scriptedSettings(baseUrl: string, model: string): LlmSettings {
   return {
     provider: "openai",
     prompt: "You are the analyst.",
+    output: {},
     model,
     baseUrl,
     maxTokens: 256,

@@ -7,6 +7,11 @@ export interface LlmSettings {
   provider: Provider;
   /** The system prompt: the agent's own (its AgentConfig's spec.prompt). */
   prompt: string;
+  /**
+   * The answers' JSON Schemas by purpose, as the agent's AgentConfig restates them (spec.output): shown
+   * to the model and checked before the code's own schema. A purpose not in it: the code's schema.
+   */
+  output: Readonly<Record<string, Record<string, unknown>>>;
   /** openai: the model's name on the server; embedded: the GGUF file. */
   model: string;
   /** openai: the server's base URL (…/v1). */
