@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { Case } from "../contracts/case.js";
 import type { Step } from "../contracts/step.js";
 import { falcoAlert } from "../fleet/alerts.js";
-import { shippedPolicySettings } from "../fleet/evaluation/policy-settings.js";
+import { shippedForwarding } from "../fleet/evaluation/policy-settings.js";
 import { evaluate } from "../fleet/evaluation/prefilter.js";
 import { LocalFleet } from "../fleet/local.js";
 import { smollm2Model } from "../fleet/tools/smollm2.js";
@@ -88,7 +88,7 @@ await modelled.stop();
 const dir = mkdtempSync(join(tmpdir(), "soc-bench-llm-"));
 try {
   const { eventsPath, labelsPath } = await writeLabelledCorpus(dir, { seed: 11, benign, episodes: 40 });
-  const e = evaluate(eventsPath, labelsPath, { threshold: shippedPolicySettings().anomaly_threshold });
+  const e = evaluate(eventsPath, labelsPath, { forwarding: shippedForwarding() });
   const perMillion = (economy: typeof e.model) =>
     (economy.benign_forwarded / economy.benign_events) * 1_000_000;
   const tokensPerCase = mean(withModel.tokens);
@@ -100,7 +100,7 @@ try {
       `2. per case with the model: ${tokensPerCase.toFixed(0)} tokens (narrative + explanation), ` +
         `${mean(withModel.modelMs).toFixed(0)} ms in the analyst's and reviewer's steps`,
       `3. resident memory of the fleet's processes: ${String(memoryWithout)} MB without, ${String(memoryWith)} MB with the model loaded`,
-      `4. per 1 000 000 Falco events (generated corpus, seed 11, ${String(benign)} benign events, threshold ${String(e.threshold)}):`,
+      `4. per 1 000 000 Falco events (generated corpus, seed 11, ${String(benign)} benign events, threshold ${e.threshold.toFixed(4)} (${e.threshold_source})):`,
       `   the prefilter forwards ${perMillion(e.model).toFixed(0)} → ${((perMillion(e.model) * tokensPerCase) / 1e6).toFixed(2)} M tokens`,
       `   every Warning and above: ${perMillion(e.baseline_warning).toFixed(0)} → ${((perMillion(e.baseline_warning) * tokensPerCase) / 1e6).toFixed(2)} M tokens`,
     ].join("\n"),

@@ -14,7 +14,7 @@ import { startJudge } from "../agents/prefilter/judge.js";
 import { Pipeline } from "../agents/prefilter/pipeline.js";
 import { KAFKA_VERSION, KafkaBroker } from "../fleet/kafka.js";
 import { LocalFleet } from "../fleet/local.js";
-import { shippedPolicySettings } from "../fleet/evaluation/policy-settings.js";
+import { shippedForwarding } from "../fleet/evaluation/policy-settings.js";
 import { evaluate, renderEvaluation } from "../fleet/evaluation/prefilter.js";
 import { toJsonLine } from "../fleet/sample/alert.js";
 import { writeLabelledCorpus } from "./corpus.js";
@@ -160,7 +160,7 @@ async function harnessRole(): Promise<void> {
     scorer: {
       kind: "model",
       modelPath: DEFAULT_MODEL ?? "",
-      threshold: shippedPolicySettings().anomaly_threshold,
+      forwarding: shippedForwarding(),
     },
   });
   const kafka = new Kafka(kafkaClientOptions(brokers, `bench-prefilter-${process.pid}`));
@@ -704,7 +704,7 @@ function reportKafka(k: KafkaFigures): void {
     "",
     ...fleetLines(k.fleet, k.events, best, bestCpu),
     "",
-    "   (c) the prefilter's own Kafka consumer (consumeEvents, group soc-prefilter), Pipeline, judging thread (shipped model, policy threshold)",
+    "   (c) the prefilter's own Kafka consumer (consumeEvents, group soc-prefilter), Pipeline, judging thread (shipped model, policy budget)",
     "       and idempotent anomaly producer in a bench harness process; only the coordinator is a function that answers at once.",
     "       Why not two fleet prefilters: a second one next to the fleet would need the fleet's own ports (all derive from SOC_PORT_BASE,",
     "       no per-component override), one on another base would find no coordinator or policy engine, and a second whole fleet would",
@@ -740,16 +740,16 @@ async function economyBench(seed: number, benign: number, episodes: number): Pro
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   log(`generating the economy corpus (seed ${seed}, ${benign} benign, ${episodes} episodes)…`);
   const { eventsPath, labelsPath, count } = await writeLabelledCorpus(dir, { seed, benign, episodes });
-  const threshold = shippedPolicySettings().anomaly_threshold;
-  log(`evaluating ${count} events at threshold ${threshold}…`);
-  const e = evaluate(eventsPath, labelsPath, { threshold });
+  const forwarding = shippedForwarding();
+  log(`evaluating ${count} events at the policy's budget ${String(forwarding.budget)}…`);
+  const e = evaluate(eventsPath, labelsPath, { forwarding });
   const benignShare = e.model.benign_forwarded / e.model.benign_events;
   const detected = e.model.episodes_detected / e.model.episodes;
   const base = e.baseline_warning;
   console.log(
     [
       `2. Detection economy — generated corpus, seed ${seed}: ${f0(e.model.benign_events)} benign events, ${e.model.episodes} attack episodes ` +
-        `(${count} events); threshold ${threshold} from policies/soc/settings/data.json`,
+        `(${count} events); threshold ${e.threshold.toFixed(4)} (${e.threshold_source}) from policies/soc/settings/data.json`,
       ...renderEvaluation(e)
         .split("\n")
         .map((line) => `   ${line}`),

@@ -11,6 +11,7 @@ import { FEATURE_COUNT, FeatureExtractor } from "../agents/prefilter/features/in
 import { DEFAULT_MODEL } from "../agents/prefilter/model-scorer.js";
 import { generateCorpus, DEFAULT_CORPUS_START } from "../fleet/sample/generate-corpus.js";
 import { buildJudge } from "../agents/prefilter/judge.js";
+import { thresholdOnly } from "../agents/prefilter/scorer.js";
 import { pythonEnv, runTraining } from "../fleet/python.js";
 
 /**
@@ -273,7 +274,10 @@ function benchJudge(): { remember: number; later: number; firstUs: number; later
     start: DEFAULT_CORPUS_START,
   }).map((item) => item.event as unknown);
   // Threshold 1: nothing is selected, so every event is remembered at once, as a dropped one is.
-  const judge = buildJudge({ scorer: { kind: "model", modelPath: DEFAULT_MODEL, threshold: 1 }, remember });
+  const judge = buildJudge({
+    scorer: { kind: "model", modelPath: DEFAULT_MODEL, forwarding: thresholdOnly(1) },
+    remember,
+  });
   const pass = (from: number, to: number): number => {
     const t0 = performance.now();
     for (let i = from; i < to; i++) judge.judge(events[i]);

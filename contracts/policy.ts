@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ActionType, BlastRadius, Severity } from "./analysis.js";
+import { Priority } from "./falco.js";
 
 export const outcomes = ["auto_execute", "auto_reject", "escalate"] as const;
 export const Outcome = z.enum(outcomes);
@@ -59,3 +60,39 @@ export const ApprovalDecision = z.object({
   policy_version: z.string(),
 });
 export type ApprovalDecision = z.infer<typeof ApprovalDecision>;
+
+/**
+ * What is forwarded whatever its score (`data.soc.threshold.forward_floor`): alerts at
+ * `min_priority` or above whose rule carries one of `maturities`, alerts of `rules`, alerts carrying
+ * one of `tactics` (Falco's mitre_* tags).
+ */
+export const ForwardFloor = z.object({
+  min_priority: Priority,
+  maturities: z.array(z.string()),
+  rules: z.array(z.string()),
+  tactics: z.array(z.string()),
+});
+export type ForwardFloor = z.infer<typeof ForwardFloor>;
+
+/** Where the prefilter's threshold comes from: a live override, the bundle, or nowhere. */
+export const forwardingSources = [
+  "threshold_override",
+  "budget_override",
+  "threshold",
+  "budget",
+  "none",
+  "unavailable",
+] as const;
+
+/**
+ * `get_threshold`'s answer (`data.soc.threshold.forwarding`): an explicit score threshold, or a
+ * budget (the share of events to forward, which the prefilter calibrates on its model's training
+ * window), never both; where it came from; and the floor. Null throughout when the policy cannot say.
+ */
+export const Forwarding = z.object({
+  threshold: z.number().min(0).max(1).nullable(),
+  budget: z.number().gt(0).max(1).nullable(),
+  source: z.enum(forwardingSources),
+  floor: ForwardFloor.nullable(),
+});
+export type Forwarding = z.infer<typeof Forwarding>;

@@ -1,11 +1,11 @@
 import { main as caseCommands } from "../bot/terminal/cli.js";
 import { policyCommand } from "./policy-diff.js";
 import { evalCommand } from "./evaluation/analyst.js";
-import { shippedPolicySettings } from "./evaluation/policy-settings.js";
+import { shippedForwarding } from "./evaluation/policy-settings.js";
 import { evaluate, renderEvaluation } from "./evaluation/prefilter.js";
 
 const evalUsage =
-  "usage: soc prefilter eval <events.jsonl> --labels <labels.jsonl> [--train-hours H] [--threshold T] [--json]";
+  "usage: soc prefilter eval <events.jsonl> --labels <labels.jsonl> [--train-hours H] [--budget B | --threshold T] [--json]";
 
 /**
  * The `soc` command. Case commands go to the running fleet (the same command code every front end
@@ -23,19 +23,26 @@ export async function main(argv: string[]): Promise<number> {
   };
   const labels = option("labels");
   const trainHours = option("train-hours");
-  const threshold = option("threshold") ?? String(shippedPolicySettings().anomaly_threshold);
+  // The shipped policy's budget and floor, unless told a budget or a threshold to try.
+  const [budget, threshold] = [option("budget"), option("threshold")];
+  const forwarding = shippedForwarding();
+  if (budget !== undefined) Object.assign(forwarding, { budget: Number(budget), threshold: null });
+  if (threshold !== undefined)
+    Object.assign(forwarding, { threshold: Number(threshold), budget: null, source: "threshold" });
   if (
     verb !== "eval" ||
     !events ||
     !labels ||
     (trainHours !== undefined && !(Number(trainHours) > 0)) ||
-    !(Number(threshold) >= 0)
+    (budget !== undefined && !(Number(budget) > 0 && Number(budget) <= 1)) ||
+    (threshold !== undefined && !(Number(threshold) >= 0 && Number(threshold) <= 1)) ||
+    (budget !== undefined && threshold !== undefined)
   ) {
     process.stderr.write(`${evalUsage}\n`);
     return 2;
   }
   const result = evaluate(events, labels, {
-    threshold: Number(threshold),
+    forwarding,
     ...(trainHours === undefined ? {} : { trainHours: Number(trainHours) }),
   });
   process.stdout.write(`${rest.includes("--json") ? JSON.stringify(result) : renderEvaluation(result)}\n`);

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { falcoEvent } from "../agents/prefilter/features/fixture.js";
 import { buildJudge, JUDGE_WORKER, type Judge, type JudgeOptions } from "../agents/prefilter/judge.js";
 import { DEFAULT_MODEL } from "../agents/prefilter/model-scorer.js";
+import { thresholdOnly } from "../agents/prefilter/scorer.js";
 import type { SocError } from "../runtime/errors.js";
 import { Thread } from "../runtime/thread.js";
 
@@ -18,7 +19,7 @@ async function start(options: JudgeOptions, ended?: (error: SocError) => void): 
 }
 
 const model = (threshold: number): JudgeOptions => ({
-  scorer: { kind: "model", modelPath: DEFAULT_MODEL ?? "", threshold },
+  scorer: { kind: "model", modelPath: DEFAULT_MODEL ?? "", forwarding: thresholdOnly(threshold) },
 });
 
 /** Events as Kafka carries them, packed as the pipeline packs a batch. */
@@ -82,7 +83,10 @@ describe("the judge in a thread of its own", () => {
     const first = packed(events.slice(0, 20));
     const strict = await thread.call("judgeBatch", [first.bytes, first.ends]);
     expect(strict.selected).toEqual([]);
-    thread.tell("setThreshold", [0]);
+    expect(await thread.call("configure", [thresholdOnly(0)])).toEqual({
+      threshold: 0,
+      source: "bundle threshold",
+    });
     const rest = packed(events.slice(20));
     const loose = await thread.call("judgeBatch", [rest.bytes, rest.ends]);
     expect(loose.selected).toHaveLength(20);
@@ -109,13 +113,15 @@ describe("the judge in a thread of its own", () => {
 
   it("refuses to start without its model, with the reason, and leaves no thread behind", async () => {
     await expect(
-      Thread.start<Judge>(JUDGE_WORKER ?? "", { scorer: { kind: "model", modelPath: "", threshold: 0.5 } }),
+      Thread.start<Judge>(JUDGE_WORKER ?? "", {
+        scorer: { kind: "model", modelPath: "", forwarding: thresholdOnly(0.5) },
+      }),
     ).rejects.toMatchObject({ code: "model_missing" });
   });
 
   it("fails the call of a method that throws, with its code and message, and keeps serving", async () => {
     const thread = await start({ scorer: { kind: "priority", minimum: "Warning" } });
-    await expect(thread.call("setThreshold", [0.5])).rejects.toMatchObject({
+    await expect(thread.call("configure", [thresholdOnly(0.5)])).rejects.toMatchObject({
       code: "no_threshold",
       message: expect.stringContaining("priority") as unknown,
     });
@@ -126,7 +132,7 @@ describe("the judge in a thread of its own", () => {
     const ended: SocError[] = [];
     const thread = await start({ scorer: { kind: "priority", minimum: "Warning" } }, (e) => ended.push(e));
     // The priority baseline has no score threshold: nobody would hear of the error but the thread.
-    thread.tell("setThreshold", [0.5]);
+    thread.tell("configure", [thresholdOnly(0.5)]);
     await expect(thread.call("judge", [events[0]])).rejects.toMatchObject({ code: "thread_failed" });
     expect(ended.map((e) => e.code)).toEqual(["thread_failed"]);
     await expect(thread.call("psi", [])).rejects.toMatchObject({ code: "thread_failed" });

@@ -28,6 +28,9 @@ from common import (
 FORMAT = "soc-iforest/1"
 # Deciles: nine interior edges, ten bins, before duplicates (discrete features) are merged.
 DRIFT_QUANTILES = np.linspace(0.1, 0.9, 9)
+# The forwarding budgets calibrated (share of events forwarded), 1 in 100 000 to 1 in 2, evenly on a
+# log scale: the prefilter turns the policy's budget into a threshold between two of them.
+CALIBRATION_BUDGETS = np.geomspace(1e-5, 0.5, 95)
 # Weight of each analyst-dismissed row as a share of the training rows, and the cap for them all.
 FEEDBACK_SHARE = 0.02
 FEEDBACK_CAP = 0.2
@@ -100,6 +103,7 @@ def main():
             },
         },
         "distribution": [distribution(X_train[:, j]) for j in range(X.shape[1])],
+        "calibration": calibration(-model.score_samples(X_train)),
     }
     check_export(model, content, X_train)
     digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:8]
@@ -153,6 +157,21 @@ def export_tree(model, i):
         # Where a NaN goes at each split; features never carry NaN, but the scorer stays exact.
         "missing_left": tree.missing_go_to_left.astype(int).tolist(),
         "value": value.tolist(),
+    }
+
+
+def calibration(scores):
+    """For each budget b, the score at or above which a share b of the training window scores: the
+    threshold that forwards b of the events the model was trained on. The training window is this
+    installation's own recent past, so a budget means the same share on any cluster and after any
+    retraining, where a fixed score does not. Thresholds never rise as the budget grows."""
+    ranked = np.sort(scores)[::-1]
+    # The smallest threshold that forwards at most b: the k-th highest score, k = floor(b * n) ≥ 1.
+    at = np.maximum(1, np.floor(CALIBRATION_BUDGETS * len(ranked)).astype(int)) - 1
+    return {
+        "rows": int(len(ranked)),
+        "budgets": CALIBRATION_BUDGETS.tolist(),
+        "thresholds": ranked[at].tolist(),
     }
 
 

@@ -102,12 +102,14 @@ export const coordinator: Agent = {
           steps.record(opened.id, "open", {
             agent: "prefilter",
             skill: "open_case",
-            summary: `${anomaly.event.priority} ${anomaly.event.rule} forwarded (threshold ${anomaly.threshold})`,
+            summary: `${anomaly.event.priority} ${anomaly.event.rule} forwarded: ${whyForwarded(anomaly)}`,
             input: null,
             output: {
               score: anomaly.score,
               model_version: anomaly.model_version,
               threshold: anomaly.threshold,
+              threshold_source: anomaly.threshold_source,
+              floor: anomaly.floor,
             },
           });
           component.log.info({ rule: anomaly.event.rule }, "case opened");
@@ -223,4 +225,13 @@ async function runGraph(graph: CaseGraph, store: CaseStore, caseId: string): Pro
       );
     }
   });
+}
+
+/** Why the prefilter forwarded an event: the floor's clause, its score against the threshold and its source, or its priority. */
+function whyForwarded(anomaly: Anomaly): string {
+  if (anomaly.floor) return anomaly.floor;
+  if (anomaly.score === null) return `priority at or above ${String(anomaly.threshold)}`;
+  const threshold = typeof anomaly.threshold === "number" ? anomaly.threshold.toFixed(4) : anomaly.threshold;
+  const source = anomaly.threshold_source ? ` (${anomaly.threshold_source})` : "";
+  return `score ${anomaly.score.toFixed(4)} at or above threshold ${threshold}${source}`;
 }

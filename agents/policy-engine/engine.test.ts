@@ -28,6 +28,13 @@ const hanging: ServerResponse[] = [];
 let fake: Server;
 let fakeUrl = "";
 
+const forwarding = {
+  threshold: null,
+  budget: 0.02,
+  source: "budget_override",
+  floor: { min_priority: "Critical", maturities: ["maturity_stable"], rules: [], tactics: [] },
+};
+
 function answer(req: IncomingMessage, res: ServerResponse, raw: string): void {
   requests.push({ path: req.url ?? "", body: JSON.parse(raw) as unknown });
   const json = (body: unknown) =>
@@ -39,8 +46,8 @@ function answer(req: IncomingMessage, res: ServerResponse, raw: string): void {
   else if (mode === "http_500") res.writeHead(500).end("internal error");
   else if (mode === "not_json") res.writeHead(200).end("<html>");
   else if (req.url === "/v1/data/soc/verdict/decision") json({ result: allowed });
-  else if (req.url === "/v1/data/soc/threshold/value") json({ result: 0.7 });
-  else json({ result: "override" });
+  else if (req.url === "/v1/data/soc/threshold/forwarding") json({ result: forwarding });
+  else json({});
 }
 
 beforeAll(async () => {
@@ -168,14 +175,14 @@ describe("PolicyEngine over OPA REST", () => {
     ]);
   });
 
-  it("reads the threshold and where it comes from, and says null when OPA cannot answer", async () => {
+  it("reads the forwarding setting and where it comes from, and says null when OPA cannot answer", async () => {
     const { engine } = engineFor(fakeUrl);
-    expect(await engine.threshold()).toEqual({ threshold: 0.7, source: "override" });
-    expect(requests.map((r) => r.path).sort()).toEqual([
-      "/v1/data/soc/threshold/source",
-      "/v1/data/soc/threshold/value",
-    ]);
+    expect(await engine.forwarding()).toEqual(forwarding);
+    expect(requests.map((r) => r.path)).toEqual(["/v1/data/soc/threshold/forwarding"]);
     mode = "http_500";
-    expect(await engine.threshold()).toEqual({ threshold: null, source: "unavailable" });
+    const unavailable = { threshold: null, budget: null, source: "unavailable", floor: null };
+    expect(await engine.forwarding()).toEqual(unavailable);
+    mode = "malformed";
+    expect(await engine.forwarding()).toEqual(unavailable);
   });
 });

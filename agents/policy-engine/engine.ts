@@ -1,6 +1,7 @@
 import { Counter, Histogram, type Registry } from "prom-client";
 import {
   ApprovalDecision,
+  Forwarding,
   PolicyDecision,
   type ApprovalInput,
   type PolicyInput,
@@ -11,7 +12,6 @@ import { canonicalJson, digestOf, type DecisionLog } from "./decision-log.js";
 import {
   PolicyExplanation,
   PolicyUnavailable,
-  ThresholdAnswer,
   entrypoints,
   failsafeCauses,
   failsafeDecision,
@@ -173,17 +173,13 @@ export class PolicyEngine {
     }
   }
 
-  /** The prefilter's anomaly threshold; null (and source "unavailable") when the policy cannot say. */
-  async threshold(): Promise<ThresholdAnswer> {
+  /** What the prefilter forwards: its threshold or budget and its floor; source "unavailable" when the policy cannot say. */
+  async forwarding(): Promise<Forwarding> {
     try {
-      const [value, source] = await Promise.all([
-        this.evaluator.query(entrypoints.threshold, {}),
-        this.evaluator.query(entrypoints.thresholdSource, {}),
-      ]);
-      return ThresholdAnswer.parse({ threshold: typeof value === "number" ? value : null, source });
+      return parseAnswer(Forwarding, await this.evaluator.query(entrypoints.forwarding, {}), "forwarding");
     } catch (error) {
-      this.options.log.warn({ err: asUnavailable(error).message }, "anomaly threshold unavailable");
-      return { threshold: null, source: "unavailable" };
+      this.options.log.warn({ err: asUnavailable(error).message }, "forwarding unavailable");
+      return { threshold: null, budget: null, source: "unavailable", floor: null };
     }
   }
 }

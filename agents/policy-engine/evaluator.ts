@@ -9,8 +9,7 @@ import { SocError } from "../../runtime/errors.js";
 export const entrypoints = {
   decision: "soc/verdict/decision",
   explanation: "soc/verdict/explanation",
-  threshold: "soc/threshold/value",
-  thresholdSource: "soc/threshold/source",
+  forwarding: "soc/threshold/forwarding",
   approval: "soc/approvals/decision",
 } as const;
 export type Entrypoint = (typeof entrypoints)[keyof typeof entrypoints];
@@ -65,13 +64,6 @@ export const PolicyExplanation = z.object({
   settings_problems: z.array(z.string()),
 });
 export type PolicyExplanation = z.infer<typeof PolicyExplanation>;
-
-/** What `get_threshold` answers. */
-export const ThresholdAnswer = z.object({
-  threshold: z.number().nullable(),
-  source: z.enum(["override", "bundle", "none", "unavailable"]),
-});
-export type ThresholdAnswer = z.infer<typeof ThresholdAnswer>;
 
 /** The escalation given whenever the policy cannot answer: the reason names the cause. */
 export function failsafeDecision(failure: PolicyUnavailable): PolicyDecision {

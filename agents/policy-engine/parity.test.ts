@@ -15,6 +15,8 @@ import { WasmPolicy } from "./wasm.js";
 
 const dir = policiesDir();
 const revision = (JSON.parse(readFileSync(join(dir, ".manifest"), "utf8")) as { revision: string }).revision;
+/** The forwarding the shipped bundle sets: a budget of 1 % of events. */
+const shipped = { threshold: null, budget: 0.01, source: "budget" };
 let server: OpaServer;
 let rest: OpaRest;
 let wasm: WasmPolicy;
@@ -59,40 +61,48 @@ describe("parity: OPA REST and in-process Wasm over the same bundle", () => {
     },
   );
 
-  it("gives the same anomaly threshold on both paths", async () => {
-    const answer = { threshold: 0.7, source: "bundle" };
-    expect(await engine(rest).threshold()).toEqual(answer);
-    expect(await engine(wasm).threshold()).toEqual(answer);
+  it("gives the same forwarding setting on both paths", async () => {
+    const answer = {
+      ...shipped,
+      floor: { min_priority: "Critical", maturities: ["maturity_stable"], rules: [], tactics: [] },
+    };
+    expect(await engine(rest).forwarding()).toEqual(answer);
+    expect(await engine(wasm).forwarding()).toEqual(answer);
   });
 });
 
-describe("the anomaly threshold while OPA runs", () => {
-  const put = (value: unknown) =>
-    fetch(`${server.url}/v1/data/soc_overrides/anomaly_threshold`, {
+describe("the forwarding budget and threshold while OPA runs", () => {
+  const put = (name: string, value: unknown) =>
+    fetch(`${server.url}/v1/data/soc_overrides/${name}`, {
       method: "PUT",
       headers: { "content-type": "application/json" },
       body: JSON.stringify(value),
     });
+  const setting = async () => {
+    const { threshold, budget, source } = await engine(rest).forwarding();
+    return { threshold, budget, source };
+  };
 
-  it("is tightened or loosened through OPA's Data API, within the bundle's bounds", async () => {
-    const engineRest = engine(rest);
-    expect((await put(0.8)).status).toBe(204);
-    expect(await engineRest.threshold()).toEqual({ threshold: 0.8, source: "override" });
-    expect((await put(0.35)).status).toBe(204);
-    expect(await engineRest.threshold()).toEqual({ threshold: 0.35, source: "override" });
-    expect((await put(0.05)).status).toBe(204);
-    expect(await engineRest.threshold()).toEqual({ threshold: 0.7, source: "bundle" });
+  it("are tightened or loosened through OPA's Data API, within the bundle's bounds", async () => {
+    expect((await put("forward_budget", 0.002)).status).toBe(204);
+    expect(await setting()).toEqual({ threshold: null, budget: 0.002, source: "budget_override" });
+    expect((await put("anomaly_threshold", 0.8)).status).toBe(204);
+    expect(await setting()).toEqual({ threshold: 0.8, budget: null, source: "threshold_override" });
+    expect((await put("anomaly_threshold", 0.05)).status).toBe(204);
+    expect(await setting()).toEqual({ threshold: null, budget: 0.002, source: "budget_override" });
+    expect((await put("forward_budget", 0.5)).status).toBe(204);
+    expect(await setting()).toEqual(shipped);
     await fetch(`${server.url}/v1/data/soc_overrides`, { method: "DELETE" });
-    expect(await engineRest.threshold()).toEqual({ threshold: 0.7, source: "bundle" });
+    expect(await setting()).toEqual(shipped);
   });
 
   it("cannot be written inside the bundle's root: OPA refuses", async () => {
-    const response = await fetch(`${server.url}/v1/data/soc/settings/anomaly_threshold`, {
+    const response = await fetch(`${server.url}/v1/data/soc/settings/forward_budget`, {
       method: "PUT",
-      body: "0.1",
+      body: "0.5",
     });
     expect(response.ok).toBe(false);
-    expect(await engine(rest).threshold()).toEqual({ threshold: 0.7, source: "bundle" });
+    expect(await setting()).toEqual(shipped);
   });
 });
 

@@ -93,11 +93,16 @@ describe("the policy engine's MCP tools, over mTLS", () => {
       policy_version: "r1",
     };
     const fired = [{ rule: "escalate.namespace", outcome: "escalate", reason: decision.reasons[0] }];
+    const forwarding = {
+      threshold: 0.6,
+      budget: null,
+      source: "threshold",
+      floor: { min_priority: "Critical", maturities: ["maturity_stable"], rules: [], tactics: [] },
+    };
     answers = {
       [entrypoints.decision]: decision,
       [entrypoints.explanation]: { decision, fired, input_problems: [], settings_problems: [] },
-      [entrypoints.threshold]: 0.6,
-      [entrypoints.thresholdSource]: "bundle",
+      [entrypoints.forwarding]: forwarding,
     };
     const client = await connect("reviewer");
     const input = firstCase("escalate").input;
@@ -105,7 +110,7 @@ describe("the policy engine's MCP tools, over mTLS", () => {
       (await client.callTool({ name, arguments: args })).structuredContent;
     expect(await call("evaluate_action", { case_id: "C-7K2F9", input })).toEqual(decision);
     expect(await call("explain", { input })).toMatchObject({ decision, fired });
-    expect(await call("get_threshold", {})).toEqual({ threshold: 0.6, source: "bundle" });
+    expect(await call("get_threshold", {})).toEqual(forwarding);
   });
 
   it("escalates through MCP when the evaluator cannot answer", async () => {

@@ -5,19 +5,19 @@ import { Counter, Gauge } from "prom-client";
 import { z } from "zod";
 import type { FleetConfig } from "../../contracts/config.js";
 import { CaseId } from "../../contracts/case.js";
-import { ApprovalDecision, ApprovalInput, PolicyDecision, PolicyInput } from "../../contracts/policy.js";
+import {
+  ApprovalDecision,
+  ApprovalInput,
+  Forwarding,
+  PolicyDecision,
+  PolicyInput,
+} from "../../contracts/policy.js";
 import type { Component } from "../../runtime/component.js";
 import { tool, type ToolDefinition } from "../../runtime/mcp/server.js";
 import type { McpServerAgent } from "../agent.js";
 import { DecisionLog } from "./decision-log.js";
 import { PolicyEngine } from "./engine.js";
-import {
-  PolicyExplanation,
-  ThresholdAnswer,
-  entrypoints,
-  parseAnswer,
-  type PolicyEvaluator,
-} from "./evaluator.js";
+import { PolicyExplanation, entrypoints, parseAnswer, type PolicyEvaluator } from "./evaluator.js";
 import { OpaRest } from "./opa.js";
 import { WasmPolicy } from "./wasm.js";
 
@@ -81,11 +81,11 @@ export function policyTools(engine: PolicyEngine): ToolDefinition[] {
       name: "get_threshold",
       title: "Anomaly threshold",
       description:
-        "The anomaly score at or above which the prefilter forwards an event (data.soc.threshold.value), and whether it comes from the bundle or a live override; null when the policy cannot say.",
+        "What the prefilter forwards (data.soc.threshold.forwarding): an explicit anomaly-score threshold or a forwarding budget (the share of events, calibrated on the model's training window), whether it comes from the bundle or a live override, and the floor forwarded whatever its score; nulls and source unavailable when the policy cannot say.",
       input: z.object({}),
-      output: ThresholdAnswer,
+      output: Forwarding,
       annotations: readOnly,
-      handle: () => engine.threshold(),
+      handle: () => engine.forwarding(),
     }),
   ];
 }

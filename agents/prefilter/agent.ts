@@ -10,7 +10,8 @@ import { topics } from "../../contracts/topics.js";
 import { connectProducer, ensureTopics, Kafka, kafkaClientOptions } from "../../runtime/kafka.js";
 import { anomalyTopic } from "./kafka.js";
 import { startJudge, type JudgeOptions } from "./judge.js";
-import { DEFAULT_MODEL, exportDrift, followThreshold, readThreshold } from "./model-scorer.js";
+import type { Forwarding } from "../../contracts/policy.js";
+import { DEFAULT_MODEL, exportDrift, followForwarding, readForwarding } from "./model-scorer.js";
 import { Pipeline } from "./pipeline.js";
 
 export const prefilter: Agent = {
@@ -23,15 +24,19 @@ export const prefilter: Agent = {
     const policy = mcp("policy-engine");
     const scorer: JudgeOptions["scorer"] =
       config.prefilter === "model"
-        ? { kind: "model", modelPath: DEFAULT_MODEL ?? "", threshold: await readThreshold(policy) }
+        ? { kind: "model", modelPath: DEFAULT_MODEL ?? "", forwarding: await readForwarding(policy) }
         : { kind: "priority", minimum: config.minPriority };
     const judge = await startJudge(component, { scorer });
     if (scorer.kind === "model") {
-      component.log.info({ threshold: scorer.threshold }, "anomaly threshold set");
-      followThreshold(component, policy, {
-        threshold: scorer.threshold,
+      const configure = (forwarding: Forwarding) => judge.call("configure", [forwarding]);
+      component.log.info(
+        { ...(await configure(scorer.forwarding)), floor: scorer.forwarding.floor },
+        "forwarding set",
+      );
+      followForwarding(component, policy, {
+        forwarding: scorer.forwarding,
         refreshMs: config.thresholdRefreshMs,
-        set: (threshold) => judge.tell("setThreshold", [threshold]),
+        apply: configure,
       });
       exportDrift(component, () => judge.call("psi", []));
     }

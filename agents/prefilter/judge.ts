@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Anomaly } from "../../contracts/anomaly.js";
 import { eventIdOf, workloadOf, type Priority } from "../../contracts/falco.js";
+import type { Forwarding } from "../../contracts/policy.js";
 import type { Component } from "../../runtime/component.js";
 import { causeChain } from "../../runtime/errors.js";
 import { Thread } from "../../runtime/thread.js";
@@ -41,7 +42,8 @@ export interface BatchJudged {
 
 /** How to build a judge in its own thread: the scorer, and how many event ids to remember. */
 export interface JudgeOptions {
-  scorer: { kind: "priority"; minimum: Priority } | { kind: "model"; modelPath: string; threshold: number };
+  scorer:
+    { kind: "priority"; minimum: Priority } | { kind: "model"; modelPath: string; forwarding: Forwarding };
   remember?: number;
 }
 
@@ -68,7 +70,7 @@ export async function startJudge(component: Component, options: JudgeOptions): P
 export function buildJudge({ scorer, remember }: JudgeOptions): Judge {
   if (scorer.kind === "priority")
     return new Judge(new RecentEvents(), new PriorityScorer(scorer.minimum), { remember });
-  const model = loadModelScorer(scorer.modelPath, scorer.threshold);
+  const model = loadModelScorer(scorer.modelPath, scorer.forwarding);
   return new Judge(new RecentEvents(), model.scorer, { remember, drift: model.drift });
 }
 
@@ -114,7 +116,7 @@ export class Judge {
     // A trace id for every event: the recent events name each by it.
     const traceId = newTraceId();
     this.recent.add(event, traceId);
-    const { score, forward } = this.scorer.judge(event);
+    const { score, forward, floor } = this.scorer.judge(event);
     if (!forward) {
       this.#remembered(eventId);
       return { kind: "dropped", trace_id: traceId };
@@ -130,6 +132,8 @@ export class Judge {
         score,
         model_version: this.scorer.version,
         threshold: this.scorer.threshold(),
+        threshold_source: this.scorer.thresholdSource(),
+        floor,
       },
       key: `${w.namespace ?? "-"}/${w.pod ?? w.node}`,
       event_id: eventId,
@@ -181,8 +185,10 @@ export class Judge {
     return this.recent.related(query);
   }
 
-  setThreshold(threshold: number): void {
-    this.scorer.setThreshold(threshold);
+  /** Follows what the policy says to forward; throws, keeping what was in force, if the scorer cannot. */
+  configure(forwarding: Forwarding): { threshold: number | string; source: string | null } {
+    this.scorer.configure(forwarding);
+    return { threshold: this.scorer.threshold(), source: this.scorer.thresholdSource() };
   }
 
   /** Each feature's population stability against the training data; null before any event or without a model. */

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Gauge } from "prom-client";
-import { z } from "zod";
+import { Forwarding } from "../../contracts/policy.js";
 import type { Component } from "../../runtime/component.js";
 import { SocError } from "../../runtime/errors.js";
 import type { McpPeer } from "../../runtime/mcp/client.js";
@@ -19,7 +19,7 @@ export const DEFAULT_MODEL = [
 /** The model scorer on the model at `modelPath`, and the drift window it feeds. */
 export function loadModelScorer(
   modelPath: string | undefined,
-  threshold: number,
+  forwarding: Forwarding,
 ): { scorer: ModelScorer; drift: DriftWindow } {
   if (!modelPath) throw new SocError("model_missing", "no model file: run `npm run train`");
   const model = IsolationForest.loadFile(modelPath);
@@ -30,41 +30,50 @@ export function loadModelScorer(
     );
   }
   const drift = new DriftWindow(model.distribution);
-  return { scorer: new ModelScorer(model, new FeatureExtractor(), threshold, drift), drift };
+  return { scorer: new ModelScorer(model, new FeatureExtractor(), forwarding, drift), drift };
 }
 
-const Threshold = z.object({ threshold: z.number().min(0).max(1).nullable() });
-
-/** The anomaly threshold the policy sets (`get_threshold`); throws when it sets none. */
-export async function readThreshold(policy: Pick<McpPeer, "call">): Promise<number> {
-  const { threshold } = Threshold.parse(await policy.call("get_threshold", {}));
-  if (threshold === null)
-    throw new SocError("threshold_undefined", "the policy defines no anomaly threshold");
-  return threshold;
+/** What the policy says to forward (`get_threshold`); throws when it says nothing the prefilter can follow. */
+export async function readForwarding(policy: Pick<McpPeer, "call">): Promise<Forwarding> {
+  const forwarding = Forwarding.parse(await policy.call("get_threshold", {}));
+  if (forwarding.threshold === null && forwarding.budget === null)
+    throw new SocError(
+      "threshold_undefined",
+      `the policy sets neither an anomaly threshold nor a forwarding budget (${forwarding.source})`,
+    );
+  return forwarding;
 }
 
 /**
- * Reads the threshold again every `refreshMs` and hands each change to `set`: a policy change
- * takes effect without a restart. A failed read keeps the last threshold.
+ * Reads the forwarding setting again every `refreshMs` and hands each change to `apply`: a policy
+ * change takes effect without a restart. A failed read, or a setting `apply` refuses, keeps the last.
  */
-export function followThreshold(
+export function followForwarding(
   component: Component,
   policy: Pick<McpPeer, "call">,
-  { threshold, refreshMs, set }: { threshold: number; refreshMs: number; set: (threshold: number) => void },
+  {
+    forwarding,
+    refreshMs,
+    apply,
+  }: {
+    forwarding: Forwarding;
+    refreshMs: number;
+    apply: (forwarding: Forwarding) => Promise<{ threshold: number | string; source: string | null }>;
+  },
 ): void {
-  let current = threshold;
+  let current = JSON.stringify(forwarding);
   const refresh = setInterval(() => {
-    readThreshold(policy)
-      .then((next) => {
-        if (next === current) return;
-        component.log.info({ threshold: next, previous: current }, "anomaly threshold set");
-        current = next;
-        set(next);
+    readForwarding(policy)
+      .then(async (next) => {
+        if (JSON.stringify(next) === current) return;
+        const inForce = await apply(next);
+        current = JSON.stringify(next);
+        component.log.info({ ...inForce, floor: next.floor }, "forwarding set");
       })
       .catch((error: unknown) => {
         component.log.warn(
           { err: SocError.from(error).message },
-          "anomaly threshold not refreshed; keeping the last one",
+          "forwarding not refreshed; keeping the last setting",
         );
       });
   }, refreshMs);

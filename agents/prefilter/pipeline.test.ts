@@ -5,7 +5,8 @@ import { clientComponentForTests } from "../../test/fakes.js";
 import { inThisThread } from "../../runtime/thread.js";
 import { Judge } from "./judge.js";
 import { Pipeline } from "./pipeline.js";
-import { PriorityScorer } from "./scorer.js";
+import { DEFAULT_MODEL, loadModelScorer } from "./model-scorer.js";
+import { PriorityScorer, thresholdOnly } from "./scorer.js";
 import { RecentEvents } from "./window.js";
 
 const alert = (overrides: Record<string, unknown> = {}) => ({
@@ -68,6 +69,34 @@ describe("the prefilter pipeline", () => {
     expect([1, 2, 3, 4].map(judge)).toEqual(["dropped", "dropped", "dropped", "dropped"]);
     // 1 was forgotten when 4 came; taking it again forgets 2, the oldest then.
     expect([3, 4, 1, 2, 1].map(judge)).toEqual(["duplicate", "duplicate", "dropped", "dropped", "duplicate"]);
+  });
+
+  it("forwards what the floor covers whatever its score, names the clause, and counts it apart", async () => {
+    const coordinator = new FakeCoordinator();
+    const floor = {
+      min_priority: "Critical" as const,
+      maturities: ["maturity_stable"],
+      rules: [],
+      tactics: [],
+    };
+    // Nothing scores 1: what is forwarded, the floor forwarded.
+    const { scorer } = loadModelScorer(DEFAULT_MODEL, { ...thresholdOnly(1), floor });
+    const component = clientComponentForTests("prefilter");
+    const flow = new Pipeline(component, inThisThread(new Judge(new RecentEvents(), scorer)), coordinator);
+    const critical = alert({ uuid: "critical-stable", priority: "Critical", tags: ["maturity_stable"] });
+    expect((await flow.process(critical)).kind).toBe("forwarded");
+    expect((await flow.process(alert({ uuid: "warning-stable", tags: ["maturity_stable"] }))).kind).toBe(
+      "dropped",
+    );
+    expect(coordinator.opened).toHaveLength(1);
+    expect(coordinator.opened[0]).toMatchObject({
+      threshold: 1,
+      threshold_source: "bundle threshold",
+      floor: "floor: Critical or above from a maturity_stable rule",
+    });
+    const metrics = await component.metrics.registry.metrics();
+    expect(metrics).toMatch(/^soc_prefilter_floor_forwarded_total{component="prefilter"} 1$/m);
+    expect(metrics).toMatch(/^soc_prefilter_events_total{result="forwarded",component="prefilter"} 1$/m);
   });
 
   it("drops what is below the threshold and forwards nothing", async () => {

@@ -27,6 +27,7 @@ export type AnomalySink = (anomaly: Anomaly, key: string) => Promise<void>;
  */
 export class Pipeline {
   readonly #counted: Record<Outcome["kind"], Counter.Internal>;
+  readonly #floored: Counter;
   /**
    * Forwards under way, by event id, kept until the judge has taken their outcome: a batch the
    * judge answered before that holds a duplicate it was told is in flight, and the batch is done
@@ -58,6 +59,11 @@ export class Pipeline {
       dropped: counter.labels({ result: "dropped" }),
       forwarded: counter.labels({ result: "forwarded" }),
     };
+    this.#floored = new Counter({
+      name: "soc_prefilter_floor_forwarded_total",
+      help: "Events forwarded by the policy's floor alone (their score was below the threshold): what the floor costs",
+      registers: [component.metrics.registry],
+    });
   }
 
   /** One event, judged and, if selected, forwarded: the HTTP ingest's way. */
@@ -102,8 +108,12 @@ export class Pipeline {
       ]);
       const caseId = opened?.output.case_id ?? null;
       this.#counted.forwarded.inc();
+      if (anomaly.floor) this.#floored.inc();
       const { rule, priority } = anomaly.event;
-      this.component.log.info({ rule, priority, score: anomaly.score, case: caseId }, "event forwarded");
+      this.component.log.info(
+        { rule, priority, score: anomaly.score, floor: anomaly.floor, case: caseId },
+        "event forwarded",
+      );
       return { kind: "forwarded", trace_id: anomaly.trace_id, case_id: caseId };
     });
     this.#forwarding.set(eventId, outcome);

@@ -1,22 +1,35 @@
 import { SocError } from "../../runtime/errors.js";
 import { priorityRank, type FalcoEvent, type Priority } from "../../contracts/falco.js";
+import type { Forwarding, ForwardFloor } from "../../contracts/policy.js";
 import { FEATURE_COUNT, type FeatureExtractor } from "./features/index.js";
+import { floorReason } from "./floor.js";
 import type { DriftWindow } from "./model/drift.js";
 import type { IsolationForest } from "./model/scorer.js";
 
-/** What the prefilter thinks of one event: its score, if a model gave one, and whether to forward it. */
+/**
+ * What the prefilter thinks of one event: its score, if a model gave one, whether to forward it,
+ * and, when the score alone would not have, the floor clause that does.
+ */
 export interface Judgement {
   score: number | null;
   forward: boolean;
+  floor: string | null;
 }
 
 /** Decides which events become cases; the model version and threshold go into every anomaly. */
 export interface Scorer {
   readonly version: string;
   threshold(): number | string;
-  /** Sets the score threshold the policy gives (a model's; the priority baseline has none). */
-  setThreshold(threshold: number): void;
+  /** Where the threshold in force comes from, for every anomaly: the policy's budget or threshold. */
+  thresholdSource(): string | null;
+  /** Follows what the policy says to forward (a model's; the priority baseline forwards by priority). */
+  configure(forwarding: Forwarding): void;
   judge(event: FalcoEvent): Judgement;
+}
+
+/** An explicit score threshold and no floor, as a policy could set it: for tools and tests. */
+export function thresholdOnly(threshold: number): Forwarding {
+  return { threshold, budget: null, source: "threshold", floor: null };
 }
 
 /** The rule-based baseline: forward every event at or above a Falco priority. */
@@ -32,30 +45,38 @@ export class PriorityScorer implements Scorer {
     return this.minimum;
   }
 
-  setThreshold(): never {
+  thresholdSource(): null {
+    return null;
+  }
+
+  configure(): never {
     throw new SocError("no_threshold", "the priority baseline forwards by priority, not by score");
   }
 
   judge(event: FalcoEvent): Judgement {
-    return { score: null, forward: priorityRank(event.priority) >= this.#rank };
+    return { score: null, forward: priorityRank(event.priority) >= this.#rank, floor: null };
   }
 }
 
 /**
  * The anomaly model: the 17 features of the event and its recent past, scored by the Isolation
- * Forest; forwarded when the score reaches the threshold the policy sets (changed while running).
+ * Forest; forwarded when the score reaches the threshold the policy sets, or the one that forwards
+ * the policy's budget of the model's training window, or when the policy's floor covers the event
+ * (all changed while running).
  */
 export class ModelScorer implements Scorer {
   readonly #x = new Float64Array(FEATURE_COUNT);
-  #threshold: number;
+  #threshold = 1;
+  #source: string | null = null;
+  #floor: ForwardFloor | null = null;
 
   constructor(
     private readonly model: IsolationForest,
     private readonly features: FeatureExtractor,
-    threshold: number,
+    forwarding: Forwarding,
     private readonly drift?: DriftWindow,
   ) {
-    this.#threshold = threshold;
+    this.configure(forwarding);
   }
 
   get version(): string {
@@ -66,14 +87,33 @@ export class ModelScorer implements Scorer {
     return this.#threshold;
   }
 
-  setThreshold(threshold: number): void {
-    this.#threshold = threshold;
+  thresholdSource(): string | null {
+    return this.#source;
+  }
+
+  /** Throws, keeping what was in force, when the policy sets nothing this model can follow. */
+  configure({ threshold, budget, source, floor }: Forwarding): void {
+    if (threshold !== null) {
+      this.#threshold = threshold;
+      this.#source = `${source === "threshold_override" ? "live" : "bundle"} threshold`;
+    } else if (budget !== null) {
+      this.#threshold = this.model.thresholdFor(budget);
+      this.#source = `${source === "budget_override" ? "live" : "bundle"} budget ${String(budget)} on ${String(this.model.calibration?.rows)} training events`;
+    } else {
+      throw new SocError(
+        "threshold_undefined",
+        `the policy sets neither a threshold nor a budget (${source})`,
+      );
+    }
+    this.#floor = floor;
   }
 
   judge(event: FalcoEvent): Judgement {
     this.features.extract(event, this.#x);
     this.drift?.observe(this.#x);
     const score = this.model.score(this.#x);
-    return { score, forward: score >= this.#threshold };
+    if (score >= this.#threshold) return { score, forward: true, floor: null };
+    const floor = floorReason(this.#floor, event);
+    return { score, forward: floor !== null, floor };
   }
 }

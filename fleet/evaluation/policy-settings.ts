@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ActionType } from "../../contracts/analysis.js";
+import type { Forwarding, ForwardFloor } from "../../contracts/policy.js";
 
 /** The package root, from the source (fleet/evaluation/) or the build (dist/fleet/evaluation/). */
 export const packageRoot =
@@ -8,10 +9,26 @@ export const packageRoot =
     existsSync(join(dir, "policies", "soc")),
   ) ?? ".";
 
+interface ShippedSettings {
+  forward_budget: number;
+  forward_floor: ForwardFloor;
+  allowed_actions: ActionType[];
+}
+
 /** What the bundled policy ships with (policies/soc/settings/data.json): what evaluations compare against. */
-export function shippedPolicySettings(): { anomaly_threshold: number; allowed_actions: ActionType[] } {
-  return JSON.parse(readFileSync(join(packageRoot, "policies", "soc", "settings", "data.json"), "utf8")) as {
-    anomaly_threshold: number;
-    allowed_actions: ActionType[];
+export function shippedPolicySettings(): ShippedSettings {
+  return JSON.parse(
+    readFileSync(join(packageRoot, "policies", "soc", "settings", "data.json"), "utf8"),
+  ) as ShippedSettings;
+}
+
+/** What the bundled policy tells the prefilter to forward: its budget and its floor. */
+export function shippedForwarding(): Forwarding {
+  const settings = shippedPolicySettings();
+  return {
+    threshold: null,
+    budget: settings.forward_budget,
+    source: "budget",
+    floor: settings.forward_floor,
   };
 }

@@ -4,6 +4,9 @@ import { join } from "node:path";
 import { DEFAULT_MODEL } from "../../agents/prefilter/model-scorer.js";
 import { FEATURE_COUNT, FEATURE_NAMES, FeatureExtractor } from "../../agents/prefilter/features/index.js";
 import { IsolationForest } from "../../agents/prefilter/model/scorer.js";
+import { floorReason } from "../../agents/prefilter/floor.js";
+import { ModelScorer } from "../../agents/prefilter/scorer.js";
+import type { Forwarding } from "../../contracts/policy.js";
 import { FalcoEvent, priorityRank } from "../../contracts/falco.js";
 import { runTraining } from "../python.js";
 
@@ -11,20 +14,37 @@ import { runTraining } from "../python.js";
 export interface Economy {
   benign_events: number;
   benign_forwarded: number;
+  /** Of those, forwarded by the policy's floor alone (the score would have dropped them): what the floor costs. */
+  benign_floor: number;
   episodes: number;
   episodes_detected: number;
   /** Seconds from each detected episode's first event to its first forwarded event. */
   delay_seconds: { median: number | null; max: number | null };
 }
 
+/** One point of the operating curve: a budget, the threshold it calibrates to, and what that forwards (floor included). */
+export interface OperatingPoint {
+  budget: number;
+  threshold: number;
+  benign_forwarded_share: number;
+  episodes_detected_share: number;
+  delay_median_seconds: number | null;
+}
+
 export interface Evaluation {
   model_version: string;
+  /** The score threshold in force and where it came from (the policy's budget, calibrated, or its threshold). */
   threshold: number;
+  threshold_source: string;
   trained_on_hours: number | null;
   evaluated_events: number;
   model: Economy;
+  curve: OperatingPoint[];
   baseline_warning: Economy;
 }
+
+/** The budgets of the operating curve `soc prefilter eval` prints. */
+export const CURVE_BUDGETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05] as const;
 
 interface Labelled {
   event: FalcoEvent;
@@ -41,7 +61,7 @@ interface Labelled {
 export function evaluate(
   eventsPath: string,
   labelsPath: string,
-  options: { trainHours?: number; threshold: number },
+  options: { trainHours?: number; forwarding: Forwarding },
 ): Evaluation {
   const labels = new Map(
     readFileSync(labelsPath, "utf8")
@@ -81,19 +101,43 @@ export function evaluate(
   }
   const model =
     options.trainHours === undefined ? IsolationForest.loadFile(DEFAULT_MODEL ?? "") : train(training);
-  const byModel = economy(
-    evaluated.map(({ item, features }) => ({ item, forward: model.score(features) >= options.threshold })),
-  );
+  const scored = evaluated.map(({ item, features }) => ({
+    item,
+    score: model.score(features),
+    floored: floorReason(options.forwarding.floor, item.event) !== null,
+  }));
+  const at = (threshold: number) =>
+    economy(scored.map(({ item, score, floored }) => ({ item, byScore: score >= threshold, floored })));
+  // What the prefilter would do: the scorer it runs, configured as the policy says.
+  const scorer = new ModelScorer(model, new FeatureExtractor(), options.forwarding);
+  const threshold = scorer.threshold();
+  const curve = CURVE_BUDGETS.map((budget): OperatingPoint => {
+    const t = model.thresholdFor(budget);
+    const e = at(t);
+    return {
+      budget,
+      threshold: t,
+      benign_forwarded_share: e.benign_forwarded / Math.max(1, e.benign_events),
+      episodes_detected_share: e.episodes_detected / Math.max(1, e.episodes),
+      delay_median_seconds: e.delay_seconds.median,
+    };
+  });
   const warning = priorityRank("Warning");
   const byBaseline = economy(
-    evaluated.map(({ item }) => ({ item, forward: priorityRank(item.event.priority) >= warning })),
+    evaluated.map(({ item }) => ({
+      item,
+      byScore: priorityRank(item.event.priority) >= warning,
+      floored: false,
+    })),
   );
   return {
     model_version: model.version,
-    threshold: options.threshold,
+    threshold,
+    threshold_source: scorer.thresholdSource() ?? "",
     trained_on_hours: options.trainHours ?? null,
     evaluated_events: evaluated.length,
-    model: byModel,
+    model: at(threshold),
+    curve: model.calibration ? curve : [],
     baseline_warning: byBaseline,
   };
 }
@@ -109,14 +153,17 @@ function train(csvLines: string[]): IsolationForest {
   }
 }
 
-function economy(decisions: { item: Labelled; forward: boolean }[]): Economy {
+function economy(decisions: { item: Labelled; byScore: boolean; floored: boolean }[]): Economy {
   let benign = 0;
   let benignForwarded = 0;
+  let benignFloor = 0;
   const episodes = new Map<string, { first: number; detected: number | null }>();
-  for (const { item, forward } of decisions) {
+  for (const { item, byScore, floored } of decisions) {
+    const forward = byScore || floored;
     if (item.label === "benign") {
       benign++;
       if (forward) benignForwarded++;
+      if (floored && !byScore) benignFloor++;
       continue;
     }
     const episode = episodes.get(item.label) ?? { first: item.at, detected: null };
@@ -129,6 +176,7 @@ function economy(decisions: { item: Labelled; forward: boolean }[]): Economy {
   return {
     benign_events: benign,
     benign_forwarded: benignForwarded,
+    benign_floor: benignFloor,
     episodes: episodes.size,
     episodes_detected: delays.length,
     delay_seconds: { median: delays[Math.floor(delays.length / 2)] ?? null, max: delays.at(-1) ?? null },
@@ -140,10 +188,14 @@ export function renderEvaluation(e: Evaluation): string {
     `${name.padEnd(22)} benign forwarded ${pct(x.benign_forwarded, x.benign_events).padStart(7)} (${x.benign_forwarded}/${x.benign_events})  ` +
     `episodes detected ${pct(x.episodes_detected, x.episodes).padStart(7)} (${x.episodes_detected}/${x.episodes})  ` +
     `delay median ${x.delay_seconds.median ?? "-"} s, max ${x.delay_seconds.max ?? "-"} s`;
+  const point = (p: OperatingPoint) =>
+    `  budget ${String(p.budget).padEnd(6)} threshold ${p.threshold.toFixed(4)}  benign forwarded ${(100 * p.benign_forwarded_share).toFixed(2).padStart(6)} %  episodes detected ${(100 * p.episodes_detected_share).toFixed(1).padStart(5)} %  delay median ${p.delay_median_seconds ?? "-"} s`;
   return [
-    `model ${e.model_version}, threshold ${e.threshold}${e.trained_on_hours === null ? "" : `, trained on the first ${e.trained_on_hours} h`}; ${e.evaluated_events} events evaluated`,
+    `model ${e.model_version}, threshold ${e.threshold.toFixed(4)} (${e.threshold_source})${e.trained_on_hours === null ? "" : `, trained on the first ${e.trained_on_hours} h`}; ${e.evaluated_events} events evaluated`,
     line("anomaly model", e.model),
+    `${"".padEnd(22)} of which forwarded by the floor alone: ${e.model.benign_floor} benign events`,
     line("every Warning and up", e.baseline_warning),
+    ...(e.curve.length ? ["operating curve (floor included):", ...e.curve.map(point)] : []),
   ].join("\n");
 }
 

@@ -6,6 +6,7 @@ import { clientComponentForTests } from "../../../test/fakes.js";
 import { falcoEvent } from "../features/fixture.js";
 import { buildJudge } from "../judge.js";
 import { DEFAULT_MODEL, exportDrift } from "../model-scorer.js";
+import { thresholdOnly } from "../scorer.js";
 import { PSI_METRIC, PSI_RETRAIN } from "./drift.js";
 
 const rulesFile = join(
@@ -33,7 +34,9 @@ const rules = (file.groups ?? []).flatMap((g) => g.rules ?? []);
 /** The series the real prefilter exports, scraped from its registry after it judged one event. */
 async function exportedSeries(): Promise<string[]> {
   const component = clientComponentForTests("prefilter");
-  const judge = buildJudge({ scorer: { kind: "model", modelPath: DEFAULT_MODEL ?? "", threshold: 0.7 } });
+  const judge = buildJudge({
+    scorer: { kind: "model", modelPath: DEFAULT_MODEL ?? "", forwarding: thresholdOnly(0.7) },
+  });
   exportDrift(component, () => Promise.resolve(judge.psi()));
   expect(await component.metrics.registry.metrics()).not.toContain(`${PSI_METRIC}{`);
   judge.judge(falcoEvent({}));

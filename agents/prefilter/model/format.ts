@@ -36,6 +36,24 @@ export const FeatureDistribution = z
   .refine((d) => Math.abs(d.proportions.reduce((a, b) => a + b, 0) - 1) < 1e-9, "proportions sum to 1");
 export type FeatureDistribution = z.infer<typeof FeatureDistribution>;
 
+/**
+ * The training window's scores as forwarding budgets: `thresholds[i]` is the score at or above which
+ * a share `budgets[i]` of the training rows scores. Budgets ascend, thresholds never rise.
+ */
+export const Calibration = z
+  .object({
+    rows: int.min(1),
+    budgets: z.array(z.number().gt(0).max(1)).min(2),
+    thresholds: z.array(z.number().min(0).max(1)),
+  })
+  .refine((c) => c.thresholds.length === c.budgets.length, "one threshold per budget")
+  .refine((c) => c.budgets.every((b, i) => i === 0 || b > (c.budgets[i - 1] ?? b)), "budgets must ascend")
+  .refine(
+    (c) => c.thresholds.every((t, i) => i === 0 || t <= (c.thresholds[i - 1] ?? t)),
+    "thresholds must not rise as the budget grows",
+  );
+export type Calibration = z.infer<typeof Calibration>;
+
 export const ModelFile = z
   .object({
     format: z.literal(MODEL_FORMAT),
@@ -61,6 +79,8 @@ export const ModelFile = z
       })
       .optional(),
     distribution: z.array(FeatureDistribution),
+    /** Absent from models trained before budgets: those follow an explicit threshold only. */
+    calibration: Calibration.optional(),
   })
   .superRefine((m, ctx) => {
     const features = m.feature_names.length;

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { ModelFile, type FeatureDistribution, type TreeFile } from "./format.js";
+import { ModelFile, type Calibration, type FeatureDistribution, type TreeFile } from "./format.js";
 
 const f32 = new Float32Array(1);
 const bits32 = new Int32Array(f32.buffer);
@@ -37,6 +37,7 @@ export class IsolationForest {
   readonly sklearnVersion: string;
   readonly featureNames: readonly string[];
   readonly distribution: readonly FeatureDistribution[];
+  readonly calibration: Calibration | undefined;
   readonly nTrees: number;
   readonly denominator: number;
   readonly offset: number;
@@ -66,6 +67,7 @@ export class IsolationForest {
     this.sklearnVersion = model.sklearn_version;
     this.featureNames = model.feature_names;
     this.distribution = model.distribution;
+    this.calibration = model.calibration;
     this.nTrees = model.trees.length;
     this.denominator = model.denominator;
     this.offset = model.offset;
@@ -129,6 +131,31 @@ export class IsolationForest {
 
   static loadFile(path: string): IsolationForest {
     return IsolationForest.load(readFileSync(path, "utf8"));
+  }
+
+  /**
+   * The score threshold that forwards a share `budget` of the events the model was trained on:
+   * between two calibrated budgets, interpolated on their logarithm; outside them, the nearest.
+   * Throws for a model without calibration (trained before budgets existed).
+   */
+  thresholdFor(budget: number): number {
+    const c = this.calibration;
+    if (!c)
+      throw new Error(`model ${this.version} has no calibration: retrain it, or set an explicit threshold`);
+    const { budgets, thresholds } = c;
+    const last = budgets.length - 1;
+    if (budget <= (budgets[0] ?? 0)) return thresholds[0] ?? 1;
+    if (budget >= (budgets[last] ?? 1)) return thresholds[last] ?? 0;
+    let i = 1;
+    while ((budgets[i] ?? 1) < budget) i++;
+    const [b0, b1, t0, t1] = [
+      budgets[i - 1] ?? 0,
+      budgets[i] ?? 1,
+      thresholds[i - 1] ?? 1,
+      thresholds[i] ?? 0,
+    ];
+    const at = Math.log(budget / b0) / Math.log(b1 / b0);
+    return t0 + (t1 - t0) * at;
   }
 
   get nFeatures(): number {

@@ -6,7 +6,7 @@ import data.soc.verdict
 # patches it, how decisions are compared. Policies are tested as a bundle would
 # load them: data.system.bundles carries the .manifest that policy_version reads.
 
-version := "2026.11.24-2"
+version := "2026.12.06-1"
 
 bundles := {"policies": {"manifest": {"revision": version, "roots": ["soc"]}}}
 
