@@ -28,6 +28,7 @@ const evidence: Evidence = {
   same_image: [],
   context: emptyContext("no_cluster", "no cluster is configured: the workload was not checked"),
   distinct_rules: ["Read sensitive file untrusted"],
+  forwarded: null,
   summary:
     "0 recent event(s) on the same pod, 0 on other pods of the same image, 1 distinct rule(s) on the pod",
 };

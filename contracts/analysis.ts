@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { WhyForwarded } from "./anomaly.js";
 import { AssetContext } from "./cluster.js";
 
 export const Severity = z.enum(["low", "medium", "high", "critical"]);
@@ -105,6 +106,8 @@ export const Evidence = z.object({
   distinct_rules: z.array(z.string()),
   /** What the API server says of the event's workload. */
   context: AssetContext,
+  /** Why the prefilter forwarded the event: its threshold or the floor, and the features that drove its score. */
+  forwarded: WhyForwarded.nullable().default(null),
   summary: z.string(),
 });
 export type Evidence = z.infer<typeof Evidence>;

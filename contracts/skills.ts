@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { Analysis, Evidence, ProposedAction, Questions, RelatedEvent } from "./analysis.js";
-import { Anomaly, TraceId } from "./anomaly.js";
+import { Anomaly, TraceId, WhyForwarded } from "./anomaly.js";
 import { Case, CaseId, CaseStatus, DecisionAction } from "./case.js";
 import { AppliedAction, UndoneAction } from "./cluster.js";
 import { FalcoEvent } from "./falco.js";
@@ -164,7 +164,11 @@ export const skills = {
     id: "gather_evidence",
     description: "Evidence for an event: recent related events of the same pod and image.",
     callers: ["coordinator"],
-    input: z.object({ event: FalcoEvent, trace_id: TraceId }),
+    input: z.object({
+      event: FalcoEvent,
+      trace_id: TraceId,
+      forwarded: WhyForwarded.nullable().default(null),
+    }),
     output: Evidence,
   }),
   classify: skill({

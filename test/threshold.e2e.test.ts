@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Evidence } from "../contracts/analysis.js";
 import type { Anomaly } from "../contracts/anomaly.js";
 import { alerts } from "../fleet/alerts.js";
 import { LocalFleet } from "../fleet/local.js";
@@ -72,6 +73,14 @@ describe("the prefilter's forwarding, set by policy while the fleet runs", () =>
     expect(step?.summary).toMatch(
       /forwarded: score 0\.\d{4} at or above threshold 0\.\d{4} \(live budget 0\.05 /,
     );
+    // Why it reached a human: the features furthest from the training window, in the evidence too.
+    expect(anomaly.drivers.length).toBeGreaterThan(0);
+    expect(step?.summary).toContain(`furthest from training: ${anomaly.drivers[0]?.feature ?? ""} `);
+    const trace = (await fleet.soc(["trace", loose.body.case_id as string])).json as {
+      steps: { skill: string; output: unknown }[];
+    };
+    const evidence = trace.steps.find((s) => s.skill === "gather_evidence")?.output as Evidence;
+    expect(evidence.forwarded).toMatchObject({ score: anomaly.score, drivers: anomaly.drivers });
 
     // An explicit threshold overrides the budget.
     await live("anomaly_threshold", 0.9, 0.9);
@@ -87,7 +96,9 @@ describe("the prefilter's forwarding, set by policy while the fleet runs", () =>
     const { step, anomaly } = await opened(escape.body.case_id as string);
     expect(anomaly.floor).toBe("floor: Critical or above from a maturity_stable rule");
     expect(anomaly.score).toBeLessThan(0.9);
-    expect(step?.summary).toMatch(/forwarded: floor: Critical or above from a maturity_stable rule$/);
+    expect(step?.summary).toMatch(
+      /forwarded: floor: Critical or above from a maturity_stable rule; furthest from training: /,
+    );
     await live(null, 0, model.thresholdFor(0.01));
   });
 });

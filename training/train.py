@@ -28,6 +28,8 @@ from common import (
 FORMAT = "soc-iforest/1"
 # Deciles: nine interior edges, ten bins, before duplicates (discrete features) are merged.
 DRIFT_QUANTILES = np.linspace(0.1, 0.9, 9)
+# The tails, for naming the features furthest from the training window (drivers.ts).
+TAIL_QUANTILES = [0.001, 0.01, 0.05, 0.95, 0.99, 0.999]
 # The forwarding budgets calibrated (share of events forwarded), 1 in 100 000 to 1 in 2, evenly on a
 # log scale: the prefilter turns the policy's budget into a threshold between two of them.
 CALIBRATION_BUDGETS = np.geomspace(1e-5, 0.5, 95)
@@ -180,7 +182,8 @@ def distribution(column):
     holds edges[i-1] < v <= edges[i] (the last bin everything above), as drift.ts bins."""
     edges = np.unique(np.quantile(column, DRIFT_QUANTILES))
     counts = np.bincount(np.searchsorted(edges, column, side="left"), minlength=len(edges) + 1)
-    return {"edges": edges.tolist(), "proportions": (counts / len(column)).tolist()}
+    tails = [[q, float(v)] for q, v in zip(TAIL_QUANTILES, np.quantile(column, TAIL_QUANTILES))]
+    return {"edges": edges.tolist(), "proportions": (counts / len(column)).tolist(), "tails": tails}
 
 
 def check_export(model, content, X):

@@ -42,6 +42,7 @@ function evidence(rules: string[] = []): Evidence {
     same_image: [],
     context: emptyContext("no_cluster", "no cluster is configured: the workload was not checked"),
     distinct_rules: rules,
+    forwarded: null,
     summary: `${rules.length} distinct rule(s) on the pod`,
   };
 }

@@ -22,6 +22,7 @@ const evidence: Evidence = {
   same_image: [],
   distinct_rules: ["Read sensitive file untrusted"],
   context: storefrontContext,
+  forwarded: null,
   summary: "first event of this pod",
 };
 

@@ -4,7 +4,7 @@ import { Command } from "@langchain/langgraph";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import Database from "better-sqlite3";
 import { Analysis, type Evidence } from "../../contracts/analysis.js";
-import type { Anomaly } from "../../contracts/anomaly.js";
+import { describeForwarding, WhyForwarded, type Anomaly } from "../../contracts/anomaly.js";
 import type { Decision } from "../../contracts/case.js";
 import type { FalcoEvent } from "../../contracts/falco.js";
 import { skills } from "../../contracts/skills.js";
@@ -102,7 +102,7 @@ export const coordinator: Agent = {
           steps.record(opened.id, "open", {
             agent: "prefilter",
             skill: "open_case",
-            summary: `${anomaly.event.priority} ${anomaly.event.rule} forwarded: ${whyForwarded(anomaly)}`,
+            summary: `${anomaly.event.priority} ${anomaly.event.rule} forwarded: ${describeForwarding(anomaly)}`,
             input: null,
             output: {
               score: anomaly.score,
@@ -110,6 +110,7 @@ export const coordinator: Agent = {
               threshold: anomaly.threshold,
               threshold_source: anomaly.threshold_source,
               floor: anomaly.floor,
+              drivers: anomaly.drivers,
             },
           });
           component.log.info({ rule: anomaly.event.rule }, "case opened");
@@ -142,12 +143,13 @@ export const coordinator: Agent = {
           }
           const decision: Decision = { action, by, reason, at: new Date().toISOString() };
           if (action === "investigate") {
-            const { event, trace_id } = store.anomaly(case_id);
+            const anomaly = store.anomaly(case_id);
+            const { event, trace_id } = anomaly;
             const result = await steps.call(
               case_id,
               `investigate@${decision.at}`,
               skills.gatherEvidence,
-              { event, trace_id },
+              { event, trace_id, forwarded: WhyForwarded.parse(anomaly) },
               (e) => `investigation for ${by}: ${e.summary}`,
             );
             if (!result.ok) throw new SocError("investigation_failed", result.error, { retryable: true });
@@ -225,13 +227,4 @@ async function runGraph(graph: CaseGraph, store: CaseStore, caseId: string): Pro
       );
     }
   });
-}
-
-/** Why the prefilter forwarded an event: the floor's clause, its score against the threshold and its source, or its priority. */
-function whyForwarded(anomaly: Anomaly): string {
-  if (anomaly.floor) return anomaly.floor;
-  if (anomaly.score === null) return `priority at or above ${String(anomaly.threshold)}`;
-  const threshold = typeof anomaly.threshold === "number" ? anomaly.threshold.toFixed(4) : anomaly.threshold;
-  const source = anomaly.threshold_source ? ` (${anomaly.threshold_source})` : "";
-  return `score ${anomaly.score.toFixed(4)} at or above threshold ${threshold}${source}`;
 }

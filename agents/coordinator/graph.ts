@@ -9,6 +9,7 @@ import {
 import type { Analysis, Evidence } from "../../contracts/analysis.js";
 import type { Decision } from "../../contracts/case.js";
 import type { PolicyDecision } from "../../contracts/policy.js";
+import { WhyForwarded } from "../../contracts/anomaly.js";
 import { skills } from "../../contracts/skills.js";
 import type { Peers } from "../../runtime/a2a/client.js";
 import type { Logger } from "../../runtime/log.js";
@@ -60,12 +61,12 @@ export function caseGraph(
 
   const detect = async (state: State): Promise<Partial<State>> => {
     store.update(state.caseId, { status: "reviewing" });
-    const { event, trace_id } = store.anomaly(state.caseId);
+    const anomaly = store.anomaly(state.caseId);
     const result = await steps.call(
       state.caseId,
       "detect",
       skills.gatherEvidence,
-      { event, trace_id },
+      { event: anomaly.event, trace_id: anomaly.trace_id, forwarded: WhyForwarded.parse(anomaly) },
       (e) => e.summary,
     );
     return result.ok ? { evidence: result.output } : escalateWith(state, result.error);

@@ -24,10 +24,29 @@ describe("evidence", () => {
       same_image: [],
       distinct_rules: ["Read sensitive file untrusted"],
       context: unchecked,
+      forwarded: null,
       summary:
         "0 recent event(s) on the same pod, 0 on other pods of the same image, 1 distinct rule(s) on the pod, cluster: no cluster is configured: the workload was not checked",
     });
     expect(Evidence.safeParse(found).success).toBe(true);
+  });
+
+  it("carries why the prefilter forwarded the event, as the coordinator gave it", () => {
+    const forwarded = {
+      score: null,
+      model_version: "priority-baseline",
+      threshold: "Warning",
+      threshold_source: null,
+      floor: null,
+      drivers: [],
+    };
+    const found = evidence(
+      "Read sensitive file untrusted",
+      { same_pod: [], same_image: [] },
+      unchecked,
+      forwarded,
+    );
+    expect(found.forwarded).toEqual(forwarded);
   });
 
   it("counts distinct rules on the pod once each, sorted, including the event's own", () => {

@@ -1,5 +1,6 @@
 import type { Evidence } from "../../contracts/analysis.js";
 import { AssetContext, emptyContext } from "../../contracts/cluster.js";
+import type { WhyForwarded } from "../../contracts/anomaly.js";
 import { workloadOf } from "../../contracts/falco.js";
 import { skills } from "../../contracts/skills.js";
 import { handler } from "../../runtime/a2a/skill.js";
@@ -15,7 +16,7 @@ export const detect: Agent = {
   skills({ peers, mcp }) {
     const cluster = mcp("cluster-actions");
     return [
-      handler(skills.gatherEvidence, async ({ event, trace_id }) => {
+      handler(skills.gatherEvidence, async ({ event, trace_id, forwarded }) => {
         const w = workloadOf(event);
         const [related, context] = await Promise.all([
           peers.call(skills.recentEvents, {
@@ -26,7 +27,7 @@ export const detect: Agent = {
           }),
           describe(cluster, { namespace: w.namespace, pod: w.pod, image: w.image }),
         ]);
-        return evidence(event.rule, related.output, context);
+        return evidence(event.rule, related.output, context, forwarded);
       }),
     ];
   },
@@ -49,6 +50,7 @@ export function evidence(
   rule: string,
   related: Pick<Evidence, "same_pod" | "same_image">,
   context: AssetContext,
+  forwarded: WhyForwarded | null = null,
 ): Evidence {
   const distinct = [...new Set([rule, ...related.same_pod.map((e) => e.rule)])].sort();
   const parts = [
@@ -57,5 +59,5 @@ export function evidence(
     `${distinct.length} distinct rule(s) on the pod`,
     `cluster: ${context.detail}`,
   ];
-  return { ...related, distinct_rules: distinct, context, summary: parts.join(", ") };
+  return { ...related, distinct_rules: distinct, context, forwarded, summary: parts.join(", ") };
 }

@@ -116,7 +116,7 @@ export class Judge {
     // A trace id for every event: the recent events name each by it.
     const traceId = newTraceId();
     this.recent.add(event, traceId);
-    const { score, forward, floor } = this.scorer.judge(event);
+    const { score, forward, floor, drivers } = this.scorer.judge(event);
     if (!forward) {
       this.#remembered(eventId);
       return { kind: "dropped", trace_id: traceId };
@@ -134,6 +134,7 @@ export class Judge {
         threshold: this.scorer.threshold(),
         threshold_source: this.scorer.thresholdSource(),
         floor,
+        drivers,
       },
       key: `${w.namespace ?? "-"}/${w.pod ?? w.node}`,
       event_id: eventId,

@@ -3,6 +3,7 @@ import { priorityRank, type FalcoEvent, type Priority } from "../../contracts/fa
 import type { Forwarding, ForwardFloor } from "../../contracts/policy.js";
 import { FEATURE_COUNT, type FeatureExtractor } from "./features/index.js";
 import { floorReason } from "./floor.js";
+import { drivers, type Driver } from "./model/drivers.js";
 import type { DriftWindow } from "./model/drift.js";
 import type { IsolationForest } from "./model/scorer.js";
 
@@ -14,6 +15,8 @@ export interface Judgement {
   score: number | null;
   forward: boolean;
   floor: string | null;
+  /** For a forwarded event, the features furthest from the model's training window. */
+  drivers: Driver[];
 }
 
 /** Decides which events become cases; the model version and threshold go into every anomaly. */
@@ -54,7 +57,7 @@ export class PriorityScorer implements Scorer {
   }
 
   judge(event: FalcoEvent): Judgement {
-    return { score: null, forward: priorityRank(event.priority) >= this.#rank, floor: null };
+    return { score: null, forward: priorityRank(event.priority) >= this.#rank, floor: null, drivers: [] };
   }
 }
 
@@ -112,8 +115,14 @@ export class ModelScorer implements Scorer {
     this.features.extract(event, this.#x);
     this.drift?.observe(this.#x);
     const score = this.model.score(this.#x);
-    if (score >= this.#threshold) return { score, forward: true, floor: null };
-    const floor = floorReason(this.#floor, event);
-    return { score, forward: floor !== null, floor };
+    const floor = score >= this.#threshold ? null : floorReason(this.#floor, event);
+    if (score < this.#threshold && floor === null) return { score, forward: false, floor, drivers: [] };
+    // Only what is forwarded is explained: a few microseconds, for the few.
+    return {
+      score,
+      forward: true,
+      floor,
+      drivers: drivers(this.model.featureNames, this.model.distribution, this.#x),
+    };
   }
 }

@@ -37,6 +37,7 @@ const evidence = {
   same_image: [],
   distinct_rules: [],
   context: { ...emptyContext("not_found", "pod shop/web-1 is gone"), namespace_labels: { team: "@channel" } },
+  forwarded: null,
   summary: "no recent events",
 };
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Narrative } from "../../contracts/analysis.js";
+import { emptyContext } from "../../contracts/cluster.js";
 import type { Step } from "../../contracts/step.js";
 import { escalatedCase, labelAnalysis } from "../../test/fixtures.js";
 import { escalationAttachment } from "./posts.js";
@@ -83,5 +84,37 @@ describe("the escalation post with a language model's words", () => {
       reviewStep({ model: "m", text: null, fallback: "the model failed" }),
     ]);
     expect(Object.keys(silent).some((title) => title.startsWith("The verdict in words"))).toBe(false);
+  });
+});
+
+describe("the escalation post says why the event reached a human", () => {
+  const detectStep = (forwarded: unknown): Step => ({
+    ...reviewStep(null),
+    seq: 2,
+    agent: "detect",
+    skill: "gather_evidence",
+    output: {
+      same_pod: [],
+      same_image: [],
+      distinct_rules: [],
+      context: emptyContext("no_cluster", "no cluster configured"),
+      forwarded,
+      summary: "first event of this pod",
+    },
+  });
+
+  it("shows the floor or the score against its threshold, and the features furthest from training", () => {
+    const forwarded = {
+      score: 0.7015,
+      model_version: "20261206-0bb95cb0",
+      threshold: 0.6744,
+      threshold_source: "bundle budget 0.01 on 100000 training events",
+      floor: null,
+      drivers: [{ feature: "has_tty", value: 1, training_share: 0.0012 }],
+    };
+    expect(fields(labelAnalysis, [detectStep(forwarded)])["Why this reached you"]).toBe(
+      "`score 0.7015 at or above threshold 0.6744 (bundle budget 0.01 on 100000 training events); furthest from training: has_tty 1 (0.12 % of training events)`",
+    );
+    expect(fields(labelAnalysis, [detectStep(null)])["Why this reached you"]).toBeUndefined();
   });
 });

@@ -1,4 +1,5 @@
 import type { Analysis, Narrative } from "../../contracts/analysis.js";
+import { describeForwarding } from "../../contracts/anomaly.js";
 import type { Case } from "../../contracts/case.js";
 import { skills } from "../../contracts/skills.js";
 import type { Step } from "../../contracts/step.js";
@@ -62,6 +63,7 @@ export function escalationAttachment(
         value: c.reasons.map((r) => `- ${inert(r, 200)}`).join("\n") || "-",
         short: false,
       },
+      ...forwardedFields(steps),
       ...narrativeFields(analysis.narrative),
       ...explanationFields(steps),
     ],
@@ -96,6 +98,14 @@ function narrativeFields(narrative: Narrative | null): NonNullable<Attachment["f
       short: false,
     },
   ];
+}
+
+/** Why the prefilter forwarded the event, from the evidence step: its threshold or the floor, and the features that drove its score. */
+function forwardedFields(steps: readonly Step[]): NonNullable<Attachment["fields"]> {
+  const detect = steps.find((step) => step.skill === skills.gatherEvidence.id && !step.error);
+  const forwarded = skills.gatherEvidence.output.safeParse(detect?.output).data?.forwarded;
+  if (!forwarded) return [];
+  return [{ title: "Why this reached you", value: inert(describeForwarding(forwarded), 600), short: false }];
 }
 
 /** The reviewer's model's account of the verdict, from the review step, marked as its words. */

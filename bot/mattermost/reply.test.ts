@@ -11,6 +11,7 @@ function investigated(context: AssetContext): string[] {
     same_image: [],
     distinct_rules: [],
     context,
+    forwarded: null,
     summary: "2 recent event(s) on the same pod",
   };
   const messages = replyMessages({

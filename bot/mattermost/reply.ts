@@ -1,4 +1,5 @@
 import type { Questions } from "../../contracts/analysis.js";
+import { describeForwarding } from "../../contracts/anomaly.js";
 import type { Case } from "../../contracts/case.js";
 import type { AssetContext } from "../../contracts/cluster.js";
 import type { Step } from "../../contracts/step.js";
@@ -28,6 +29,9 @@ function replyText(reply: Reply): string {
         ...(reply.evidence
           ? [
               `Evidence: ${inert(reply.evidence.summary, 600)}`,
+              ...(reply.evidence.forwarded
+                ? [`**Why it reached you:** ${inert(describeForwarding(reply.evidence.forwarded), 600)}`]
+                : []),
               ...contextMarkdown(reply.evidence.context, reply.case),
             ]
           : []),

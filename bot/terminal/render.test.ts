@@ -122,6 +122,7 @@ describe("renderReply", () => {
       same_image: [],
       context,
       distinct_rules: ["A", "B"],
+      forwarded: null,
       summary: "2 recent event(s) on the same pod",
     };
     return renderReply({ kind: "case", title: "more evidence on C-7K2F9", case: kase, evidence }).split("\n");

@@ -1,4 +1,5 @@
 import type { Analysis, Evidence, Narrative } from "../../contracts/analysis.js";
+import { describeForwarding } from "../../contracts/anomaly.js";
 import type { Case } from "../../contracts/case.js";
 import type { Step } from "../../contracts/step.js";
 import {
@@ -34,7 +35,14 @@ const terminal: Medium = { value: safe, name: (name) => `${name}:` };
 /** The evidence summary, then what the cluster says of the workload, its fields indented below. */
 function evidenceLines(evidence: Evidence, c: Case): string[] {
   const [status = "", ...fields] = contextLines(evidence.context, c, terminal);
-  return [`evidence: ${safe(evidence.summary, 300)}`, status, ...fields.map((field) => `  ${field}`)];
+  return [
+    `evidence: ${safe(evidence.summary, 300)}`,
+    ...(evidence.forwarded
+      ? [`why it reached you: ${safe(describeForwarding(evidence.forwarded), 600)}`]
+      : []),
+    status,
+    ...fields.map((field) => `  ${field}`),
+  ];
 }
 
 function caseLine(c: Case): string {

@@ -47,6 +47,7 @@ export function scenarios({
       same_image: [],
       distinct_rules: attack ? (rulesSoFar.get(item.label) ?? []) : [event.rule],
       context: emptyContext("unavailable", "no cluster in the evaluation"),
+      forwarded: null,
       summary: attack
         ? `episode rules so far: ${String(rulesSoFar.get(item.label)?.length ?? 0)}`
         : "one alert",

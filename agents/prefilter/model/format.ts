@@ -30,6 +30,8 @@ export const FeatureDistribution = z
     edges: z.array(z.number()),
     /** Share of training rows per bin: edges.length + 1 values summing to 1. */
     proportions: z.array(z.number().min(0).max(1)),
+    /** [quantile, value] pairs of the tails (0.001 … 0.999): how far out a value is, beyond the deciles. */
+    tails: z.array(z.tuple([z.number().gt(0).lt(1), z.number()])).optional(),
   })
   .refine((d) => d.proportions.length === d.edges.length + 1, "needs edges.length + 1 proportions")
   .refine((d) => d.edges.every((e, i) => i === 0 || e > (d.edges[i - 1] ?? e)), "edges must ascend")
