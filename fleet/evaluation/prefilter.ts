@@ -54,9 +54,10 @@ interface Labelled {
 
 /**
  * Replays labelled falcosidekick events in time order through the same feature extractor the
- * prefilter runs, scores them with the model (the current one, or one trained on the first
- * `trainHours` of the data, as an installation trains on its own history) and compares what it
- * forwards with the "every Warning and above" baseline.
+ * prefilter runs, scores them with the model (the current one, or one trained on everything in the
+ * first `trainHours` of the data, as an installation trains on its own unlabelled history) and
+ * compares what it forwards, at the policy's budget or threshold and with its floor, with the
+ * "every Warning and above" baseline.
  */
 export function evaluate(
   eventsPath: string,
@@ -94,7 +95,9 @@ export function evaluate(
   for (const item of stream) {
     extractor.extract(item.event, x);
     if (item.at < split) {
-      if (item.label === "benign") training.push(Array.from(x, String).join(","));
+      // Every event of the window, attacks among them: an installation does not know its history's
+      // labels, and trains on all of it.
+      training.push(Array.from(x, String).join(","));
     } else {
       evaluated.push({ item, features: Float64Array.from(x) });
     }

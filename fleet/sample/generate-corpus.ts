@@ -1,5 +1,6 @@
 import type { FalcoAlert } from "./alert.js";
-import { EPISODE_KINDS, planEpisode, type EpisodeKind } from "./attacks.js";
+import { planEpisode, type EpisodeKind } from "./attacks.js";
+import { copiesOf, DEFAULT_MIX, PROFILE_NAMES, type Mix, type ProfileName } from "./mix.js";
 import { batchProfile } from "./jobs.js";
 import { ciProfile, engineerProfile } from "./people.js";
 import { Rng } from "./prng.js";
@@ -24,6 +25,8 @@ export interface CorpusOptions {
   benign: number;
   episodes: number;
   start: Date;
+  /** Which profiles run, how many copies of each, and which attack kinds: the default mix unless given. */
+  mix?: Mix;
 }
 
 export interface CorpusItem {
@@ -47,23 +50,34 @@ function check({ seed, benign, episodes, start }: CorpusOptions): void {
   if (Number.isNaN(start.getTime())) throw new RangeError("start must be a valid date");
 }
 
+const makers: Record<ProfileName, (stream: Stream, cluster: Cluster) => Profile> = {
+  web: webProfile,
+  database: databaseProfile,
+  operator: operatorProfile,
+  node: (stream) => nodeProfile(stream),
+  batch: (stream) => batchProfile(stream),
+  ci: (stream) => ciProfile(stream),
+  engineer: engineerProfile,
+};
+
 /** Runs the benign profiles a day at a time until `benign` alerts fall before the end of a day. */
-function planBenign(seed: number, startMs: number, startNs: bigint, cluster: Cluster, benign: number) {
+function planBenign(
+  { seed, benign, mix = DEFAULT_MIX }: CorpusOptions,
+  startMs: number,
+  startNs: bigint,
+  cluster: Cluster,
+) {
   const streams: Stream[] = [];
-  const next = (): Stream => {
-    const stream = new Stream(seed, streams.length + 1, startNs, startMs);
-    streams.push(stream);
-    return stream;
-  };
-  const profiles: Profile[] = [
-    webProfile(next(), cluster),
-    databaseProfile(next(), cluster),
-    operatorProfile(next(), cluster),
-    nodeProfile(next()),
-    batchProfile(next()),
-    ciProfile(next()),
-    engineerProfile(next(), cluster),
-  ];
+  const profiles: Profile[] = [];
+  PROFILE_NAMES.forEach((name, i) => {
+    for (let copy = 0; copy < copiesOf(mix, name); copy++) {
+      // The first copy of profile i draws from stream i + 1, as the default mix always has; more
+      // copies from streams of their own, clear of the attacks' (8) and the uuids' (9).
+      const stream = new Stream(seed, copy === 0 ? i + 1 : 100 + 10 * i + copy, startNs, startMs);
+      streams.push(stream);
+      profiles.push(makers[name](stream, cluster));
+    }
+  });
   // A profile's events of day d all come at or after the start of day d (some spill past its end),
   // so once `benign` alerts precede the end of the last day run, none can be missing before them.
   for (let day = 0; ; day++) {
@@ -99,15 +113,16 @@ export function planCorpus(options: CorpusOptions): Planned<string>[] {
   const startMs = options.start.getTime();
   const startNs = BigInt(startMs) * 1_000_000n;
   const cluster = clusterOf(new Rng(streamSeed(options.seed, 0)));
-  const benign = planBenign(options.seed, startMs, startNs, cluster, options.benign);
+  const benign = planBenign(options, startMs, startNs, cluster);
   const last = benign[benign.length - 1]?.ns ?? startNs;
   const span = Number(last - startNs) / 1e9;
 
-  // Kinds in rotation from a random offset: every kind occurs once per nine episodes.
+  // The mix's kinds in rotation from a random offset: each occurs once per round.
+  const kinds = (options.mix ?? DEFAULT_MIX).episodes;
   const attacks = new Stream(options.seed, 8, startNs, startMs);
-  const offset = attacks.rng.int(0, EPISODE_KINDS.length - 1);
+  const offset = attacks.rng.int(0, kinds.length - 1);
   for (let i = 0; i < options.episodes; i++) {
-    const kind = EPISODE_KINDS[(i + offset) % EPISODE_KINDS.length] ?? "shell";
+    const kind = kinds[(i + offset) % kinds.length] ?? "shell";
     const victim = victimFor(kind, attacks, cluster);
     planEpisode(attacks, episodeLabel(i + 1, kind), kind, victim, span * attacks.uniform(0.03, 0.97));
   }

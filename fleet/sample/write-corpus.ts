@@ -3,8 +3,10 @@
  * falcosidekick JSON lines in time order, and labels as lines {"uuid": …, "label": …}. After
  * `npm run build`:
  *
- *   node dist/fleet/sample/write-corpus.js <dir> [--seed 7] [--benign 100000] [--episodes 60]
+ *   node dist/fleet/sample/write-corpus.js <dir> [--seed 7] [--benign 100000] [--episodes 60] [--mix mix.json]
  *
+ * A mix (mix.ts; fleet/sample/mixes/ has five) says which workload profiles run, how many copies
+ * of each, and which attack kinds the episodes rotate through; the default is one of each.
  * writes <dir>/events.jsonl and <dir>/labels.jsonl. The committed model is trained on seed 7;
  * the benchmark evaluates on seed 11, so the model never sees the events it is judged on.
  */
@@ -13,6 +15,7 @@ import { createWriteStream, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { toJsonLine } from "./alert.js";
 import { corpusItems, DEFAULT_CORPUS_START } from "./generate-corpus.js";
+import { DEFAULT_MIX, readMix } from "./mix.js";
 
 export const TRAINING_SEED = 7;
 
@@ -25,9 +28,13 @@ async function main(args: readonly string[]): Promise<number> {
   };
   const dir = args.find((arg, i) => !arg.startsWith("-") && !args[i - 1]?.startsWith("--"));
   if (dir === undefined) {
-    console.error("usage: write-corpus.js <dir> [--seed 7] [--benign 100000] [--episodes 60]");
+    console.error(
+      "usage: write-corpus.js <dir> [--seed 7] [--benign 100000] [--episodes 60] [--mix mix.json]",
+    );
     return 2;
   }
+  const mixAt = args.indexOf("--mix");
+  const mix = mixAt < 0 ? DEFAULT_MIX : readMix(args[mixAt + 1] ?? "");
   const seed = option("seed", TRAINING_SEED);
   const benign = option("benign", 100_000);
   const episodes = option("episodes", 60);
@@ -35,7 +42,7 @@ async function main(args: readonly string[]): Promise<number> {
   const events = createWriteStream(join(dir, "events.jsonl"));
   const labels = createWriteStream(join(dir, "labels.jsonl"));
   let count = 0;
-  for (const { event, label } of corpusItems({ seed, benign, episodes, start: DEFAULT_CORPUS_START })) {
+  for (const { event, label } of corpusItems({ seed, benign, episodes, start: DEFAULT_CORPUS_START, mix })) {
     const a = events.write(`${toJsonLine(event)}\n`);
     const b = labels.write(`${JSON.stringify({ uuid: event.uuid, label })}\n`);
     if (!a) await once(events, "drain");
@@ -43,7 +50,9 @@ async function main(args: readonly string[]): Promise<number> {
     count++;
   }
   await Promise.all([events, labels].map((s) => new Promise((resolve) => s.end(resolve))));
-  console.error(`wrote ${count} events (seed ${seed}, ${benign} benign, ${episodes} episodes) to ${dir}`);
+  console.error(
+    `wrote ${count} events (mix ${mix.name}, seed ${seed}, ${benign} benign, ${episodes} episodes) to ${dir}`,
+  );
   return 0;
 }
 
