@@ -53,7 +53,7 @@ describe("the prefilter's forwarding, set by policy while the fleet runs", () =>
     expect(
       fleet
         .logs()
-        .prefilter?.some((l) => l.msg === "forwarding set" && l.threshold === model.thresholdFor(0.005)),
+        .prefilter?.some((l) => l.msg === "forwarding set" && l.threshold === model.thresholdFor(0.01)),
     ).toBe(true);
 
     await live("forward_budget", 0.001, model.thresholdFor(0.001));
@@ -99,6 +99,6 @@ describe("the prefilter's forwarding, set by policy while the fleet runs", () =>
     expect(step?.summary).toMatch(
       /forwarded: floor: Critical or above from a maturity_stable rule; furthest from training: /,
     );
-    await live(null, 0, model.thresholdFor(0.005));
+    await live(null, 0, model.thresholdFor(0.01));
   });
 });

@@ -16,7 +16,7 @@ import { WasmPolicy } from "./wasm.js";
 const dir = policiesDir();
 const revision = (JSON.parse(readFileSync(join(dir, ".manifest"), "utf8")) as { revision: string }).revision;
 /** The forwarding the shipped bundle sets: a budget of 1 % of events. */
-const shipped = { threshold: null, budget: 0.005, source: "budget" };
+const shipped = { threshold: null, budget: 0.01, source: "budget" };
 let server: OpaServer;
 let rest: OpaRest;
 let wasm: WasmPolicy;

@@ -30,11 +30,11 @@ describe("soc prefilter eval", () => {
     expect(result.baseline_warning.episodes_detected).toBe(12);
     expect(renderEvaluation(result)).toMatch(/anomaly model .*episodes detected[\s\S]*every Warning and up/);
     // The policy's budget, calibrated on the model's training window, and the curve around it.
-    expect(result.threshold_source).toMatch(/^bundle budget 0\.005 on \d+ training events$/);
+    expect(result.threshold_source).toMatch(/^bundle budget 0\.01 on \d+ training events$/);
     expect(result.curve.map((p) => p.budget)).toEqual([...CURVE_BUDGETS]);
     const thresholds = result.curve.map((p) => p.threshold);
     expect(thresholds).toEqual([...thresholds].sort((a, b) => b - a));
-    expect(result.curve.find((p) => p.budget === 0.005)?.threshold).toBe(result.threshold);
+    expect(result.curve.find((p) => p.budget === 0.01)?.threshold).toBe(result.threshold);
     expect(renderEvaluation(result)).toMatch(/operating curve[\s\S]*budget 0\.01 +threshold/);
   });
 

@@ -12,7 +12,7 @@ bounded := {
 # Each case replaces the settings and/or sets live overrides, and says what the
 # prefilter is told: a threshold, or a budget, and where it came from.
 cases := {
-	"the shipped budget": {"want": [null, 0.005, "budget"]},
+	"the shipped budget": {"want": [null, 0.01, "budget"]},
 	"a live budget within bounds tightens": {
 		"overrides": {"forward_budget": 0.002},
 		"want": [null, 0.002, "budget_override"],
@@ -21,7 +21,7 @@ cases := {
 		"overrides": {"forward_budget": 0.05},
 		"want": [null, 0.05, "budget_override"],
 	},
-	"a live budget outside the bounds is ignored": {"overrides": {"forward_budget": 0.2}, "want": [null, 0.005, "budget"]},
+	"a live budget outside the bounds is ignored": {"overrides": {"forward_budget": 0.2}, "want": [null, 0.01, "budget"]},
 	"a live budget of 0 is ignored": {
 		"settings": object.union(bounded, {"forward_budget": 0.01, "forward_budget_bounds": {"min": 0, "max": 1}}),
 		"overrides": {"forward_budget": 0},
@@ -37,9 +37,9 @@ cases := {
 	},
 	"a live threshold outside the bounds is ignored": {
 		"overrides": {"anomaly_threshold": 0.1},
-		"want": [null, 0.005, "budget"],
+		"want": [null, 0.01, "budget"],
 	},
-	"a non-numeric live threshold is ignored": {"overrides": {"anomaly_threshold": "0.4"}, "want": [null, 0.005, "budget"]},
+	"a non-numeric live threshold is ignored": {"overrides": {"anomaly_threshold": "0.4"}, "want": [null, 0.01, "budget"]},
 	"a bundle threshold overrides the bundle budget": {
 		"settings": object.union(bounded, {"anomaly_threshold": 0.7, "forward_budget": 0.01}),
 		"want": [0.7, null, "threshold"],
