@@ -3,6 +3,8 @@ import type { Evidence } from "../contracts/analysis.js";
 import type { Anomaly } from "../contracts/anomaly.js";
 import { alerts } from "../fleet/alerts.js";
 import { LocalFleet } from "../fleet/local.js";
+import { FleetConfig } from "../contracts/config.js";
+import { loadConfig } from "../runtime/config.js";
 import { IsolationForest } from "../agents/prefilter/model/scorer.js";
 import { DEFAULT_MODEL } from "../agents/prefilter/model-scorer.js";
 
@@ -81,6 +83,17 @@ describe("the prefilter's forwarding, set by policy while the fleet runs", () =>
     };
     const evidence = trace.steps.find((s) => s.skill === "gather_evidence")?.output as Evidence;
     expect(evidence.forwarded).toMatchObject({ score: anomaly.score, drivers: anomaly.drivers });
+
+    // The threshold in force, for dashboards and alerts.
+    const metrics = await (
+      await fetch(`${loadConfig(FleetConfig, fleet.env).opsUrl("prefilter")}/metrics`)
+    ).text();
+    expect(metrics).toMatch(
+      new RegExp(
+        `^soc_prefilter_threshold\\{[^}]*\\} ${String(model.thresholdFor(0.05)).replaceAll(".", "\\.")}$`,
+        "m",
+      ),
+    );
 
     // An explicit threshold overrides the budget.
     await live("anomaly_threshold", 0.9, 0.9);

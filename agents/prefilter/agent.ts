@@ -1,4 +1,5 @@
 import { mkdirSync } from "node:fs";
+import { Gauge } from "prom-client";
 import { join } from "node:path";
 import { SocError } from "../../runtime/errors.js";
 import { skills } from "../../contracts/skills.js";
@@ -28,7 +29,16 @@ export const prefilter: Agent = {
         : { kind: "priority", minimum: config.minPriority };
     const judge = await startJudge(component, { scorer });
     if (scorer.kind === "model") {
-      const configure = (forwarding: Forwarding) => judge.call("configure", [forwarding]);
+      const inForce = new Gauge({
+        name: "soc_prefilter_threshold",
+        help: "The anomaly-score threshold in force: the policy's budget calibrated on the model's training window, or its explicit threshold",
+        registers: [component.metrics.registry],
+      });
+      const configure = async (forwarding: Forwarding) => {
+        const set = await judge.call("configure", [forwarding]);
+        if (typeof set.threshold === "number") inForce.set(set.threshold);
+        return set;
+      };
       component.log.info(
         { ...(await configure(scorer.forwarding)), floor: scorer.forwarding.floor },
         "forwarding set",
