@@ -2,14 +2,19 @@ import { skills } from "../contracts/skills.js";
 import type { Peers } from "../runtime/a2a/client.js";
 import type { CaseDesk } from "../commands/index.js";
 
-/** The commands' view of the fleet, over A2A to the coordinator. */
-export function a2aDesk(peers: Peers): CaseDesk {
+/**
+ * The commands' view of the fleet, over A2A to the coordinator. Given a maker, the peers are made
+ * at the first call: a command that asks the fleet nothing (`help`) needs no certificate.
+ */
+export function a2aDesk(peers: Peers | (() => Peers)): CaseDesk {
+  let made = typeof peers === "function" ? undefined : peers;
+  const fleet = () => (made ??= (peers as () => Peers)());
   return {
     decide: async (caseId, action, by, reason) =>
-      (await peers.call(skills.decide, { case_id: caseId, action, by, reason })).output,
-    undo: async (caseId, by) => (await peers.call(skills.undo, { case_id: caseId, by })).output,
-    cases: async (status, limit) => (await peers.call(skills.listCases, { status, limit })).output.cases,
-    trace: async (id) => (await peers.call(skills.trace, { id })).output,
-    status: async () => (await peers.call(skills.status, {})).output,
+      (await fleet().call(skills.decide, { case_id: caseId, action, by, reason })).output,
+    undo: async (caseId, by) => (await fleet().call(skills.undo, { case_id: caseId, by })).output,
+    cases: async (status, limit) => (await fleet().call(skills.listCases, { status, limit })).output.cases,
+    trace: async (id) => (await fleet().call(skills.trace, { id })).output,
+    status: async () => (await fleet().call(skills.status, {})).output,
   };
 }

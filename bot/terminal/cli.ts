@@ -28,9 +28,11 @@ export async function main(argv: string[]): Promise<number> {
     return fail(SocError.from(error), 2);
   }
   try {
-    const config = loadConfig(FleetConfig);
-    const component = clientComponent("operator", config.certDir);
-    const peers = new Peers(component, peerOptions(config));
+    // The fleet is reached, with the operator's certificate, only by commands that ask it something.
+    const peers = () => {
+      const config = loadConfig(FleetConfig);
+      return new Peers(clientComponent("operator", config.certDir), peerOptions(config));
+    };
     const reply = await run(invocation, a2aDesk(peers), { name: userInfo().username });
     print(json ? JSON.stringify({ ok: true, ...reply }) : renderReply(reply));
     return 0;
