@@ -10,6 +10,7 @@ import { components } from "./components.js";
 import { Supervisor, type ProcessSpec } from "./supervisor.js";
 import { opaBinary } from "./tools/opa.js";
 import { smollm2Model } from "./tools/smollm2.js";
+import { privateDir } from "../runtime/private-dir.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -33,7 +34,8 @@ async function main(argv: string[]): Promise<void> {
     process.exit(2);
   }
   const dirs = { logs: join(config.home, "logs"), run: join(config.home, "run") };
-  for (const dir of [config.dataDir, dirs.logs, dirs.run]) mkdirSync(dir, { recursive: true });
+  privateDir(config.dataDir);
+  for (const dir of [dirs.logs, dirs.run]) mkdirSync(dir, { recursive: true });
   say(`soc-fleet: state in ${config.home}`);
   const created = ensureCertificates(config.certDir, [...components.map((c) => c.name), "operator"]);
   if (created.length > 0) say(`created development certificates: ${created.join(", ")}`);

@@ -32,6 +32,9 @@ export async function runComponent(
   options: ComponentOptions,
   start: (component: Component) => Promise<void>,
 ) {
+  // What a component writes (its data directory, databases, journals, decision logs) is its own:
+  // directories 0700 and files 0600, whatever umask the container or the shell gave it.
+  process.umask(0o077);
   const log = createLogger(options.name, options.logLevel);
   const stops: (() => Promise<void> | void)[] = [];
   let ready = false;

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { request } from "node:https";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -187,6 +187,20 @@ describe("the fleet end to end: separate processes over mTLS, real OPA, Falco's 
       expect.stringMatching(/priority/),
       expect.stringMatching(/not JSON/),
     ]);
+  });
+
+  it("keeps what it writes to itself: its data directory 0700, every database, journal and log in it 0600", () => {
+    const data = join(fleet.home, "data");
+    const mode = (path: string) => statSync(path).mode & 0o777;
+    expect(mode(data)).toBe(0o700);
+    const files = readdirSync(data, { recursive: true, withFileTypes: true }).filter((entry) =>
+      entry.isFile(),
+    );
+    // The cases, the checkpoints, the action journal, the decision log, the rejected events at least.
+    expect(files.map((f) => f.name)).toEqual(
+      expect.arrayContaining(["cases.db", "checkpoints.db", "rejected-events.jsonl"]) as unknown,
+    );
+    for (const file of files) expect(mode(join(file.parentPath, file.name)), file.name).toBe(0o600);
   });
 
   it("refuses a call without a client certificate, and a caller not on the allow-list", async () => {

@@ -1,4 +1,3 @@
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "@langchain/langgraph";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
@@ -19,6 +18,7 @@ import { caseGraph, type CaseGraph } from "./graph.js";
 import { fleetHealth } from "./health.js";
 import { StepRunner } from "./steps.js";
 import { CaseStore } from "./store.js";
+import { privateDir } from "../../runtime/private-dir.js";
 
 /** Cases triaged at once when anomalies come from Kafka; more wait on the topic. */
 const MAX_TRIAGING = 32;
@@ -28,7 +28,7 @@ export const coordinator: Agent = {
   name: "coordinator",
   description: "Owns every case: runs its state machine from triage to verdict to the human decision.",
   async skills({ component, config, peers }) {
-    mkdirSync(config.dataDir, { recursive: true });
+    privateDir(config.dataDir);
     const store = new CaseStore(join(config.dataDir, "cases.db"));
     exportCaseGauges(component, store);
     const checkpoints = new Database(join(config.dataDir, "checkpoints.db"));

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync } from "node:fs";
+import { appendFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Anomaly } from "../../contracts/anomaly.js";
 import type { Decision } from "../../contracts/case.js";
@@ -14,6 +14,7 @@ import {
   kafkaClientOptions,
   type Sender,
 } from "../../runtime/kafka.js";
+import { privateDir } from "../../runtime/private-dir.js";
 
 /**
  * Analysts' decisions as training labels for the prefilter's model: a dismissed case's event is
@@ -48,7 +49,7 @@ export class Feedback {
     private readonly sink: LabelSink | null,
     private readonly log: Logger,
   ) {
-    mkdirSync(dirname(file), { recursive: true });
+    privateDir(dirname(file));
   }
 
   /** Records the label of a decision just applied; a failed publish leaves it in the file only. */

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
-import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+import { createWriteStream, type WriteStream } from "node:fs";
 import { dirname } from "node:path";
 import type { Outcome } from "../../contracts/policy.js";
+import { privateDir } from "../../runtime/private-dir.js";
 
 /** One line of `$SOC_HOME/data/decisions.jsonl`. */
 export interface DecisionRecord {
@@ -77,7 +78,7 @@ export class DecisionLog {
     readonly path: string,
     private readonly flushMs = 20,
   ) {
-    mkdirSync(dirname(path), { recursive: true });
+    privateDir(dirname(path));
     this.#stream = createWriteStream(path, { flags: "a" });
     // A full disk must not crash the engine mid-decision; the failure is reported by `failure`.
     this.#stream.on("error", (error) => {

@@ -1,4 +1,3 @@
-import { mkdirSync } from "node:fs";
 import { Gauge } from "prom-client";
 import { join } from "node:path";
 import { SocError } from "../../runtime/errors.js";
@@ -14,13 +13,14 @@ import { startJudge, type JudgeOptions } from "./judge.js";
 import type { Forwarding } from "../../contracts/policy.js";
 import { DEFAULT_MODEL, exportDrift, followForwarding, readForwarding } from "./model-scorer.js";
 import { Pipeline } from "./pipeline.js";
+import { privateDir } from "../../runtime/private-dir.js";
 
 export const prefilter: Agent = {
   kind: "agent",
   name: "prefilter",
   description: "Receives every Falco event, keeps the recent past, and forwards only what deserves a case.",
   async skills({ component, config, peers, mcp }) {
-    mkdirSync(config.dataDir, { recursive: true });
+    privateDir(config.dataDir);
     // Without a threshold nothing is forwarded blindly: the prefilter does not start until policy answers.
     const policy = mcp("policy-engine");
     const scorer: JudgeOptions["scorer"] =

@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync } from "node:fs";
 import { createServer } from "node:http";
 import { join } from "node:path";
 import express from "express";
@@ -21,6 +20,7 @@ import { buttonNames, escalationAttachment, groupKey, stepMessage, type ButtonAc
 import { callbackPaths, setUp, type Workspace } from "./setup.js";
 import { actionDigest, Signer } from "./signing.js";
 import { BotStore } from "./store.js";
+import { privateDir } from "../../runtime/private-dir.js";
 
 type Settings = NonNullable<FleetConfig["mattermost"]>;
 
@@ -35,7 +35,7 @@ export async function mattermostFrontEnd(
   { component, config, peers, mcp }: AgentContext<FleetConfig, McpServerName>,
   settings: Settings,
 ): Promise<SkillHandler[]> {
-  mkdirSync(config.dataDir, { recursive: true });
+  privateDir(config.dataDir);
   const store = new BotStore(join(config.dataDir, "mattermost-bot.db"));
   component.onStop(() => store.close());
   const signer = new Signer(
