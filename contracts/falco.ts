@@ -33,7 +33,15 @@ export function priorityRank(priority: Priority): number {
 
 const isoTime = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$/;
 
-const fieldValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+/**
+ * Bounds on `output_fields`, which Falco fills from the kernel and the container runtime and an
+ * attacker fills through them: how many fields, a field's name, a field's text. Kubernetes names
+ * are at most 253 characters; a command line or a file path is the longest thing Falco reports,
+ * and Linux caps a path at 4 096 bytes.
+ */
+export const FIELD_LIMITS = { fields: 128, name: 128, value: 4_096 } as const;
+
+const fieldValue = z.union([z.string().max(FIELD_LIMITS.value), z.number(), z.boolean(), z.null()]);
 
 /**
  * One Falco alert as `json_output: true` writes it (and `http_output` posts it), or falcosidekick's
@@ -48,7 +56,12 @@ export const FalcoEvent = z.object({
   tags: z.array(z.string().max(128)).max(64).default([]),
   hostname: z.string().max(253).default(""),
   output: z.string().max(16_384).default(""),
-  output_fields: z.record(z.string(), fieldValue).default({}),
+  output_fields: z
+    .record(z.string().max(FIELD_LIMITS.name), fieldValue)
+    .refine((fields) => Object.keys(fields).length <= FIELD_LIMITS.fields, {
+      message: `at most ${String(FIELD_LIMITS.fields)} output fields`,
+    })
+    .default({}),
 });
 export type FalcoEvent = z.infer<typeof FalcoEvent>;
 

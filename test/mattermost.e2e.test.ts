@@ -1,4 +1,5 @@
 import Database from "better-sqlite3";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Post } from "@mattermost/types/posts";
@@ -540,6 +541,25 @@ describe("the Mattermost front end against a real Mattermost server (PostgreSQL)
         expect(text.length).toBeLessThan(16_383);
       }
     }
+  });
+
+  it("logs no secret: not the bot's token, the signing secret, a person's token or a private key", () => {
+    // Last: every test above has had its say in the logs by now.
+    const logs = join(stage.fleet.home, "logs");
+    const text = [
+      ...readdirSync(logs).map((file) => readFileSync(join(logs, file), "utf8")),
+      stage.fleet.output.join("\n"),
+    ].join("\n");
+    expect(text.length).toBeGreaterThan(0);
+    const secrets = {
+      "the bot's token": stage.world.bot.token,
+      "the signing secret": BOT_SECRET,
+      ...Object.fromEntries(
+        Object.entries(stage.world.people).map(([name, p]) => [`${name}'s token`, p.token]),
+      ),
+    };
+    for (const [what, secret] of Object.entries(secrets)) expect(text.includes(secret), what).toBe(false);
+    expect(text).not.toMatch(/-----BEGIN [A-Z ]*PRIVATE KEY-----/);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FalcoEvent } from "../../contracts/falco.js";
+import { FalcoEvent, FIELD_LIMITS } from "../../contracts/falco.js";
 import { toJsonLine } from "../../fleet/sample/alert.js";
 import { DEFAULT_CORPUS_START, generateCorpus } from "../../fleet/sample/generate-corpus.js";
 import { Rng } from "../../fleet/sample/prng.js";
@@ -46,6 +46,13 @@ const oddValues: unknown[] = [
   { nested: { a: 1 } },
   { list: [1] },
   JSON.parse('{"__proto__": "x", "k": 1}') as unknown,
+  // On and across the bounds of output_fields.
+  { "proc.cmdline": "a".repeat(FIELD_LIMITS.value) },
+  { "proc.cmdline": "a".repeat(FIELD_LIMITS.value + 1) },
+  { ["n".repeat(FIELD_LIMITS.name)]: "x" },
+  { ["n".repeat(FIELD_LIMITS.name + 1)]: "x" },
+  Object.fromEntries(Array.from({ length: FIELD_LIMITS.fields }, (_, i) => [`f${String(i)}`, i])),
+  Object.fromEntries(Array.from({ length: FIELD_LIMITS.fields + 1 }, (_, i) => [`f${String(i)}`, i])),
 ];
 const keys = ["uuid", "time", "rule", "priority", "source", "tags", "hostname", "output", "output_fields"];
 
@@ -104,6 +111,19 @@ describe("validateEvent", () => {
     expect(validateEvent({ ...corpus[0], priority: "Loud" })).toEqual({
       ok: false,
       reason: 'priority: unknown priority "Loud"',
+    });
+  });
+
+  it("refuses output fields past their bounds, with the reason", () => {
+    const long = { ...corpus[0], output_fields: { "proc.cmdline": "a".repeat(FIELD_LIMITS.value + 1) } };
+    expect(validateEvent(long)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^output_fields\.proc\.cmdline: /) as unknown,
+    });
+    const many = Object.fromEntries(Array.from({ length: 1_000 }, (_, i) => [`f${String(i)}`, i]));
+    expect(validateEvent({ ...corpus[0], output_fields: many })).toEqual({
+      ok: false,
+      reason: `output_fields: at most ${String(FIELD_LIMITS.fields)} output fields`,
     });
   });
 });

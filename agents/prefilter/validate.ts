@@ -1,4 +1,4 @@
-import { FalcoEvent, priorities, type Priority } from "../../contracts/falco.js";
+import { FalcoEvent, FIELD_LIMITS, priorities, type Priority } from "../../contracts/falco.js";
 
 /** A Falco event as the pipeline takes it, or why it is not one. */
 export type Validated = { ok: true; event: FalcoEvent } | { ok: false; reason: string };
@@ -56,16 +56,16 @@ export function quickEvent(body: unknown): FalcoEvent | null {
   if (fields !== undefined) {
     if (typeof fields !== "object" || fields === null || Array.isArray(fields)) return null;
     if (Object.getPrototypeOf(fields) !== Object.prototype) return null;
+    let count = 0;
     for (const key in fields) {
       // zod builds a fresh object, where this key would set the prototype instead of a field.
-      if (key === "__proto__") return null;
+      if (key === "__proto__" || key.length > FIELD_LIMITS.name || ++count > FIELD_LIMITS.fields) return null;
       const value = (fields as Record<string, unknown>)[key];
       const kind = typeof value;
       if (
-        value !== null &&
-        kind !== "string" &&
-        kind !== "boolean" &&
-        !(kind === "number" && Number.isFinite(value))
+        kind === "string"
+          ? (value as string).length > FIELD_LIMITS.value
+          : value !== null && kind !== "boolean" && !(kind === "number" && Number.isFinite(value))
       )
         return null;
     }
