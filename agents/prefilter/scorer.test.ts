@@ -68,7 +68,12 @@ describe("ModelScorer", () => {
 describe("PriorityScorer", () => {
   it("forwards at or above its priority and gives no score", () => {
     const scorer = new PriorityScorer("Warning");
-    expect(scorer.judge(event(alerts.autoExecute()))).toEqual({ score: null, forward: true, floor: null });
+    expect(scorer.judge(event(alerts.autoExecute()))).toEqual({
+      score: null,
+      forward: true,
+      floor: null,
+      drivers: [],
+    });
     expect(scorer.judge(event(falcoAlert({ rule: "x", priority: "Notice", tags: [] }))).forward).toBe(false);
     expect(scorer.threshold()).toBe("Warning");
   });
