@@ -35,11 +35,11 @@ const isoTime = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$/;
 
 /**
  * Bounds on `output_fields`, which Falco fills from the kernel and the container runtime and an
- * attacker fills through them: how many fields, a field's name, a field's text. Kubernetes names
- * are at most 253 characters; a command line or a file path is the longest thing Falco reports,
- * and Linux caps a path at 4 096 bytes.
+ * attacker fills through them: how many fields, a field's name, a field's text. A field's text is
+ * bounded as `output` is, which quotes it: a shorter bound would let an attacker pad a command
+ * line until the event is refused, and never triaged.
  */
-export const FIELD_LIMITS = { fields: 128, name: 128, value: 4_096 } as const;
+export const FIELD_LIMITS = { fields: 128, name: 128, value: 16_384 } as const;
 
 const fieldValue = z.union([z.string().max(FIELD_LIMITS.value), z.number(), z.boolean(), z.null()]);
 
