@@ -1,25 +1,25 @@
-import { appendFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { Component } from "../../runtime/component.js";
 import { causeChain, SocError } from "../../runtime/errors.js";
 import type { Outcome, Pipeline } from "./pipeline.js";
+import { RejectedLog } from "./rejected.js";
 
 /**
  * Falco's `http_output` target: one JSON event per POST on plain HTTP (Falco sends no client
- * certificate). Rejected input gets a 400 with the reason and is kept in `rejectedPath`.
+ * certificate). Rejected input gets a 400 with the reason and is kept in `rejectedPath`, bounded
+ * (rejected.ts).
  */
 export async function serveHttpIngest(
   component: Component,
   { host, port, rejectedPath }: { host: string; port: number; rejectedPath: string },
   pipeline: Pipeline,
 ): Promise<void> {
-  const keep = (reason: string, body: unknown) =>
-    appendFile(rejectedPath, `${JSON.stringify({ at: new Date().toISOString(), reason, body })}\n`);
+  const rejected = new RejectedLog(component, rejectedPath);
   const answer = async (res: Response, outcome: Outcome, body: unknown) => {
     switch (outcome.kind) {
       case "rejected":
-        await keep(outcome.reason, body);
+        await rejected.keep(outcome.reason, body);
         res.status(400).json({ error: { code: "invalid_event", message: outcome.reason, retryable: false } });
         return;
       case "duplicate":
@@ -53,7 +53,11 @@ export async function serveHttpIngest(
     }
     const reason = `body is not JSON: ${error.message}`;
     component.log.warn({ reason, err: causeChain(error), path: req.path }, "event rejected");
-    void answer(res, { kind: "rejected", reason }, (error as { body?: unknown }).body ?? null);
+    answer(res, { kind: "rejected", reason }, (error as { body?: unknown }).body ?? null).catch(
+      (failed: unknown) => {
+        component.log.error({ err: causeChain(failed) }, "rejected event not answered");
+      },
+    );
   });
   const server = createServer(app);
   await new Promise<void>((resolve, reject) => {
