@@ -14,7 +14,7 @@ import type { Agent } from "../agent.js";
 import { Feedback, feedbackTopicSink } from "./feedback.js";
 import { consumeAnomalies } from "./anomalies.js";
 import { exportCaseGauges } from "./gauges.js";
-import { caseGraph, type CaseGraph } from "./graph.js";
+import { caseGraph, evidenceRequest, type CaseGraph } from "./graph.js";
 import { fleetHealth } from "./health.js";
 import { StepRunner } from "./steps.js";
 import { CaseStore } from "./store.js";
@@ -104,14 +104,7 @@ export const coordinator: Agent = {
             skill: "open_case",
             summary: `${anomaly.event.priority} ${anomaly.event.rule} forwarded: ${describeForwarding(anomaly)}`,
             input: null,
-            output: {
-              score: anomaly.score,
-              model_version: anomaly.model_version,
-              threshold: anomaly.threshold,
-              threshold_source: anomaly.threshold_source,
-              floor: anomaly.floor,
-              drivers: anomaly.drivers,
-            },
+            output: WhyForwarded.parse(anomaly),
           });
           component.log.info({ rule: anomaly.event.rule }, "case opened");
         });
@@ -143,20 +136,19 @@ export const coordinator: Agent = {
           }
           const decision: Decision = { action, by, reason, at: new Date().toISOString() };
           if (action === "investigate") {
-            const anomaly = store.anomaly(case_id);
-            const { event, trace_id } = anomaly;
+            const request = evidenceRequest(store.anomaly(case_id));
             const result = await steps.call(
               case_id,
               `investigate@${decision.at}`,
               skills.gatherEvidence,
-              { event, trace_id, forwarded: WhyForwarded.parse(anomaly) },
+              request,
               (e) => `investigation for ${by}: ${e.summary}`,
             );
             if (!result.ok) throw new SocError("investigation_failed", result.error, { retryable: true });
             return {
               case: store.get(case_id) ?? current,
               evidence: result.output,
-              questions: await askNext(case_id, decision.at, event, result.output),
+              questions: await askNext(case_id, decision.at, request.event, result.output),
             };
           }
           if (action === "dismiss" && !reason)

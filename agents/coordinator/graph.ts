@@ -9,7 +9,7 @@ import {
 import type { Analysis, Evidence } from "../../contracts/analysis.js";
 import type { Decision } from "../../contracts/case.js";
 import type { PolicyDecision } from "../../contracts/policy.js";
-import { WhyForwarded } from "../../contracts/anomaly.js";
+import { WhyForwarded, type Anomaly } from "../../contracts/anomaly.js";
 import { skills } from "../../contracts/skills.js";
 import type { Peers } from "../../runtime/a2a/client.js";
 import type { Logger } from "../../runtime/log.js";
@@ -66,7 +66,7 @@ export function caseGraph(
       state.caseId,
       "detect",
       skills.gatherEvidence,
-      { event: anomaly.event, trace_id: anomaly.trace_id, forwarded: WhyForwarded.parse(anomaly) },
+      evidenceRequest(anomaly),
       (e) => e.summary,
     );
     return result.ok ? { evidence: result.output } : escalateWith(state, result.error);
@@ -260,3 +260,8 @@ const unknownAnalysis: Analysis = {
 };
 
 export type CaseGraph = ReturnType<typeof caseGraph>;
+
+/** What detect is asked for a case's evidence: its event, and why the prefilter forwarded it. */
+export function evidenceRequest(anomaly: Anomaly) {
+  return { event: anomaly.event, trace_id: anomaly.trace_id, forwarded: WhyForwarded.parse(anomaly) };
+}

@@ -34,13 +34,14 @@ export const prefilter: Agent = {
         help: "The anomaly-score threshold in force: the policy's budget calibrated on the model's training window, or its explicit threshold",
         registers: [component.metrics.registry],
       });
-      const configure = async (forwarding: Forwarding) => {
-        const set = await judge.call("configure", [forwarding]);
+      const shown = (set: { threshold: number | string; source: string | null }) => {
         if (typeof set.threshold === "number") inForce.set(set.threshold);
         return set;
       };
+      const configure = async (forwarding: Forwarding) => shown(await judge.call("configure", [forwarding]));
+      // The judge was built with the policy's setting: what it made of it.
       component.log.info(
-        { ...(await configure(scorer.forwarding)), floor: scorer.forwarding.floor },
+        { ...shown(await judge.call("inForce", [])), floor: scorer.forwarding.floor },
         "forwarding set",
       );
       followForwarding(component, policy, {

@@ -189,6 +189,11 @@ export class Judge {
   /** Follows what the policy says to forward; throws, keeping what was in force, if the scorer cannot. */
   configure(forwarding: Forwarding): { threshold: number | string; source: string | null } {
     this.scorer.configure(forwarding);
+    return this.inForce();
+  }
+
+  /** The threshold in force and where it came from. */
+  inForce(): { threshold: number | string; source: string | null } {
     return { threshold: this.scorer.threshold(), source: this.scorer.thresholdSource() };
   }
 
