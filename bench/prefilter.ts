@@ -4,14 +4,12 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { logLevel, type Admin, type Kafka as KafkaClient } from "kafkajs";
-import { anomalyTopic, CONSUMER_GROUP } from "../agents/prefilter/kafka.js";
+import { logLevel, Partitioners, type Admin, type Kafka as KafkaClient } from "kafkajs";
+import { CONSUMER_GROUP, REKEY_GROUP } from "../agents/prefilter/kafka.js";
+import { keyOf } from "../agents/prefilter/rekey.js";
+import { restartPrefilter } from "../fleet/harness/prefilter.js";
 import { topics } from "../contracts/topics.js";
-import { connectConsumer, connectProducer, Kafka, kafkaClientOptions } from "../runtime/kafka.js";
-import { consumeEvents } from "../agents/prefilter/consumer.js";
-import { DEFAULT_MODEL } from "../agents/prefilter/model-scorer.js";
-import { startJudge } from "../agents/prefilter/judge.js";
-import { Pipeline } from "../agents/prefilter/pipeline.js";
+import { connectConsumer, Kafka, kafkaClientOptions } from "../runtime/kafka.js";
 import { KAFKA_VERSION, KafkaBroker } from "../fleet/kafka.js";
 import { LocalFleet } from "../fleet/local.js";
 import { shippedForwarding } from "../fleet/evaluation/policy-settings.js";
@@ -20,8 +18,6 @@ import { toJsonLine } from "../fleet/sample/alert.js";
 import { writeLabelledCorpus } from "./corpus.js";
 import { DEFAULT_CORPUS_START, generateCorpus } from "../fleet/sample/generate-corpus.js";
 import { FleetConfig } from "../contracts/config.js";
-import type { Peers } from "../runtime/a2a/client.js";
-import { offlineComponent } from "../runtime/component.js";
 import { loadConfig } from "../runtime/config.js";
 
 /**
@@ -31,12 +27,14 @@ import { loadConfig } from "../runtime/config.js";
  * 1. Through a real broker (Apache Kafka, KRaft, started here and deleted at the end): `--events`
  *    corpus events, falcosidekick's JSON without a key, produced once to `falco.events` (4
  *    partitions) before anything consumes them. Then, each in a process of its own and a consumer
- *    group of its own (or a freshly deleted `soc-prefilter`):
+ *    group of its own (or the prefilter's, freshly deleted, with `falco.events.keyed` made anew):
  *    a. the ceiling: a raw kafkajs consumer that only parses each message's JSON and commits;
  *    b. the prefilter as the fleet runs it (`LocalFleet`, `SOC_PREFILTER=model`), measured from
- *       outside by its group's committed offsets (polled every 250 ms);
- *    c. the prefilter's own consumer, pipeline, model scorer and anomaly producer in a harness
- *       process with a coordinator that answers at once, one process and then two in one group.
+ *       outside by its scoring group's committed offsets on `falco.events.keyed` (polled every
+ *       250 ms): an event counts once it has been re-keyed and judged;
+ *    c. the prefilter's re-keying stage, consumer, pipeline, model scorer and anomaly producer in
+ *       the harness (fleet/harness/prefilter.ts) with a coordinator that answers at once, one
+ *       process and then two in the same groups.
  *    Rates are steady state, from 10 % to 90 % of the events, so that process start, group join
  *    and JIT warm-up stay out of them.
  * 2. Detection economy: a generated corpus (fixed seed, `--benign` benign events, `--episodes`
@@ -45,7 +43,7 @@ import { loadConfig } from "../runtime/config.js";
  *
  * Options: --events=100000 --benign=100000 --episodes=60 --seed=11 (the economy corpus; the
  * throughput corpus uses seed+1), --skip-kafka, --skip-fleet (leaves out b), --skip-economy.
- * Internal: --role=ceiling|harness runs one measured consumer process (the bench starts them).
+ * Internal: --role=ceiling runs the measured raw consumer (the bench starts it).
  */
 
 const args = new Map(
@@ -67,6 +65,7 @@ const PARTITIONS = 4;
 const POLL_MS = 250;
 const TOPIC = topics.events;
 const self = fileURLToPath(import.meta.url);
+const harness = fileURLToPath(new URL("../fleet/harness/prefilter.js", import.meta.url));
 const now = (): number => performance.timeOrigin + performance.now();
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
@@ -137,57 +136,6 @@ async function ceilingRole(): Promise<void> {
   });
 }
 
-/**
- * The prefilter minus its process shell: the same Kafka consumer (consumeEvents, group
- * soc-prefilter), Pipeline, judging thread (model scorer on the shipped model at the policy's
- * threshold, drift window) and idempotent anomaly producer as agents/prefilter/agent.ts builds. Only the coordinator
- * is replaced, by a function that opens a case at once (the fleet makes an mTLS A2A call).
- */
-async function harnessRole(): Promise<void> {
-  const brokers = (args.get("brokers") ?? "").split(",");
-  const stops: (() => Promise<void> | void)[] = [];
-  // Warnings on stderr, no network: only the coordinator is replaced (below).
-  const component = offlineComponent("prefilter", { logLevel: "warn", onStop: (stop) => stops.push(stop) });
-  let cases = 0;
-  const coordinator: Pick<Peers, "call"> = {
-    call: () =>
-      Promise.resolve({
-        output: { case_id: `C-${String(++cases).padStart(5, "0")}`, trace_id: "", duplicate: false },
-        usage: { mcp_calls: [], tokens: { in: 0, out: 0, cost: 0 } },
-      }) as never,
-  };
-  const judge = await startJudge(component, {
-    scorer: {
-      kind: "model",
-      modelPath: DEFAULT_MODEL ?? "",
-      forwarding: shippedForwarding(),
-    },
-  });
-  const kafka = new Kafka(kafkaClientOptions(brokers, `bench-prefilter-${process.pid}`));
-  const producer = await connectProducer(kafka);
-  stops.push(() => producer.disconnect());
-  // Timed, not changed: how long anomaly sends take (acks=all; a batch's anomalies go out as one send).
-  const send = anomalyTopic(producer);
-  const sends = { count: 0, ms: 0 };
-  const timedSend: typeof send = async (anomaly, key) => {
-    const started = now();
-    await send(anomaly, key);
-    sends.count++;
-    sends.ms += now() - started;
-  };
-  const pipeline = new Pipeline(component, judge, coordinator, [timedSend]);
-  process.once("SIGTERM", () => {
-    void (async () => {
-      say(JSON.stringify(sends));
-      for (const stop of stops.reverse()) await stop();
-      process.exit(0);
-    })();
-  });
-  say("ready");
-  await waitForGo();
-  await consumeEvents(component, kafka, producer, pipeline);
-}
-
 // ---------------------------------------------------------------------------------------------
 // The bench itself.
 // ---------------------------------------------------------------------------------------------
@@ -211,17 +159,20 @@ class Child {
   readonly exited: Promise<void>;
   private constructor(readonly proc: ChildProcess) {
     createInterface({ input: proc.stdout as NodeJS.ReadableStream }).on("line", (line) => {
-      if (line.startsWith("BENCH ")) this.lines.push(line.slice(6));
+      const protocol = /^(?:BENCH|HARNESS) /.exec(line);
+      if (protocol) this.lines.push(line.slice(protocol[0].length));
       else log(`[${proc.pid ?? "?"}] ${line}`);
     });
     this.exited = new Promise((resolve) => proc.once("exit", () => resolve()));
   }
 
-  static spawn(role: string, extra: string[]): Child {
+  /** This bench in `--role=ceiling`, or the prefilter harness (fleet/harness/prefilter.ts). */
+  static spawn(role: "ceiling" | "harness", extra: string[]): Child {
     const nodeArgs = (process.env.SOC_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
+    const script = role === "harness" ? [harness] : [self, `--role=${role}`];
     const child = new Child(
       // SOC_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) reaches the measured processes too.
-      spawn(process.execPath, [...nodeArgs, self, `--role=${role}`, ...extra], {
+      spawn(process.execPath, [...nodeArgs, ...script, ...extra], {
         stdio: ["pipe", "pipe", "inherit"],
       }),
     );
@@ -291,6 +242,7 @@ interface Sample {
 
 interface Watch {
   groupId: string;
+  topic: string;
   /** Per partition: where the measured consumption starts (the group's position before it). */
   from: number[];
   to: number[];
@@ -320,7 +272,7 @@ async function watchGroup(admin: Admin, watch: Watch): Promise<Sample[]> {
 }
 
 async function groupSample(admin: Admin, watch: Watch): Promise<Sample> {
-  const [offsets] = await admin.fetchOffsets({ groupId: watch.groupId, topics: [TOPIC] });
+  const [offsets] = await admin.fetchOffsets({ groupId: watch.groupId, topics: [watch.topic] });
   const t = now();
   const pids = watch.pids();
   const cpu = pids.length > 0 ? sum(pids.map(cpuSeconds)) : Number.NaN;
@@ -410,27 +362,33 @@ async function endOffsets(admin: Admin, topic: string): Promise<number[]> {
   return ends;
 }
 
-/** Deletes a consumer group once its members have left (a stopped consumer leaves at once; a killed one after its session). */
-async function deleteGroup(admin: Admin, groupId: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const { groups } = await admin.describeGroups([groupId]);
-    const state = groups[0]?.state ?? "Dead";
-    if (state === "Dead") return;
-    if (state === "Empty") {
-      await admin.deleteGroups([groupId]);
-      return;
-    }
-    if (Date.now() > deadline) throw new Error(`group ${groupId} still ${state} after 60 s`);
-    await sleep(500);
+/** Events per partition of `falco.events.keyed` once re-keyed: kafkajs' default (murmur2) partitioner on each key. */
+function keyedPartitionCounts(lines: readonly Buffer[]): number[] {
+  const partitioner = Partitioners.DefaultPartitioner();
+  const partitionMetadata = Array.from({ length: PARTITIONS }, (_, partitionId) => ({
+    partitionId,
+    leader: 0,
+    replicas: [0],
+    isr: [0],
+    partitionErrorCode: 0,
+  }));
+  const counts = new Array<number>(PARTITIONS).fill(0);
+  for (const value of lines) {
+    const partition = partitioner({
+      topic: topics.keyedEvents,
+      partitionMetadata,
+      message: { key: keyOf(value), value },
+    });
+    counts[partition] = (counts[partition] ?? 0) + 1;
   }
+  return counts;
 }
 
 async function produceCorpus(
   kafka: KafkaClient,
   count: number,
   seed: number,
-): Promise<{ bytes: number; rate: number }> {
+): Promise<{ bytes: number; rate: number; lines: Buffer[] }> {
   log(`generating ${count} corpus events (seed ${seed})…`);
   const episodes = Math.max(1, Math.round(count / 2_000));
   const lines = generateCorpus({ seed, benign: count, episodes, start: DEFAULT_CORPUS_START })
@@ -451,7 +409,7 @@ async function produceCorpus(
   }
   const rate = count / ((now() - started) / 1000);
   await producer.disconnect();
-  return { bytes, rate };
+  return { bytes, rate, lines };
 }
 
 interface Waited {
@@ -526,11 +484,14 @@ async function kafkaBench(eventCount: number, seed: number): Promise<KafkaFigure
     waitForLeaders: true,
     topics: [
       { topic: TOPIC, numPartitions: PARTITIONS, replicationFactor: 1 },
+      { topic: topics.keyedEvents, numPartitions: PARTITIONS, replicationFactor: 1 },
       { topic: topics.anomalies, numPartitions: 3, replicationFactor: 1 },
       { topic: topics.deadLetter, numPartitions: 3, replicationFactor: 1 },
     ],
   });
-  const { bytes, rate: produceRate } = await produceCorpus(kafka, eventCount, seed);
+  const { bytes, rate: produceRate, lines } = await produceCorpus(kafka, eventCount, seed);
+  // Where the prefilter's re-keying stage puts each event: what its scoring stage has to commit.
+  const keyedTo = keyedPartitionCounts(lines);
   const to = await endOffsets(admin, TOPIC);
   const total = sum(to);
   if (total !== eventCount) throw new Error(`${TOPIC} holds ${total} events, expected ${eventCount}`);
@@ -545,7 +506,14 @@ async function kafkaBench(eventCount: number, seed: number): Promise<KafkaFigure
     log(`(a) ceiling, round ${round}: raw kafkajs consumer in group ${groupId}…`);
     const child = Child.spawn("ceiling", [brokersArg, `--group=${groupId}`, `--expect=${total}`]);
     await child.waitFor("ready");
-    const watching = watchGroup(admin, { groupId, from: zero, to, pids: () => [child.pid], timeoutMs });
+    const watching = watchGroup(admin, {
+      groupId,
+      topic: TOPIC,
+      from: zero,
+      to,
+      pids: () => [child.pid],
+      timeoutMs,
+    });
     child.go();
     const polled = steadyRate(await watching, total);
     const result = JSON.parse(await child.waitFor("{")) as Record<string, number>;
@@ -567,20 +535,23 @@ async function kafkaBench(eventCount: number, seed: number): Promise<KafkaFigure
   const fleetFigures =
     args.get("skip-fleet") === "true"
       ? null
-      : await fleetBench(admin, brokers, { total, zero, to, timeoutMs });
+      : await fleetBench(admin, brokers, { total, zero, to: keyedTo, timeoutMs });
 
   const harness: KafkaFigures["harness"] = [];
   for (const processes of [1, 2]) {
-    log(`(c) harness, ${processes} process(es) in group ${CONSUMER_GROUP} (deleted first)…`);
-    await deleteGroup(admin, CONSUMER_GROUP);
+    log(
+      `(c) harness, ${processes} process(es) in groups ${REKEY_GROUP} and ${CONSUMER_GROUP} (deleted first)…`,
+    );
+    await restartPrefilter(admin, PARTITIONS);
     const before = sum(await endOffsets(admin, topics.anomalies));
     const dlq = sum(await endOffsets(admin, topics.deadLetter));
     const children = Array.from({ length: processes }, () => Child.spawn("harness", [brokersArg]));
     for (const child of children) await child.waitFor("ready");
     const watching = watchGroup(admin, {
       groupId: CONSUMER_GROUP,
+      topic: topics.keyedEvents,
       from: zero,
-      to,
+      to: keyedTo,
       pids: () => children.map((c) => c.pid),
       timeoutMs,
     });
@@ -624,8 +595,10 @@ async function fleetBench(
   const dlqBefore = sum(await endOffsets(admin, topics.deadLetter));
   // The prefilter's pid is known once the fleet is ready; its CPU is sampled from then on.
   const prefilterPid: number[] = [];
+  await restartPrefilter(admin, PARTITIONS);
   const watchingFleet = watchGroup(admin, {
     groupId: CONSUMER_GROUP,
+    topic: topics.keyedEvents,
     from: zero,
     to,
     pids: () => prefilterPid,
@@ -727,8 +700,8 @@ function reportKafka(k: KafkaFigures): void {
             `CPU per event ×${((one?.perCpuSecond ?? Number.NaN) / two.perCpuSecond).toFixed(2)} of 1 process's (the partitions split the work, ` +
             `none is done twice); forwarded ${f0(two.anomalies)}, dead letters ${f0(two.dlq)}`,
           `       the same events forwarded: ${k.fleet ? `${f0(k.fleet.anomalies)} (fleet), ` : ""}${f0(one?.anomalies ?? Number.NaN)} (1 process), ` +
-            `${f0(two.anomalies)} (2 processes): falcosidekick sends no key, so each pod's events are spread over every partition, ` +
-            "and the per-pod windows see the share and order their process consumes",
+            `${f0(two.anomalies)} (2 processes): each stream is re-keyed into one partition of ${topics.keyedEvents}, so every ` +
+            `process sees whole streams; the events of a stream in several partitions of ${TOPIC} are interleaved as the re-keying reads them`,
         ]
       : []),
   ];
@@ -782,7 +755,6 @@ async function main(): Promise<void> {
 
 const role = args.get("role");
 if (role === "ceiling") await ceilingRole();
-else if (role === "harness") await harnessRole();
 else {
   const interrupted = (signal: string) => {
     log(`${signal}: cleaning up…`);

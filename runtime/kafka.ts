@@ -1,4 +1,12 @@
-import { Kafka, logLevel, type Consumer, type KafkaConfig, type Producer, type RetryOptions } from "kafkajs";
+import {
+  Kafka,
+  logLevel,
+  type Consumer,
+  type KafkaConfig,
+  type Message,
+  type Producer,
+  type RetryOptions,
+} from "kafkajs";
 
 /**
  * The Kafka client every process of the fleet uses (the prefilter, the coordinator, the training
@@ -39,6 +47,35 @@ export async function connectConsumer(kafka: Kafka, groupId: string, topic: stri
   }
   return consumer;
 }
+
+/** Bytes of messages per send: well under the broker's message.max.bytes (≈ 1 MiB) for one partition. */
+export const SEND_CHUNK = 512 * 1024;
+
+/** `messages` in runs of at most `limit` bytes of keys and values (a longer message alone). */
+export function chunked(messages: readonly Message[], limit = SEND_CHUNK): Message[][] {
+  const chunks: Message[][] = [];
+  let chunk: Message[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = byteLength(message.key) + byteLength(message.value) + 64;
+    if (chunk.length > 0 && bytes + size > limit) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(message);
+    bytes += size;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}
+
+const byteLength = (value: Message["value"] | Message["key"]): number =>
+  value === null || value === undefined
+    ? 0
+    : typeof value === "string"
+      ? Buffer.byteLength(value)
+      : value.length;
 
 /** What the fleet needs of a producer. */
 export type Sender = Pick<Producer, "send" | "disconnect">;

@@ -9,7 +9,7 @@ import { AgentConfig } from "../contracts/agent-config.js";
 import { FleetConfig } from "../contracts/config.js";
 import { responseActions } from "../agents/cluster-actions/actions/index.js";
 import { contextRbac } from "../agents/cluster-actions/context.js";
-import { CONSUMER_GROUP } from "../agents/prefilter/kafka.js";
+import { CONSUMER_GROUP, REKEY_GROUP } from "../agents/prefilter/kafka.js";
 import { topics } from "../contracts/topics.js";
 import { modelAgents } from "../fleet/agent-config.js";
 import { components } from "../fleet/components.js";
@@ -517,19 +517,21 @@ describe("the Helm chart helm/soc-fleet", () => {
       scaleTargetRef: { name: "soc-prefilter" },
       minReplicaCount: 2,
       maxReplicaCount: 6,
+      // Both stages: re-keying falco.events, and scoring the keyed topic.
       triggers: [
-        {
-          type: "kafka",
-          metadata: {
-            bootstrapServers: env.find((e) => e.name === "KAFKA_BROKERS")?.value,
-            consumerGroup: CONSUMER_GROUP,
-            topic: topics.events,
-            lagThreshold: "500",
-            // The prefilter subscribes from the beginning: a partition without a commit lags from its start.
-            offsetResetPolicy: "earliest",
-          },
+        [REKEY_GROUP, topics.events],
+        [CONSUMER_GROUP, topics.keyedEvents],
+      ].map(([consumerGroup, topic]) => ({
+        type: "kafka",
+        metadata: {
+          bootstrapServers: env.find((e) => e.name === "KAFKA_BROKERS")?.value,
+          consumerGroup,
+          topic,
+          lagThreshold: "500",
+          // The prefilter subscribes from the beginning: a partition without a commit lags from its start.
+          offsetResetPolicy: "earliest",
         },
-      ],
+      })),
     });
     expect(replicas(keda, "prefilter")).toBeUndefined();
 

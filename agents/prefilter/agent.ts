@@ -6,6 +6,7 @@ import { handler } from "../../runtime/a2a/skill.js";
 import type { Agent } from "../agent.js";
 import { serveHttpIngest } from "./http.js";
 import { consumeEvents } from "./consumer.js";
+import { rekeyEvents } from "./rekey.js";
 import { topics } from "../../contracts/topics.js";
 import { connectProducer, ensureTopics, Kafka, kafkaClientOptions } from "../../runtime/kafka.js";
 import { anomalyTopic } from "./kafka.js";
@@ -70,7 +71,8 @@ export const prefilter: Agent = {
       pipeline,
     );
     if (kafka && producer) {
-      await ensureTopics(kafka, [topics.events, topics.anomalies, topics.deadLetter]);
+      await ensureTopics(kafka, [topics.events, topics.keyedEvents, topics.anomalies, topics.deadLetter]);
+      await rekeyEvents(component, kafka);
       await consumeEvents(component, kafka, producer, pipeline);
     }
     return [

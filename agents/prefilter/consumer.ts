@@ -2,13 +2,14 @@ import type { Consumer, Kafka, KafkaMessage, Message } from "kafkajs";
 import type { Component } from "../../runtime/component.js";
 import { causeChain } from "../../runtime/errors.js";
 import { topics } from "../../contracts/topics.js";
-import { connectConsumer, type Sender } from "../../runtime/kafka.js";
+import { connectConsumer, SEND_CHUNK, type Sender } from "../../runtime/kafka.js";
 import { CONSUMER_GROUP } from "./kafka.js";
 import type { BatchJudged, Selected } from "./judge.js";
 import type { Pipeline } from "./pipeline.js";
 
 /**
- * Consumes `falco.events` in a consumer group and runs every message through the pipeline.
+ * Consumes `falco.events.keyed` (rekey.ts: each stream whole in one partition) in group
+ * `soc-prefilter` and runs every message through the pipeline.
  *
  * At least once: a partition's offset is committed only up to an event whose batch, and every
  * batch before it, was forwarded, dead-lettered or dropped. Fast, in three ways:
@@ -40,7 +41,7 @@ export async function consumeEvents(
     retryMs = 1_000,
   }: { queuedBatches?: number; batchesInFlight?: number; forwardsInFlight?: number; retryMs?: number } = {},
 ): Promise<void> {
-  const consumer = await connectConsumer(kafka, CONSUMER_GROUP, topics.events);
+  const consumer = await connectConsumer(kafka, CONSUMER_GROUP, topics.keyedEvents);
   const partitions = new Map<number, Progress>();
   const forward = limited(forwardsInFlight, (selected: Selected) => pipeline.forward(selected));
   const progressOf = (partition: number) => {
@@ -166,8 +167,6 @@ interface DeadLetter {
   reason: string;
 }
 
-/** Bytes of dead letters per send: well under the broker's message.max.bytes (≈ 1 MiB). */
-const DEAD_LETTER_CHUNK = 512 * 1024;
 
 function sendDeadLetters(producer: Sender, partition: number, letters: DeadLetter[]): Wait[] {
   const waits: Wait[] = [];
@@ -186,13 +185,13 @@ function sendDeadLetters(producer: Sender, partition: number, letters: DeadLette
   };
   for (const { offset, value, reason } of letters) {
     const size = (value?.length ?? 0) + reason.length + 128;
-    if (bytes + size > DEAD_LETTER_CHUNK) flush();
+    if (bytes + size > SEND_CHUNK) flush();
     if (chunk.length === 0) first = offset;
     chunk.push({
       value,
       headers: {
         reason,
-        source_topic: topics.events,
+        source_topic: topics.keyedEvents,
         source_partition: String(partition),
         source_offset: offset,
       },
@@ -278,9 +277,9 @@ class Progress {
 
   /** Pauses the partition for `retryMs`, then fetches again from `offset`. */
   #goBack(offset: bigint): void {
-    const topic = [{ topic: topics.events, partitions: [this.partition] }];
+    const topic = [{ topic: topics.keyedEvents, partitions: [this.partition] }];
     this.consumer.pause(topic);
-    this.consumer.seek({ topic: topics.events, partition: this.partition, offset: String(offset) });
+    this.consumer.seek({ topic: topics.keyedEvents, partition: this.partition, offset: String(offset) });
     setTimeout(() => this.consumer.resume(topic), this.retryMs).unref();
   }
 
@@ -289,7 +288,7 @@ class Progress {
     if (offset <= this.#committed) return;
     try {
       await this.consumer.commitOffsets([
-        { topic: topics.events, partition: this.partition, offset: String(offset) },
+        { topic: topics.keyedEvents, partition: this.partition, offset: String(offset) },
       ]);
       this.#committed = offset;
     } catch (error) {

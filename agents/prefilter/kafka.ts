@@ -1,12 +1,13 @@
 import type { Message } from "kafkajs";
 import { topics } from "../../contracts/topics.js";
-import type { Sender } from "../../runtime/kafka.js";
+import { SEND_CHUNK, type Sender } from "../../runtime/kafka.js";
 import type { AnomalySink } from "./pipeline.js";
 
+/** The scoring stage's group, on `falco.events.keyed`. */
 export const CONSUMER_GROUP = "soc-prefilter";
+/** The re-keying stage's group, on `falco.events` (rekey.ts). */
+export const REKEY_GROUP = "soc-prefilter-rekey";
 
-/** Bytes of anomalies per send: well under the broker's message.max.bytes (≈ 1 MiB). */
-const ANOMALY_CHUNK = 512 * 1024;
 
 /**
  * Anomalies to `soc.anomalies`, keyed by namespace/pod so a workload's anomalies stay in order.
@@ -17,7 +18,7 @@ export function anomalyTopic(producer: Sender): AnomalySink {
   let open: { messages: Message[]; bytes: number; sent: Promise<void> } | null = null;
   return (anomaly, key) => {
     const value = JSON.stringify(anomaly);
-    if (!open || open.bytes + value.length > ANOMALY_CHUNK) {
+    if (!open || open.bytes + value.length > SEND_CHUNK) {
       const batch: { messages: Message[]; bytes: number; sent: Promise<void> } = {
         messages: [],
         bytes: 0,

@@ -4,6 +4,7 @@ import { FalcoEvent } from "../../../contracts/falco.js";
 import { falcoEvent, type Spec } from "./fixture.js";
 import { FEATURE_COUNT, FeatureExtractor, POD_IDLE_MS } from "./index.js";
 import { RARITY_IDLE_MS } from "./rarity.js";
+import { streamKey } from "./stream.js";
 
 /** Properties of the extractor as a whole: deterministic, always finite, bounded in memory. */
 
@@ -55,6 +56,41 @@ describe("FeatureExtractor", () => {
       return { ...event, time };
     });
     expect(vectors(shifted)).toEqual(vectors(sample));
+  });
+
+  it("gives an event the same vector whatever other streams its process sees, and in what interleaving", () => {
+    // Late events too: each stream's clock is its own, so a late event counts at its stream's time.
+    const late = sample
+      .slice(0, 40)
+      .map((event) => ({ ...event, uuid: `${event.uuid}-late`, time: sample[0]?.time ?? "" }));
+    const events = [...sample, ...fuzz(3000, 5), ...late].map((event, i) => ({ ...event, uuid: `${i}` }));
+    const alone = new Map<string, Float64Array>();
+    vectors(events).forEach((vector, i) => alone.set(`${i}`, vector));
+    let state = 7;
+    for (const shards of [2, 3, 4]) {
+      const byShard = Array.from({ length: shards }, () => [] as FalcoEvent[]);
+      for (const event of events) {
+        const key = streamKey(event.output_fields, event.hostname);
+        let hash = 0;
+        for (let i = 0; i < key.length; i++) hash = (Math.imul(hash, 31) + key.charCodeAt(i)) >>> 0;
+        byShard[hash % shards]?.push(event);
+      }
+      expect(byShard.filter((shard) => shard.length > 0).length).toBe(shards);
+      // Each shard in its own extractor, the shards' events interleaved at random, each in its order.
+      const extractors = byShard.map(() => new FeatureExtractor());
+      const next = byShard.map(() => 0);
+      for (;;) {
+        const open = byShard.flatMap((shard, k) => ((next[k] ?? 0) < shard.length ? [k] : []));
+        if (open.length === 0) break;
+        state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0;
+        const k = open[state % open.length] ?? 0;
+        const event = byShard[k]?.[next[k] ?? 0] as FalcoEvent;
+        next[k] = (next[k] ?? 0) + 1;
+        const out = new Float64Array(FEATURE_COUNT);
+        extractors[k]?.extract(event, out);
+        expect(out, `event ${event.uuid} with ${shards} shards`).toEqual(alone.get(event.uuid ?? ""));
+      }
+    }
   });
 
   it("never writes NaN or an infinity, even for hostile or empty fields", () => {
@@ -116,6 +152,7 @@ describe("FeatureExtractor", () => {
     // Stores are swept in turn, one a minute: five minutes of events sweep them all.
     for (let k = 0; k < 5; k++) extractor.extract(falcoEvent({ at: later + k * 60_000 }), out);
     expect(extractor.sizes()).toEqual({
+      streams: 1,
       pods: 1,
       containers: 1,
       rules: 1,

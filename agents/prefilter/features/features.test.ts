@@ -37,12 +37,15 @@ describe("rule_rarity", () => {
     expect(values[50]).toBeCloseTo(Math.log(52), 5);
   });
 
-  it("is global: the same rule on another pod is not new", () => {
+  it("is within the image: the same rule on another pod of it is not new, in another image it is", () => {
     const values = featureSeries("rule_rarity", [
       { rule: "R", fields: { "k8s.pod.name": "a" } },
-      { rule: "R", fields: { "k8s.pod.name": "b" } },
+      { rule: "S", fields: { "k8s.pod.name": "b" } },
+      { rule: "R", fields: { "k8s.pod.name": "c" } },
+      { rule: "R", fields: { "k8s.pod.name": "d", "container.image.repository": "other/image" } },
     ]);
-    expect(values[1]).toBeLessThan(values[0] ?? 0);
+    expect(values[2]).toBeCloseTo(-Math.log(2 / 4), 12); // one R among two events of the image
+    expect(values[3]).toBeCloseTo(Math.LN2, 12); // the first event of its image
   });
 
   it("forgets a rule unseen for days, so it is rare again", () => {

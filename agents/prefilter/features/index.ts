@@ -1,6 +1,6 @@
 import { priorityRank, type FalcoEvent } from "../../../contracts/falco.js";
-import { KeyedStore } from "./keyed.js";
-import { DecayedCounts } from "./rarity.js";
+import { KeyedStore, type Stamped } from "./keyed.js";
+import { DecayedCounts, RARITY_IDLE_MS } from "./rarity.js";
 import { furthestStage, tacticMask } from "./tactics.js";
 import {
   DEFAULT_API_SERVERS,
@@ -9,6 +9,7 @@ import {
   sensitivePattern,
   shannonEntropy,
 } from "./text.js";
+import { inContainer, streamOf, text } from "./stream.js";
 import { parseEventTime } from "./time.js";
 import { PodWindow, TacticWindow, TACTICS_WINDOW_MS } from "./windows.js";
 
@@ -42,6 +43,7 @@ export const FEATURE_COUNT = 17;
 export const UNKNOWN = -1;
 
 export interface Capacity {
+  streams: number;
   pods: number;
   containers: number;
   rules: number;
@@ -51,9 +53,10 @@ export interface Capacity {
 }
 
 export const DEFAULT_CAPACITY: Capacity = {
+  streams: 10_000,
   pods: 10_000,
   containers: 10_000,
-  rules: 4_096,
+  rules: 65_536,
   images: 4_096,
   processes: 65_536,
   pairs: 65_536,
@@ -74,13 +77,6 @@ const BY_HOST = "\u0000host";
 
 type Fields = FalcoEvent["output_fields"];
 
-/** A field as text; null when Falco had no value (JSON null, or "<NA>" from older outputs). */
-function text(fields: Fields, name: string): string | null {
-  const value = fields[name];
-  if (typeof value === "string") return value === "<NA>" ? null : value;
-  return typeof value === "number" || typeof value === "boolean" ? String(value) : null;
-}
-
 /** A numeric field; NaN when absent or not a number. */
 function numeric(fields: Fields, name: string): number {
   const value = fields[name];
@@ -91,6 +87,8 @@ function numeric(fields: Fields, name: string): number {
 const flag = (fields: Fields, name: string): boolean => fields[name] === true || fields[name] === "true";
 
 export class FeatureExtractor {
+  /** Each stream's clock: the latest event time it has seen (stream.ts). */
+  readonly #streams: KeyedStore<Stamped>;
   readonly #pods: KeyedStore<PodWindow>;
   readonly #containers: KeyedStore<TacticWindow>;
   readonly #rules: DecayedCounts;
@@ -103,9 +101,10 @@ export class FeatureExtractor {
 
   constructor(options: FeatureOptions = {}) {
     const cap = { ...DEFAULT_CAPACITY, ...options.capacity };
+    this.#streams = new KeyedStore(cap.streams, RARITY_IDLE_MS, (now) => ({ lastSeen: now }));
     this.#pods = new KeyedStore(cap.pods, POD_IDLE_MS, (now) => new PodWindow(now));
     this.#containers = new KeyedStore(cap.containers, TACTICS_WINDOW_MS, (now) => new TacticWindow(now));
-    this.#rules = new DecayedCounts(cap.rules, 8);
+    this.#rules = new DecayedCounts(cap.rules, cap.images);
     this.#processes = new DecayedCounts(cap.processes, cap.images);
     this.#pairs = new DecayedCounts(cap.pairs, cap.images);
     this.#targets = sensitivePattern(options.apiServers ?? DEFAULT_API_SERVERS);
@@ -114,41 +113,43 @@ export class FeatureExtractor {
   /** Writes the event's 17 features into `out` and counts the event into the windows. */
   extract(event: FalcoEvent, out: Float64Array): void {
     if (out.length < FEATURE_COUNT) throw new RangeError(`features need ${FEATURE_COUNT} slots`);
-    const now = this.#advance(event.time);
     const f = event.output_fields;
     const container = text(f, "container.id");
-    const inContainer = container !== null && container !== "host";
+    const contained = inContainer(container);
+    const image = text(f, "container.image.repository");
+    // Every store below is keyed within the event's stream, and time runs per stream (stream.ts).
+    const stream = streamOf(image, container, event.hostname);
+    const now = this.#advance(stream, event.time);
     const namespace = text(f, "k8s.ns.name");
     const podName = text(f, "k8s.pod.name");
     // The pod, else its container, else the node: every event lands in some window.
     const hasPod = namespace !== null && podName !== null;
-    const podA = hasPod ? namespace : inContainer ? BY_CONTAINER : BY_HOST;
-    const podB = hasPod ? podName : inContainer ? container : event.hostname;
+    const podA = hasPod ? namespace : contained ? BY_CONTAINER : BY_HOST;
+    const podB = hasPod ? podName : contained ? container : event.hostname;
     const mask = tacticMask(event.tags);
 
     out[0] = priorityRank(event.priority);
-    out[1] = this.#rules.observe("", event.rule, "", now);
+    out[1] = this.#rules.observe(stream, event.rule, "", now);
     out[2] = furthestStage(mask);
-    out[3] = container === null ? UNKNOWN : inContainer ? 1 : 0;
+    out[3] = container === null ? UNKNOWN : contained ? 1 : 0;
 
-    const pod = this.#pods.get(podA, podB, "", now);
+    const pod = this.#pods.get(stream, podA, podB, now);
     pod.lastSeen = now;
     const rate = pod.countEvent(now);
     out[4] = rate;
     out[5] = pod.zScore(rate);
     out[6] = pod.countRule(event.rule, now);
-    const tactics = inContainer
-      ? this.#containers.get(BY_CONTAINER, container, "", now)
-      : this.#containers.get(podA, podB, "", now);
+    const tactics = contained
+      ? this.#containers.get(stream, BY_CONTAINER, container, now)
+      : this.#containers.get(stream, podA, podB, now);
     tactics.lastSeen = now;
     out[7] = tactics.count(mask, now);
 
     const name = text(f, "proc.name");
-    // Host processes have no image; they share one pseudo-image, so a rare host binary still shows.
-    const image = text(f, "container.image.repository") ?? (container === "host" ? BY_HOST : null);
-    const known = name !== null && image !== null;
-    out[8] = known ? this.#processes.observe(image, name, "", now) : UNKNOWN;
-    out[9] = known ? this.#pairs.observe(image, text(f, "proc.pname") ?? "", name, now) : UNKNOWN;
+    // A host's processes are counted within the host's stream, so a rare host binary still shows.
+    const known = name !== null && (image !== null || container === "host");
+    out[8] = known ? this.#processes.observe(stream, name, "", now) : UNKNOWN;
+    out[9] = known ? this.#pairs.observe(stream, text(f, "proc.pname") ?? "", name, now) : UNKNOWN;
 
     const cmdline = text(f, "proc.cmdline");
     out[10] = cmdline === null ? UNKNOWN : cmdline.length;
@@ -161,24 +162,35 @@ export class FeatureExtractor {
     out[16] = this.#sensitive(text(f, "fd.name"), cmdline);
   }
 
-  /** Event time, held monotonic: a late event counts at the latest time seen, so windows never rewind. */
-  #advance(time: string): number {
+  /**
+   * The stream's event time, held monotonic: a late event counts at the latest time its stream has
+   * seen, so windows never rewind (an event without a readable time, too). Sweeps follow the latest
+   * time of all streams; they only free memory, since an idle entry is forgotten when next asked for.
+   */
+  #advance(stream: string, time: string): number {
     const t = parseEventTime(time);
-    const clock = Number.isFinite(this.#clock) ? this.#clock : 0;
-    const now = Number.isNaN(t) ? clock : Number.isFinite(this.#clock) ? Math.max(this.#clock, t) : t;
-    this.#clock = now;
+    const clock = this.#streams.get(stream, "", "", Number.isNaN(t) ? 0 : t);
+    const now = Number.isNaN(t) ? clock.lastSeen : Math.max(clock.lastSeen, t);
+    clock.lastSeen = now;
+    if (now > this.#clock) this.#clock = now;
+    this.#sweep(this.#clock);
+    return now;
+  }
+
+  #sweep(now: number): void {
     if (now >= this.#nextSweep) {
       // One store per minute of event time, in turn: each is swept every five minutes, well
       // within its idle limit, and no single event pays for sweeping all five.
       const turn = this.#sweeps++ % 5;
-      if (turn === 0) this.#pods.sweep(now);
-      else if (turn === 1) this.#containers.sweep(now);
+      if (turn === 0) {
+        this.#pods.sweep(now);
+        this.#streams.sweep(now);
+      } else if (turn === 1) this.#containers.sweep(now);
       else if (turn === 2) this.#rules.sweep(now);
       else if (turn === 3) this.#processes.sweep(now);
       else this.#pairs.sweep(now);
       this.#nextSweep = now + SWEEP_EVERY_MS;
     }
-    return now;
   }
 
   /** 1 for uid 0, 0 for another uid; the user name decides when Falco had no uid. */
@@ -210,6 +222,7 @@ export class FeatureExtractor {
   /** Entries held per store: what the bounded-memory guarantees are about. */
   sizes(): Record<keyof Capacity, number> {
     return {
+      streams: this.#streams.size,
       pods: this.#pods.size,
       containers: this.#containers.size,
       rules: this.#rules.size.values,

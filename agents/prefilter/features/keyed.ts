@@ -1,6 +1,7 @@
 /**
  * State per key (pod, container, image, rule…) with bounded memory: an entry idle longer than
- * `idleMs` of event time goes at the next sweep, and a store never holds more than `capacity`
+ * `idleMs` of event time is forgotten (at once when asked for, else at the next sweep), and a
+ * store never holds more than `capacity`
  * entries. Falco's fields are attacker-influenced (a pod churning names, a fuzzed cmdline), so
  * nothing an event says may grow memory without bound.
  *
@@ -34,8 +35,16 @@ export class KeyedStore<V extends Stamped> {
 
   /** The entry for (a, b, c), made with `create(now)` when missing. Callers update `lastSeen`. */
   get(a: string, b: string, c: string, now: number): V {
-    const found = this.#root.get(a)?.get(b)?.get(c);
-    if (found !== undefined) return found;
+    const known = this.#root.get(a)?.get(b);
+    const found = known?.get(c);
+    if (known !== undefined && found !== undefined) {
+      if (now - found.lastSeen <= this.idleMs) return found;
+      // Idle past its window: forgotten now, as the next sweep would, so that what an event reads
+      // never depends on when the sweeps happened to run (they follow the whole process's clock).
+      const entry = this.create(now);
+      known.set(c, entry);
+      return entry;
+    }
     if (this.#size >= this.capacity) this.#shed(now);
     let level = this.#root.get(a);
     if (level === undefined) {

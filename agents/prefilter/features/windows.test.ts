@@ -116,17 +116,19 @@ describe("proc_rarity_in_image", () => {
     expect(values[31]).toBeCloseTo(Math.LN2, 12); // the first event of another image
   });
 
-  it("pools host processes in one pseudo-image and is -1 without image or process", () => {
+  it("counts a node's host processes as one image and is -1 without image or process", () => {
     const host = { "container.id": "host", "container.image.repository": null, "k8s.pod.name": null };
     const values = featureSeries("proc_rarity_in_image", [
       { fields: host },
+      { fields: { ...host, "proc.name": "logrotate" } },
       { fields: { ...host, "proc.name": "logrotate" }, hostname: "worker-b2" },
       { fields: { "container.id": null, "container.image.repository": null } },
       { fields: { "proc.name": null } },
     ]);
     expect(values[0]).toBeCloseTo(Math.LN2, 12);
     expect(values[1]).toBeCloseTo(-Math.log(1 / 3), 6);
-    expect(values.slice(2)).toEqual([-1, -1]);
+    expect(values[2]).toBeCloseTo(Math.LN2, 12); // another node's host is another stream
+    expect(values.slice(3)).toEqual([-1, -1]);
   });
 });
 
