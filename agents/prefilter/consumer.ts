@@ -167,7 +167,6 @@ interface DeadLetter {
   reason: string;
 }
 
-
 function sendDeadLetters(producer: Sender, partition: number, letters: DeadLetter[]): Wait[] {
   const waits: Wait[] = [];
   let chunk: Message[] = [];

@@ -8,7 +8,6 @@ export const CONSUMER_GROUP = "soc-prefilter";
 /** The re-keying stage's group, on `falco.events` (rekey.ts). */
 export const REKEY_GROUP = "soc-prefilter-rekey";
 
-
 /**
  * Anomalies to `soc.anomalies`, keyed by namespace/pod so a workload's anomalies stay in order.
  * The anomalies of one consumed batch are forwarded in the same tick: they go out as one send
