@@ -7,6 +7,8 @@ import { fileURLToPath } from "node:url";
 import { logLevel, Partitioners, type Admin, type Kafka as KafkaClient } from "kafkajs";
 import { CONSUMER_GROUP, REKEY_GROUP } from "../agents/prefilter/kafka.js";
 import { keyOf } from "../agents/prefilter/rekey.js";
+import { buildJudge } from "../agents/prefilter/judge.js";
+import { DEFAULT_MODEL } from "../agents/prefilter/model-scorer.js";
 import { restartPrefilter } from "../fleet/harness/prefilter.js";
 import { topics } from "../contracts/topics.js";
 import { connectConsumer, Kafka, kafkaClientOptions } from "../runtime/kafka.js";
@@ -362,6 +364,21 @@ async function endOffsets(admin: Admin, topic: string): Promise<number[]> {
   return ends;
 }
 
+/**
+ * What the harness's judge (shipped model, shipped forwarding) forwards reading the events in the
+ * order the re-keying stage's merge gives: event time, then the partition each was produced to.
+ */
+function forwardedInMemory(lines: readonly Buffer[]): number {
+  const judge = buildJudge({
+    scorer: { kind: "model", modelPath: DEFAULT_MODEL ?? "", forwarding: shippedForwarding() },
+  });
+  const order = lines
+    .map((line, i) => ({ line, i, time: keyOf(line).time }))
+    .sort((a, b) => a.time - b.time || (a.i % PARTITIONS) - (b.i % PARTITIONS) || a.i - b.i);
+  return order.filter(({ line }) => judge.judge(JSON.parse(line.toString("utf8"))).kind === "selected")
+    .length;
+}
+
 /** Events per partition of `falco.events.keyed` once re-keyed: kafkajs' default (murmur2) partitioner on each key. */
 function keyedPartitionCounts(lines: readonly Buffer[]): number[] {
   const partitioner = Partitioners.DefaultPartitioner();
@@ -377,7 +394,7 @@ function keyedPartitionCounts(lines: readonly Buffer[]): number[] {
     const partition = partitioner({
       topic: topics.keyedEvents,
       partitionMetadata,
-      message: { key: keyOf(value), value },
+      message: { key: keyOf(value).key, value },
     });
     counts[partition] = (counts[partition] ?? 0) + 1;
   }
@@ -400,11 +417,12 @@ async function produceCorpus(
   await producer.connect();
   const started = now();
   // 1000 messages of ≈1.3 kB over 4 partitions: ≈330 kB per partition, under message.max.bytes.
+  // No key; the partitions in turn, as falcosidekick's writer (kafka-go, round-robin balancer).
   for (let i = 0; i < lines.length; i += 1_000) {
     await producer.send({
       topic: TOPIC,
       acks: -1,
-      messages: lines.slice(i, i + 1_000).map((value) => ({ value })),
+      messages: lines.slice(i, i + 1_000).map((value, k) => ({ value, partition: (i + k) % PARTITIONS })),
     });
   }
   const rate = count / ((now() - started) / 1000);
@@ -459,6 +477,8 @@ interface KafkaFigures {
   ceilings: { internal: Rate; polled: Rate; firstToLast: number }[];
   /** Null with --skip-fleet. */
   fleet: FleetFigures | null;
+  /** What the shipped judge forwards of the events in one process, in event-time order, without Kafka. */
+  inMemory: number;
   harness: (Rate & {
     processes: number;
     before: number;
@@ -492,6 +512,7 @@ async function kafkaBench(eventCount: number, seed: number): Promise<KafkaFigure
   const { bytes, rate: produceRate, lines } = await produceCorpus(kafka, eventCount, seed);
   // Where the prefilter's re-keying stage puts each event: what its scoring stage has to commit.
   const keyedTo = keyedPartitionCounts(lines);
+  const inMemory = forwardedInMemory(lines);
   const to = await endOffsets(admin, TOPIC);
   const total = sum(to);
   if (total !== eventCount) throw new Error(`${TOPIC} holds ${total} events, expected ${eventCount}`);
@@ -580,7 +601,7 @@ async function kafkaBench(eventCount: number, seed: number): Promise<KafkaFigure
     });
   }
   ceilings.push(await ceiling(2));
-  return { events: total, bytes, produceRate, ceilings, fleet: fleetFigures, harness };
+  return { events: total, bytes, produceRate, ceilings, fleet: fleetFigures, harness, inMemory };
 }
 
 /** (b): the fleet as `npm start` runs it, with Kafka; its prefilter measured by its group's commits. */
@@ -700,8 +721,9 @@ function reportKafka(k: KafkaFigures): void {
             `CPU per event ×${((one?.perCpuSecond ?? Number.NaN) / two.perCpuSecond).toFixed(2)} of 1 process's (the partitions split the work, ` +
             `none is done twice); forwarded ${f0(two.anomalies)}, dead letters ${f0(two.dlq)}`,
           `       the same events forwarded: ${k.fleet ? `${f0(k.fleet.anomalies)} (fleet), ` : ""}${f0(one?.anomalies ?? Number.NaN)} (1 process), ` +
-            `${f0(two.anomalies)} (2 processes): each stream is re-keyed into one partition of ${topics.keyedEvents}, so every ` +
-            `process sees whole streams; the events of a stream in several partitions of ${TOPIC} are interleaved as the re-keying reads them`,
+            `${f0(two.anomalies)} (2 processes), ${f0(k.inMemory)} (one judge in memory, in event-time order): one process reads every ` +
+            `partition of ${TOPIC} and merges them in event-time order, each stream is re-keyed into one partition of ` +
+            `${topics.keyedEvents}, and every process sees whole streams`,
         ]
       : []),
   ];

@@ -2,6 +2,7 @@ import {
   Kafka,
   logLevel,
   type Consumer,
+  type ConsumerConfig,
   type KafkaConfig,
   type Message,
   type Producer,
@@ -36,8 +37,13 @@ export function kafkaClientOptions(brokers: string[], clientId = "soc-fleet"): K
  * A consumer in `groupId`, connected and subscribed to `topic` from its beginning (a group with no
  * commit starts at the first message), creating no topic. Disconnected again if subscribing fails.
  */
-export async function connectConsumer(kafka: Kafka, groupId: string, topic: string): Promise<Consumer> {
-  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, retry: kafkaRetry });
+export async function connectConsumer(
+  kafka: Kafka,
+  groupId: string,
+  topic: string,
+  options: Omit<ConsumerConfig, "groupId" | "allowAutoTopicCreation" | "retry"> = {},
+): Promise<Consumer> {
+  const consumer = kafka.consumer({ ...options, groupId, allowAutoTopicCreation: false, retry: kafkaRetry });
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });

@@ -4,6 +4,7 @@ import { createInterface } from "node:readline";
 import { Kafka, logLevel, type Admin } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildJudge } from "../agents/prefilter/judge.js";
+import { CONSUMER_GROUP, REKEY_GROUP } from "../agents/prefilter/kafka.js";
 import { DEFAULT_MODEL } from "../agents/prefilter/model-scorer.js";
 import { FalcoEvent } from "../contracts/falco.js";
 import { topics } from "../contracts/topics.js";
@@ -16,7 +17,7 @@ import { connectConsumer, kafkaClientOptions } from "../runtime/kafka.js";
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = "1";
 const HARNESS = join(import.meta.dirname, "..", "dist", "fleet", "harness", "prefilter.js");
-const KEYED_PARTITIONS = 4;
+const PARTITIONS = 4;
 
 /** Prefilter processes as the fleet runs them, minus the coordinator (fleet/harness/prefilter.ts). */
 class Harness {
@@ -55,6 +56,18 @@ class Harness {
 }
 
 /** The event ids on soc.anomalies, once `expected` have arrived and nothing more for 2 s. */
+/** Until both of the prefilter's groups are stable with `members` members each. */
+async function stableGroups(admin: Admin, members: number): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const { groups } = await admin.describeGroups([REKEY_GROUP, CONSUMER_GROUP]);
+    if (groups.every((group) => group.state === "Stable" && group.members.length === members)) return;
+    if (Date.now() > deadline)
+      throw new Error(`the prefilter's groups are not stable with ${members} members`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 async function forwardedIds(kafka: Kafka, expected: number): Promise<string[]> {
   const ids: string[] = [];
   const consumer = await connectConsumer(kafka, `test-anomalies-${String(Date.now())}`, topics.anomalies);
@@ -79,7 +92,7 @@ async function forwardedIds(kafka: Kafka, expected: number): Promise<string[]> {
   return ids.sort();
 }
 
-describe("the prefilter through a real Kafka broker at any process count (falcosidekick's unkeyed events, the coordinator a stand-in)", () => {
+describe("the prefilter through a real Kafka broker at any process count (falcosidekick's unkeyed events over 4 partitions, the coordinator a stand-in)", () => {
   let broker: KafkaBroker;
   let kafka: Kafka;
   let admin: Admin;
@@ -93,37 +106,40 @@ describe("the prefilter through a real Kafka broker at any process count (falcos
     kafka = new Kafka({ ...kafkaClientOptions(broker.brokers, "test"), logLevel: logLevel.NOTHING });
     admin = kafka.admin();
     await admin.connect();
-    // falcosidekick sends no key: its events, in the order it sent them, in one partition.
     await admin.createTopics({
       waitForLeaders: true,
-      topics: [topics.events, topics.deadLetter].map((topic) => ({
-        topic,
-        numPartitions: 1,
-        replicationFactor: 1,
-      })),
+      topics: [{ topic: topics.deadLetter, numPartitions: 1, replicationFactor: 1 }],
     });
+  });
+  /** falcosidekick's events: no key, and its writer's default balancer takes the partitions in turn. */
+  const produce = async (kafka: Kafka) => {
     const producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
-    for (let i = 0; i < lines.length; i += 500)
-      await producer.send({
-        topic: topics.events,
-        acks: -1,
-        messages: lines.slice(i, i + 500).map((value) => ({ value })),
-      });
+    for (let i = 0; i < lines.length; i += 500) {
+      const messages = lines
+        .slice(i, i + 500)
+        .map((value, k) => ({ value, partition: (i + k) % PARTITIONS }));
+      await producer.send({ topic: topics.events, acks: -1, messages });
+    }
     await producer.disconnect();
-  });
+  };
+
   afterAll(async () => {
     await admin.disconnect();
     await broker.stop();
   });
 
   it("forwards the same events with 1, 2 and 4 processes, the events one process in memory forwards", async () => {
-    // What the judge forwards reading the stream in order, in this process, with no Kafka.
+    // What the judge forwards reading the stream in event-time order (on a tie, the lower partition
+    // first: the re-keying stage's merge), in this process, with no Kafka.
     const judge = buildJudge({
       scorer: { kind: "model", modelPath: DEFAULT_MODEL ?? "", forwarding: shippedForwarding() },
     });
-    const expected = lines
-      .map((line) => judge.judge(JSON.parse(line)))
+    const inOrder = lines
+      .map((line, i) => ({ line, i, time: Date.parse((JSON.parse(line) as { time: string }).time) }))
+      .sort((a, b) => a.time - b.time || (a.i % PARTITIONS) - (b.i % PARTITIONS) || a.i - b.i);
+    const expected = inOrder
+      .map(({ line }) => judge.judge(JSON.parse(line)))
       .flatMap((judged) => (judged.kind === "selected" ? [judged.anomaly.event.uuid ?? ""] : []))
       .sort();
     // Not a trivial set: some events, far from all.
@@ -131,16 +147,20 @@ describe("the prefilter through a real Kafka broker at any process count (falcos
     expect(expected.length).toBeLessThan(lines.length / 4);
 
     for (const processes of [1, 2, 4]) {
-      await restartPrefilter(admin, KEYED_PARTITIONS, [topics.keyedEvents, topics.anomalies]);
+      await restartPrefilter(admin, PARTITIONS, [topics.events, topics.keyedEvents, topics.anomalies]);
       const harnesses = await Promise.all(
         Array.from({ length: processes }, () => Harness.start(broker.brokers)),
       );
       try {
         for (const harness of harnesses) harness.go();
+        // The events go in once every process has joined both groups: a partition that moves to
+        // another process mid-stream leaves its windows behind (a rebalance, not the process count).
+        await stableGroups(admin, processes);
+        await produce(kafka);
         expect(await forwardedIds(kafka, expected.length), `${processes} process(es)`).toEqual(expected);
         // Each stream whole in one partition of the keyed topic: every partition has its share.
         const keyed = await admin.fetchTopicOffsets(topics.keyedEvents);
-        expect(keyed.filter(({ high }) => Number(high) > 0)).toHaveLength(KEYED_PARTITIONS);
+        expect(keyed.filter(({ high }) => Number(high) > 0)).toHaveLength(PARTITIONS);
         expect(keyed.reduce((sum, { high }) => sum + Number(high), 0)).toBe(lines.length);
       } finally {
         await Promise.all(harnesses.map((harness) => harness.stop()));

@@ -23,7 +23,7 @@ function vectors(events: readonly FalcoEvent[], extractor = new FeatureExtractor
 }
 
 /** A seeded stream of odd events: missing fields, hostile strings, unusual types. */
-function fuzz(count: number, seed: number): FalcoEvent[] {
+function fuzz(count: number, seed: number, stepMs = 37): FalcoEvent[] {
   let state = seed;
   const next = () => {
     state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0;
@@ -37,7 +37,7 @@ function fuzz(count: number, seed: number): FalcoEvent[] {
     const fields: Spec["fields"] = {};
     for (const name of [...names, ...more]) if (next() < 0.7) fields[name] = pick(values);
     const tags = [pick(["mitre_execution", "TA0003", "k8s", "T1059", "MITRE_IMPACT", ""])];
-    return falcoEvent({ at: i * 37, rule: pick(["A", "B", "x".repeat(500)]), tags, fields });
+    return falcoEvent({ at: i * stepMs, rule: pick(["A", "B", "x".repeat(500)]), tags, fields });
   });
 }
 
@@ -58,37 +58,45 @@ describe("FeatureExtractor", () => {
     expect(vectors(shifted)).toEqual(vectors(sample));
   });
 
-  it("gives an event the same vector whatever other streams its process sees, and in what interleaving", () => {
-    // Late events too: each stream's clock is its own, so a late event counts at its stream's time.
-    const late = sample
-      .slice(0, 40)
-      .map((event) => ({ ...event, uuid: `${event.uuid}-late`, time: sample[0]?.time ?? "" }));
-    const events = [...sample, ...fuzz(3000, 5), ...late].map((event, i) => ({ ...event, uuid: `${i}` }));
+  it("gives an event the same vector whatever other streams its process reads, and however it interleaves them", () => {
+    // Late events too (each stream's clock is its own), and 31 hours of fuzz: past every idle limit.
+    const fuzzed = fuzz(3000, 5, 37_000);
+    const late = fuzzed.slice(-40).map((event) => {
+      const time = new Date(Date.parse(event.time) - 10 * 60_000).toISOString();
+      return { ...event, time };
+    });
+    const events = [...sample, ...fuzzed, ...late].map((event, i) => ({ ...event, uuid: `${i}` }));
     const alone = new Map<string, Float64Array>();
     vectors(events).forEach((vector, i) => alone.set(`${i}`, vector));
+    // Four partitions by stream, as the keyed topic has them.
+    const partitions = Array.from({ length: 4 }, () => [] as FalcoEvent[]);
+    for (const event of events) {
+      const key = streamKey(event.output_fields, event.hostname);
+      let hash = 0;
+      for (let i = 0; i < key.length; i++) hash = (Math.imul(hash, 31) + key.charCodeAt(i)) >>> 0;
+      partitions[hash % 4]?.push(event);
+    }
+    expect(partitions.every((partition) => partition.length > 0)).toBe(true);
     let state = 7;
-    for (const shards of [2, 3, 4]) {
-      const byShard = Array.from({ length: shards }, () => [] as FalcoEvent[]);
-      for (const event of events) {
-        const key = streamKey(event.output_fields, event.hostname);
-        let hash = 0;
-        for (let i = 0; i < key.length; i++) hash = (Math.imul(hash, 31) + key.charCodeAt(i)) >>> 0;
-        byShard[hash % shards]?.push(event);
-      }
-      expect(byShard.filter((shard) => shard.length > 0).length).toBe(shards);
-      // Each shard in its own extractor, the shards' events interleaved at random, each in its order.
-      const extractors = byShard.map(() => new FeatureExtractor());
-      const next = byShard.map(() => 0);
-      for (;;) {
-        const open = byShard.flatMap((shard, k) => ((next[k] ?? 0) < shard.length ? [k] : []));
-        if (open.length === 0) break;
-        state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0;
-        const k = open[state % open.length] ?? 0;
-        const event = byShard[k]?.[next[k] ?? 0] as FalcoEvent;
-        next[k] = (next[k] ?? 0) + 1;
-        const out = new Float64Array(FEATURE_COUNT);
-        extractors[k]?.extract(event, out);
-        expect(out, `event ${event.uuid} with ${shards} shards`).toEqual(alone.get(event.uuid ?? ""));
+    const random = () => (state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0);
+    for (const processes of [1, 2, 4]) {
+      for (let j = 0; j < processes; j++) {
+        // One process reads its partitions in turn, as a consumer's fetches do: as many events of
+        // each (up to 400, hours of event time), so a sparse partition runs far ahead of a dense one.
+        const mine = partitions.filter((_, p) => p % processes === j);
+        const extractor = new FeatureExtractor();
+        const next = mine.map(() => 0);
+        for (let turn = 0, size = 0; mine.some((partition, k) => (next[k] ?? 0) < partition.length); turn++) {
+          const k = turn % mine.length;
+          if (k === 0) size = 1 + (random() % 400);
+          for (let run = size; run > 0 && (next[k] ?? 0) < (mine[k]?.length ?? 0); run--) {
+            const event = mine[k]?.[next[k] ?? 0] as FalcoEvent;
+            next[k] = (next[k] ?? 0) + 1;
+            const out = new Float64Array(FEATURE_COUNT);
+            extractor.extract(event, out);
+            expect(out, `event ${event.uuid}, ${processes} process(es)`).toEqual(alone.get(event.uuid ?? ""));
+          }
+        }
       }
     }
   });

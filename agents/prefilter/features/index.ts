@@ -1,6 +1,6 @@
 import { priorityRank, type FalcoEvent } from "../../../contracts/falco.js";
 import { KeyedStore, type Stamped } from "./keyed.js";
-import { DecayedCounts, RARITY_IDLE_MS } from "./rarity.js";
+import { DecayedCounts } from "./rarity.js";
 import { furthestStage, tacticMask } from "./tactics.js";
 import {
   DEFAULT_API_SERVERS,
@@ -68,6 +68,13 @@ export interface FeatureOptions {
   capacity?: Partial<Capacity>;
 }
 
+/**
+ * A stream is forgotten, clock and all, after a week of silence by the latest time its process has
+ * seen. Everything else is forgotten by its own stream's time, so a process reading a backlog, where
+ * one partition runs hours or days of event time ahead of another (a consumer fetches as many bytes
+ * from each, whatever time they span), forgets nothing sooner than a process reading one partition.
+ */
+export const STREAM_IDLE_MS = 7 * 86_400_000;
 /** A pod is forgotten after an hour of silence: long enough to keep its baseline across lulls. */
 export const POD_IDLE_MS = 60 * 60_000;
 const SWEEP_EVERY_MS = 60_000;
@@ -101,7 +108,7 @@ export class FeatureExtractor {
 
   constructor(options: FeatureOptions = {}) {
     const cap = { ...DEFAULT_CAPACITY, ...options.capacity };
-    this.#streams = new KeyedStore(cap.streams, RARITY_IDLE_MS, (now) => ({ lastSeen: now }));
+    this.#streams = new KeyedStore(cap.streams, STREAM_IDLE_MS, (now) => ({ lastSeen: now }));
     this.#pods = new KeyedStore(cap.pods, POD_IDLE_MS, (now) => new PodWindow(now));
     this.#containers = new KeyedStore(cap.containers, TACTICS_WINDOW_MS, (now) => new TacticWindow(now));
     this.#rules = new DecayedCounts(cap.rules, cap.images);
@@ -164,8 +171,9 @@ export class FeatureExtractor {
 
   /**
    * The stream's event time, held monotonic: a late event counts at the latest time its stream has
-   * seen, so windows never rewind (an event without a readable time, too). Sweeps follow the latest
-   * time of all streams; they only free memory, since an idle entry is forgotten when next asked for.
+   * seen, so windows never rewind (an event without a readable time, too). Sweeps run on the latest
+   * time of all streams and drop each stream's idle entries by that stream's own time; they only
+   * free memory, since an idle entry is forgotten anyway when next asked for.
    */
   #advance(stream: string, time: string): number {
     const t = parseEventTime(time);
@@ -177,18 +185,23 @@ export class FeatureExtractor {
     return now;
   }
 
+  readonly #clockOf = (stream: string): number | undefined => this.#streams.peek(stream, "", "")?.lastSeen;
+
   #sweep(now: number): void {
     if (now >= this.#nextSweep) {
       // One store per minute of event time, in turn: each is swept every five minutes, well
       // within its idle limit, and no single event pays for sweeping all five.
+      // Each stream's entries against the stream's own time: a process reading several partitions
+      // may be far ahead in one of them, and what is idle in one stream is not in another.
       const turn = this.#sweeps++ % 5;
+      const clockOf = this.#clockOf;
       if (turn === 0) {
-        this.#pods.sweep(now);
+        this.#pods.sweep(now, clockOf);
         this.#streams.sweep(now);
-      } else if (turn === 1) this.#containers.sweep(now);
-      else if (turn === 2) this.#rules.sweep(now);
-      else if (turn === 3) this.#processes.sweep(now);
-      else this.#pairs.sweep(now);
+      } else if (turn === 1) this.#containers.sweep(now, clockOf);
+      else if (turn === 2) this.#rules.sweep(now, clockOf);
+      else if (turn === 3) this.#processes.sweep(now, clockOf);
+      else this.#pairs.sweep(now, clockOf);
       this.#nextSweep = now + SWEEP_EVERY_MS;
     }
   }

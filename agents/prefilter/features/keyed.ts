@@ -62,9 +62,15 @@ export class KeyedStore<V extends Stamped> {
     return entry;
   }
 
-  /** Drops every entry last seen at or before `cutoff`, and the maps left empty. */
-  #dropUpTo(cutoff: number): void {
+  /** The entry for (a, b, c) if there is one; nothing is made. */
+  peek(a: string, b: string, c: string): V | undefined {
+    return this.#root.get(a)?.get(b)?.get(c);
+  }
+
+  /** Drops every entry last seen at or before the cutoff of its first key, and the maps left empty. */
+  #dropUpTo(cutoffOf: (a: string) => number): void {
     for (const [a, level] of this.#root) {
+      const cutoff = cutoffOf(a);
       for (const [b, leaves] of level) {
         for (const [c, entry] of leaves) {
           if (entry.lastSeen <= cutoff) {
@@ -78,9 +84,12 @@ export class KeyedStore<V extends Stamped> {
     }
   }
 
-  /** Forgets entries idle for longer than `idleMs` at event time `now`. */
-  sweep(now: number): void {
-    this.#dropUpTo(now - this.idleMs - 1);
+  /**
+   * Forgets entries idle for longer than `idleMs` at event time `now`, or at `clockOf(a)` for the
+   * entries under first key `a` when it knows that key's own time (each stream runs on its own).
+   */
+  sweep(now: number, clockOf?: (a: string) => number | undefined): void {
+    this.#dropUpTo((a) => (clockOf?.(a) ?? now) - this.idleMs - 1);
   }
 
   /**
@@ -99,6 +108,6 @@ export class KeyedStore<V extends Stamped> {
     }
     const sorted = seen.subarray(0, n).sort();
     const cutoff = sorted[Math.floor(n / 8)] ?? Number.POSITIVE_INFINITY;
-    this.#dropUpTo(cutoff);
+    this.#dropUpTo(() => cutoff);
   }
 }

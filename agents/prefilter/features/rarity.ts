@@ -62,9 +62,9 @@ export class DecayedCounts {
     return rarity(k, n);
   }
 
-  sweep(now: number): void {
-    this.#values.sweep(now);
-    this.#totals.sweep(now);
+  sweep(now: number, clockOf?: (population: string) => number | undefined): void {
+    this.#values.sweep(now, clockOf);
+    this.#totals.sweep(now, clockOf);
   }
 
   get size(): { values: number; populations: number } {
