@@ -698,13 +698,15 @@ function reportKafka(k: KafkaFigures): void {
     "",
     ...fleetLines(k.fleet, k.events, best, bestCpu),
     "",
-    "   (c) the prefilter's own Kafka consumer (consumeEvents, group soc-prefilter), Pipeline, judging thread (shipped model, policy budget)",
-    "       and idempotent anomaly producer in a bench harness process; only the coordinator is a function that answers at once.",
+    "   (c) the prefilter's own re-keying stage (rekeyEvents, group soc-prefilter-rekey), Kafka consumer (consumeEvents, group soc-prefilter),",
+    "       Pipeline, judging thread (shipped model, policy budget) and idempotent anomaly producer in the harness (fleet/harness/prefilter.ts);",
+    "       only the coordinator is a function that answers at once. An event counts once it is re-keyed and judged.",
     "       Why not two fleet prefilters: a second one next to the fleet would need the fleet's own ports (all derive from SOC_PORT_BASE,",
     "       no per-component override), one on another base would find no coordinator or policy engine, and a second whole fleet would",
     "       put a second coordinator and its agents on the same 2 cores. The harness runs one process, then two, with the same code, so the",
-    "       factor compares like with like; the group is deleted before each run (both start from the first event) and the processes",
-    "       start consuming only once all are connected.",
+    "       factor compares like with like; the groups are deleted and the keyed topic made anew before each run (both start from the",
+    "       first event) and the processes start consuming only once all are connected. They join the groups one after the other: a",
+    "       partition that moves to the second mid-stream starts its windows afresh there, so the forwarded events may differ by a few.",
     ...(one
       ? [
           `       1 process : ${f0(one.rate)} events/s = ${pct(one.rate / best)} of the ceiling (target ≥ 70 %): ${met(one.rate / best >= 0.7)}; ` +
