@@ -24,7 +24,7 @@ const sample = readFileSync(join(import.meta.dirname, "..", "fleet", "sample", "
  * has an offset of its own and counts twice.
  */
 async function collect(kafka: Kafka, topic: string) {
-  const seen: { key: string | null; value: string; reason: string | null }[] = [];
+  const seen: { key: string | null; value: string; reason: string | null; bodyBytes: string | null }[] = [];
   const read = new Set<string>();
   const consumer = await connectConsumer(kafka, `test-${topic}-${String(Date.now())}`, topic);
   await consumer.run({
@@ -36,6 +36,7 @@ async function collect(kafka: Kafka, topic: string) {
         key: message.key?.toString() ?? null,
         value: message.value?.toString() ?? "",
         reason: message.headers?.reason?.toString() ?? null,
+        bodyBytes: message.headers?.body_bytes?.toString() ?? null,
       });
       return Promise.resolve();
     },
@@ -131,13 +132,19 @@ describe("the prefilter on a real Kafka broker (falcosidekick's Kafka output for
       }
     });
     for (let i = 0; i < bad.length; i += 1000) await produce(bad.slice(i, i + 1000));
+    // A body far past any bound: its dead letter keeps the first 64 KiB and says how long it was.
+    const huge = `{${"x".repeat(200_000)}`;
+    await produce([huge]);
     const after = { ...valid, uuid: "after-the-storm", priority: "Critical", time: "2026-11-24T10:00:00Z" };
     await produce([JSON.stringify(after)]);
-    await fleet.waitFor(() => deadLetters.seen.length >= bad.length, 180_000, "10 000 dead letters");
+    await fleet.waitFor(() => deadLetters.seen.length >= bad.length + 1, 180_000, "10 001 dead letters");
     await deadLetters.stop();
-    expect(deadLetters.seen).toHaveLength(bad.length);
+    expect(deadLetters.seen).toHaveLength(bad.length + 1);
     expect(deadLetters.seen.every((m) => m.reason && m.reason.length > 0)).toBe(true);
-    expect(deadLetters.seen.map((m) => m.value).sort()).toEqual([...bad].sort());
+    const [cut, ...whole] = [...deadLetters.seen].sort((a, b) => b.value.length - a.value.length);
+    expect(cut).toMatchObject({ value: huge.slice(0, 64 * 1024), bodyBytes: String(huge.length) });
+    expect(whole.every((m) => m.bodyBytes === null)).toBe(true);
+    expect(whole.map((m) => m.value).sort()).toEqual([...bad].sort());
     // Still consuming: the valid event produced after the storm is forwarded.
     await fleet.waitFor(
       () => anomalies.seen.some((m) => m.value.includes('"after-the-storm"')),

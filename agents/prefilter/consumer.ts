@@ -1,10 +1,12 @@
 import type { Consumer, Kafka, KafkaMessage, Message } from "kafkajs";
+import { Counter } from "prom-client";
 import type { Component } from "../../runtime/component.js";
 import { causeChain } from "../../runtime/errors.js";
 import { topics } from "../../contracts/topics.js";
 import { connectConsumer, SEND_CHUNK, type Sender } from "../../runtime/kafka.js";
 import { CONSUMER_GROUP } from "./kafka.js";
-import type { BatchJudged, Selected } from "./judge.js";
+import { Slots } from "../../runtime/slots.js";
+import type { BatchJudged } from "./judge.js";
 import type { Pipeline } from "./pipeline.js";
 
 /**
@@ -37,13 +39,11 @@ export async function consumeEvents(
   {
     queuedBatches = 8,
     batchesInFlight = 8,
-    forwardsInFlight = 16,
     retryMs = 1_000,
-  }: { queuedBatches?: number; batchesInFlight?: number; forwardsInFlight?: number; retryMs?: number } = {},
+  }: { queuedBatches?: number; batchesInFlight?: number; retryMs?: number } = {},
 ): Promise<void> {
   const consumer = await connectConsumer(kafka, CONSUMER_GROUP, topics.keyedEvents);
   const partitions = new Map<number, Progress>();
-  const forward = limited(forwardsInFlight, (selected: Selected) => pipeline.forward(selected));
   const progressOf = (partition: number) => {
     let progress = partitions.get(partition);
     if (!progress) {
@@ -53,12 +53,13 @@ export async function consumeEvents(
     return progress;
   };
   const judging = new Slots(queuedBatches);
+  const deadLetters = deadLetterCounters(component);
   /** The forwards, awaited copies and dead letters of a judged batch. */
   const waitsFor = (judged: BatchJudged, messages: KafkaMessage[], partition: number): Wait[] => {
     const at = (index: number) => messages[index] ?? missing(index);
     const forwards = judged.selected.map(({ index, event }) => ({
       offset: BigInt(at(index).offset),
-      done: forward(event),
+      done: pipeline.forward(event),
     }));
     const letters = judged.rejected.map(({ index, reason }) => {
       const { offset, value } = at(index);
@@ -70,7 +71,7 @@ export async function consumeEvents(
       offset: BigInt(at(index).offset),
       done: pipeline.forwarding(eventId) ?? Promise.resolve(),
     }));
-    return [...forwards, ...copies, ...sendDeadLetters(producer, partition, letters)];
+    return [...forwards, ...copies, ...sendDeadLetters(producer, deadLetters, partition, letters)];
   };
   await consumer.run({
     autoCommit: false,
@@ -113,48 +114,6 @@ const missing = (index: number): never => {
   throw new Error(`the judge answered for message ${index}, which the batch does not have`);
 };
 
-/** At most `size` holders at a time; the rest wait in order, and a freed slot goes to the next waiting. */
-class Slots {
-  #free: number;
-  readonly #waiting: (() => void)[] = [];
-
-  constructor(size: number) {
-    this.#free = size;
-  }
-
-  /** Resolves once a slot is taken, with the function that gives it back. */
-  async take(): Promise<() => void> {
-    if (this.#free > 0) this.#free--;
-    else await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    let given = false;
-    return () => {
-      if (given) return;
-      given = true;
-      // Handed to the next in the queue, so no newcomer can slip in between.
-      const next = this.#waiting.shift();
-      if (next) next();
-      else this.#free++;
-    };
-  }
-}
-
-/**
- * At most `limit` calls of `work` at a time, the rest queued in order. The coordinator answers
- * open_case in tens of ms when idle but takes seconds once it is busy with the cases it opened:
- * unbounded, a backlog's forwards all went at once, timed out, and were all tried again.
- */
-function limited<T, R>(limit: number, work: (input: T) => Promise<R>): (input: T) => Promise<R> {
-  const slots = new Slots(limit);
-  return async (input) => {
-    const done = await slots.take();
-    try {
-      return await work(input);
-    } finally {
-      done();
-    }
-  };
-}
-
 /** A wait tied to the offset of the first event it covers: where to go back to if it fails. */
 interface Wait {
   offset: bigint;
@@ -167,7 +126,37 @@ interface DeadLetter {
   reason: string;
 }
 
-function sendDeadLetters(producer: Sender, partition: number, letters: DeadLetter[]): Wait[] {
+/**
+ * A dead letter carries at most this much of the message, so the topic's records are bounded
+ * whatever a sender puts in a body; the cut is marked (`body_bytes`: the whole length). With the
+ * topic's retention (helm/examples/falco/kafka-topics.yaml), what an attacker's flood costs is bounded.
+ */
+export const DEAD_LETTER_BODY = 64 * 1024;
+const DEAD_LETTER_REASON = 1024;
+
+/** The dead letters sent and those whose body was cut, counted apart. */
+function deadLetterCounters(component: Component): { sent: Counter; cut: Counter } {
+  const registers = [component.metrics.registry];
+  return {
+    sent: new Counter({
+      name: "soc_prefilter_dead_letters_total",
+      help: "Messages sent to the dead-letter topic with the reason they were refused",
+      registers,
+    }),
+    cut: new Counter({
+      name: "soc_prefilter_dead_letters_truncated_total",
+      help: `Dead letters whose body was cut to ${String(DEAD_LETTER_BODY)} bytes`,
+      registers,
+    }),
+  };
+}
+
+function sendDeadLetters(
+  producer: Sender,
+  counters: { sent: Counter; cut: Counter },
+  partition: number,
+  letters: DeadLetter[],
+): Wait[] {
   const waits: Wait[] = [];
   let chunk: Message[] = [];
   let bytes = 0;
@@ -183,19 +172,25 @@ function sendDeadLetters(producer: Sender, partition: number, letters: DeadLette
     bytes = 0;
   };
   for (const { offset, value, reason } of letters) {
-    const size = (value?.length ?? 0) + reason.length + 128;
+    const cut = value !== null && value.length > DEAD_LETTER_BODY;
+    const body = cut ? value.subarray(0, DEAD_LETTER_BODY) : value;
+    const why = reason.length > DEAD_LETTER_REASON ? `${reason.slice(0, DEAD_LETTER_REASON)}…` : reason;
+    const size = (body?.length ?? 0) + why.length + 160;
     if (bytes + size > SEND_CHUNK) flush();
     if (chunk.length === 0) first = offset;
     chunk.push({
-      value,
+      value: body,
       headers: {
-        reason,
+        reason: why,
         source_topic: topics.keyedEvents,
         source_partition: String(partition),
         source_offset: offset,
+        ...(cut ? { body_bytes: String(value.length) } : {}),
       },
     });
     bytes += size;
+    counters.sent.inc();
+    if (cut) counters.cut.inc();
   }
   flush();
   return waits;

@@ -211,4 +211,38 @@ describe("the prefilter pipeline", () => {
     const again = await p.judgeBatch([Buffer.from(JSON.stringify(alert()))]);
     expect(again.selected).toHaveLength(1);
   });
+
+  it("opens at most 16 cases at a time, whichever way the events came (HTTP posts one by one too)", async () => {
+    let open = 0;
+    let most = 0;
+    const release: (() => void)[] = [];
+    const coordinator: Pick<Peers, "call"> = {
+      call: async () => {
+        most = Math.max(most, ++open);
+        await new Promise<void>((resolve) => release.push(resolve));
+        open--;
+        return {
+          output: { case_id: `C-${String(release.length)}`, trace_id: "", duplicate: false },
+          usage: { mcp_calls: [], tokens: { in: 0, out: 0, cost: 0 } },
+        } as never;
+      },
+    };
+    const p = new Pipeline(
+      clientComponentForTests("prefilter"),
+      inThisThread(judgeAt("Warning")),
+      coordinator,
+    );
+    const outcomes = Promise.all(
+      Array.from({ length: 40 }, (_, i) => p.process(alert({ uuid: `flood-${String(i)}` }))),
+    );
+    for (let released = 0; released < 40;) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(open).toBeLessThanOrEqual(16);
+      const waiting = release.splice(0);
+      waiting.forEach((resolve) => resolve());
+      released += waiting.length;
+    }
+    expect(most).toBe(16);
+    expect((await outcomes).every((outcome) => outcome.kind === "forwarded")).toBe(true);
+  });
 });

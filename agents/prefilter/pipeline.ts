@@ -5,6 +5,7 @@ import type { Component } from "../../runtime/component.js";
 import type { Calls } from "../../runtime/thread.js";
 import { newTrace, withTrace } from "../../runtime/trace.js";
 import type { Anomaly } from "../../contracts/anomaly.js";
+import { limited } from "../../runtime/slots.js";
 import type { BatchJudged, Judge, Judged, Selected } from "./judge.js";
 
 export type Outcome =
@@ -34,6 +35,13 @@ export class Pipeline {
    * only once this forward is (had it counted as done, a failed forward would be lost).
    */
   readonly #forwarding = new Map<string, Promise<Outcome>>();
+  /**
+   * At most `forwardsInFlight` forwards at a time, from Kafka and HTTP alike. The coordinator
+   * answers open_case in tens of ms when idle but takes seconds once it is busy with the cases it
+   * opened: unbounded, a backlog's forwards (or a flood of POSTs) all went at once, timed out, and
+   * were all tried again.
+   */
+  readonly #send: (selected: Selected) => Promise<[{ output: { case_id: string } } | null, ...unknown[]]>;
 
   constructor(
     private readonly component: Component,
@@ -45,7 +53,14 @@ export class Pipeline {
      * soc.anomalies instead, and an anomaly is forwarded once it is on the topic.
      */
     private readonly openCases = true,
+    forwardsInFlight = 16,
   ) {
+    this.#send = limited(forwardsInFlight, ({ anomaly, key }: Selected) =>
+      Promise.all([
+        this.openCases ? this.peers.call(skills.openCase, anomaly) : null,
+        ...this.sinks.map((sink) => sink(anomaly, key)),
+      ]),
+    );
     const counter = new Counter({
       name: "soc_prefilter_events_total",
       help: "Falco events received, by what became of them",
@@ -100,12 +115,9 @@ export class Pipeline {
 
   /** Opens the case and feeds the sinks; throws (and the judge forgets the event) when either fails. */
   forward(selected: Selected): Promise<Outcome> {
-    const { anomaly, key, event_id: eventId } = selected;
+    const { anomaly, event_id: eventId } = selected;
     const outcome = withTrace(newTrace(anomaly.trace_id), async (): Promise<Outcome> => {
-      const [opened] = await Promise.all([
-        this.openCases ? this.peers.call(skills.openCase, anomaly) : null,
-        ...this.sinks.map((sink) => sink(anomaly, key)),
-      ]);
+      const [opened] = await this.#send(selected);
       const caseId = opened?.output.case_id ?? null;
       this.#counted.forwarded.inc();
       if (anomaly.floor) this.#floored.inc();
