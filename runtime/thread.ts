@@ -1,4 +1,4 @@
-import { parentPort, Worker, workerData, type Transferable } from "node:worker_threads";
+import { parentPort, Worker, workerData, type ResourceLimits, type Transferable } from "node:worker_threads";
 import { SocError } from "./errors.js";
 
 /** What a thread offers: an object whose every member is a method taking and giving cloneable values. */
@@ -70,9 +70,10 @@ export class Thread<A extends ThreadApi<A>> implements Calls<A> {
     script: string,
     data: unknown,
     ended: (error: SocError) => void = () => undefined,
+    resourceLimits?: ResourceLimits,
   ): Promise<Thread<A>> {
     let started = false;
-    const thread = new Thread<A>(new Worker(script, { workerData: data }), (error) => {
+    const thread = new Thread<A>(new Worker(script, { workerData: data, resourceLimits }), (error) => {
       if (started) ended(error);
     });
     try {

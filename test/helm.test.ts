@@ -47,6 +47,7 @@ interface Container {
   readinessProbe?: Probe;
   securityContext?: Record<string, unknown>;
   volumeMounts?: { name: string; mountPath: string }[];
+  resources?: { limits?: { memory?: string } };
 }
 interface PodSpec {
   serviceAccountName: string;
@@ -187,6 +188,12 @@ describe("the Helm chart helm/soc-fleet", () => {
         expect(Object.values(ports), name).toContain(config.port(name));
         expect(main.livenessProbe?.httpGet, name).toEqual({ path: "/healthz", port: "ops" });
         expect(main.readinessProbe?.httpGet, name).toEqual({ path: "/readyz", port: "ops" });
+        // V8's heap limit is two fifths of the container's memory limit: the heaps never grow into it.
+        const memory = /^(\d+)(Mi|Gi)$/.exec(main.resources?.limits?.memory ?? "");
+        const mebibytes = memory ? Number(memory[1]) * (memory[2] === "Gi" ? 1024 : 1) : Number.NaN;
+        expect(env.NODE_OPTIONS, name).toBe(
+          `--max-old-space-size=${String(Math.floor((mebibytes * 2) / 5))}`,
+        );
         // Non-root, read-only, no capabilities, default seccomp: pod and every container.
         expect(pod.securityContext, name).toMatchObject({
           runAsNonRoot: true,

@@ -1,10 +1,11 @@
 import { existsSync } from "node:fs";
+import { getHeapStatistics } from "node:v8";
 import { join } from "node:path";
 import type { Anomaly } from "../../contracts/anomaly.js";
 import { eventIdOf, workloadOf, type Priority } from "../../contracts/falco.js";
 import type { Forwarding } from "../../contracts/policy.js";
 import type { Component } from "../../runtime/component.js";
-import { causeChain } from "../../runtime/errors.js";
+import { causeChain, type SocError } from "../../runtime/errors.js";
 import { Thread } from "../../runtime/thread.js";
 import { newTraceId } from "../../runtime/trace.js";
 import type { DriftWindow } from "./model/drift.js";
@@ -54,14 +55,24 @@ export const JUDGE_WORKER = [
 ].find((path) => existsSync(path));
 
 /**
+ * The judging thread's heap: three quarters of the main thread's limit. Each thread has a heap of its
+ * own, and V8 lets one grow towards its limit before it collects in earnest: the chart sets the main
+ * thread's limit from the container's (NODE_OPTIONS), and the two heaps together must stay under it.
+ */
+export const judgeHeapMb = (): number => Math.floor((getHeapStatistics().heap_size_limit / 2 ** 20) * 0.75);
+
+/**
  * Starts the process's judge in a thread of its own. Without it the prefilter cannot go on: if the
  * thread ends, so does the process (restarted, it fetches again what it had not committed).
  */
 export async function startJudge(component: Component, options: JudgeOptions): Promise<Thread<Judge>> {
   if (!JUDGE_WORKER) throw new Error("judge-worker.js is missing: run `npm run build`");
-  const thread = await Thread.start<Judge>(JUDGE_WORKER, options, (error) => {
+  const ended = (error: SocError) => {
     component.log.fatal({ err: causeChain(error) }, "the judging thread ended; the prefilter stops");
     process.exit(1);
+  };
+  const thread = await Thread.start<Judge>(JUDGE_WORKER, options, ended, {
+    maxOldGenerationSizeMb: judgeHeapMb(),
   });
   component.onStop(() => thread.stop());
   return thread;

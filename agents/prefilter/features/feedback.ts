@@ -35,8 +35,9 @@ export function parseFeedback(text: string): FeedbackLabel[] {
 }
 
 /**
- * Every label on `soc.feedback` so far: read from the beginning up to the end offsets at the time
- * of the call, in a throwaway consumer group that commits nothing (every training reads it all).
+ * Every label on `soc.feedback` so far, in the order they were decided: read from the beginning up
+ * to the end offsets at the time of the call, in a throwaway consumer group that commits nothing
+ * (every training reads it all).
  */
 export async function readFeedbackTopic(brokers: string[], timeoutMs = 60_000): Promise<FeedbackLabel[]> {
   const kafka = new Kafka(kafkaClientOptions(brokers, "soc-training"));
@@ -80,7 +81,8 @@ export async function readFeedbackTopic(brokers: string[], timeoutMs = 60_000): 
   } finally {
     await consumer.disconnect();
   }
-  return labels;
+  // In the order they were decided: the partitions come in whatever order the fetches fall.
+  return labels.sort((a, b) => a.at.localeCompare(b.at) || a.uuid.localeCompare(b.uuid));
 }
 
 function jsonOrNull(text: string | undefined): unknown {

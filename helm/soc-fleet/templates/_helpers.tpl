@@ -184,6 +184,15 @@ notify), the OPA sidecar's address for the policy engine, the Mattermost secrets
   value: {{ include "soc-fleet.envValue" $value }}
 {{- end }}
 {{- end }}
+{{- /* The V8 heap limit from the container's: two fifths of it (the prefilter's judging thread takes
+three quarters of that again, agents/prefilter/judge.ts), so the heaps never grow into the limit. */ -}}
+{{- $memory := toString (dig "limits" "memory" "" (.settings.resources | default dict)) }}
+{{- $mi := 0 }}
+{{- if hasSuffix "Gi" $memory }}{{ $mi = mul (trimSuffix "Gi" $memory | int) 1024 }}{{ else if hasSuffix "Mi" $memory }}{{ $mi = trimSuffix "Mi" $memory | int }}{{ end }}
+{{- if gt (int $mi) 0 }}
+- name: NODE_OPTIONS
+  value: {{ printf "--max-old-space-size=%d" (div (mul $mi 2) 5) | quote }}
+{{- end }}
 {{- if and (eq .name "policy-engine") (not $config.SOC_OPA_URL) }}
 - name: SOC_OPA_URL
   value: {{ printf "http://127.0.0.1:%d" (add (int $config.SOC_PORT_BASE) 11) | quote }}
