@@ -175,7 +175,11 @@ describe("the prefilter on a real Kafka broker (falcosidekick's Kafka output for
     await fleet.waitFor(() => feedback.seen.length >= 2, 60_000, "two labels on soc.feedback");
     await feedback.stop();
 
-    const labels = feedback.seen.map((m) => FeedbackLabel.parse(JSON.parse(m.value)));
+    // The topic's partitions come back in whatever order the fetches fall: in the order decided.
+    const messages = feedback.seen
+      .map((m) => ({ key: m.key, label: FeedbackLabel.parse(JSON.parse(m.value)) }))
+      .sort((a, b) => a.label.at.localeCompare(b.label.at));
+    const labels = messages.map((m) => m.label);
     expect(labels.map((l) => [l.case_id, l.label, l.trace_id])).toEqual([
       [approved.id, "malicious", approved.trace_id],
       [dismissed.id, "benign", dismissed.trace_id],
@@ -193,7 +197,7 @@ describe("the prefilter on a real Kafka broker (falcosidekick's Kafka output for
         .map((m) => JSON.parse(m.value) as { trace_id: string; event: FalcoEvent })
         .find((a) => a.trace_id === label.trace_id);
       expect(anomaly && eventIdOf(FalcoEvent.parse(anomaly.event))).toBe(label.uuid);
-      expect(feedback.seen[i]?.key).toBe(label.uuid);
+      expect(messages[i]?.key).toBe(label.uuid);
     }
     // The durable local record holds the same labels, and training reads the topic back whole.
     const recorded = readFileSync(join(fleet.home, "feedback.jsonl"), "utf8").trimEnd().split("\n");
