@@ -6,9 +6,10 @@ const fleet = {
   testTimeout: 120_000,
   hookTimeout: 180_000,
 };
-// Tests that kill and restart a Kafka broker: a JVM starved of CPU by a neighbouring test misses
-// its own deadlines, so these run last, one file at a time.
-const kafka = ["test/kafka*.test.ts"];
+// Tests that kill and restart a Kafka broker (a JVM starved of CPU by a neighbouring test misses
+// its own deadlines), and the prefilter's flood and partition tests (they keep both cores busy and
+// would starve the deadlines of others): these run last, one file at a time.
+const kafka = ["test/kafka*.test.ts", "test/prefilter-*.e2e.test.ts"];
 
 export default defineConfig({
   test: {
