@@ -8,13 +8,12 @@ import { logLevel, Partitioners, type Admin, type Kafka as KafkaClient } from "k
 import { CONSUMER_GROUP, REKEY_GROUP } from "../agents/prefilter/kafka.js";
 import { keyOf } from "../agents/prefilter/rekey.js";
 import { buildJudge } from "../agents/prefilter/judge.js";
-import { DEFAULT_MODEL } from "../agents/prefilter/model-scorer.js";
 import { restartPrefilter } from "../fleet/harness/prefilter.js";
 import { topics } from "../contracts/topics.js";
 import { connectConsumer, Kafka, kafkaClientOptions } from "../runtime/kafka.js";
 import { KAFKA_VERSION, KafkaBroker } from "../fleet/kafka.js";
 import { LocalFleet } from "../fleet/local.js";
-import { shippedForwarding } from "../fleet/evaluation/policy-settings.js";
+import { shippedForwarding, shippedScorer } from "../fleet/evaluation/policy-settings.js";
 import { evaluate, renderEvaluation } from "../fleet/evaluation/prefilter.js";
 import { toJsonLine } from "../fleet/sample/alert.js";
 import { writeLabelledCorpus } from "./corpus.js";
@@ -370,7 +369,7 @@ async function endOffsets(admin: Admin, topic: string): Promise<number[]> {
  */
 function forwardedInMemory(lines: readonly Buffer[]): number {
   const judge = buildJudge({
-    scorer: { kind: "model", modelPath: DEFAULT_MODEL ?? "", forwarding: shippedForwarding() },
+    scorer: shippedScorer(),
   });
   const order = lines
     .map((line, i) => ({ line, i, time: keyOf(line).time }))

@@ -57,19 +57,27 @@ export async function connectConsumer(
 /** Bytes of messages per send: well under the broker's message.max.bytes (≈ 1 MiB) for one partition. */
 export const SEND_CHUNK = 512 * 1024;
 
-/** `messages` in runs of at most `limit` bytes of keys and values (a longer message alone). */
-export function chunked(messages: readonly Message[], limit = SEND_CHUNK): Message[][] {
-  const chunks: Message[][] = [];
-  let chunk: Message[] = [];
+/** About what a message takes in a send: its key, value and headers, and some framing. */
+export function messageBytes({ key, value, headers }: Message): number {
+  let bytes = byteLength(key) + byteLength(value) + 64;
+  for (const [name, header] of Object.entries(headers ?? {}))
+    bytes += name.length + (typeof header === "string" || Buffer.isBuffer(header) ? byteLength(header) : 0);
+  return bytes;
+}
+
+/** `items` in order, in runs of at most `limit` bytes by `sizeOf` (a longer item alone). */
+export function chunked<T>(items: readonly T[], sizeOf: (item: T) => number, limit = SEND_CHUNK): T[][] {
+  const chunks: T[][] = [];
+  let chunk: T[] = [];
   let bytes = 0;
-  for (const message of messages) {
-    const size = byteLength(message.key) + byteLength(message.value) + 64;
+  for (const item of items) {
+    const size = sizeOf(item);
     if (chunk.length > 0 && bytes + size > limit) {
       chunks.push(chunk);
       chunk = [];
       bytes = 0;
     }
-    chunk.push(message);
+    chunk.push(item);
     bytes += size;
   }
   if (chunk.length > 0) chunks.push(chunk);

@@ -5,10 +5,9 @@ import { Kafka, logLevel, type Admin } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildJudge } from "../agents/prefilter/judge.js";
 import { CONSUMER_GROUP, REKEY_GROUP } from "../agents/prefilter/kafka.js";
-import { DEFAULT_MODEL } from "../agents/prefilter/model-scorer.js";
 import { FalcoEvent } from "../contracts/falco.js";
 import { topics } from "../contracts/topics.js";
-import { shippedForwarding } from "../fleet/evaluation/policy-settings.js";
+import { shippedScorer } from "../fleet/evaluation/policy-settings.js";
 import { restartPrefilter } from "../fleet/harness/prefilter.js";
 import { KafkaBroker } from "../fleet/kafka.js";
 import { DEFAULT_CORPUS_START, generateCorpus } from "../fleet/sample/generate-corpus.js";
@@ -133,7 +132,7 @@ describe("the prefilter through a real Kafka broker at any process count (falcos
     // What the judge forwards reading the stream in event-time order (on a tie, the lower partition
     // first: the re-keying stage's merge), in this process, with no Kafka.
     const judge = buildJudge({
-      scorer: { kind: "model", modelPath: DEFAULT_MODEL ?? "", forwarding: shippedForwarding() },
+      scorer: shippedScorer(),
     });
     const inOrder = lines
       .map((line, i) => ({ line, i, time: Date.parse((JSON.parse(line) as { time: string }).time) }))

@@ -3,7 +3,7 @@ import { Counter } from "prom-client";
 import type { Component } from "../../runtime/component.js";
 import { causeChain } from "../../runtime/errors.js";
 import { topics } from "../../contracts/topics.js";
-import { connectConsumer, SEND_CHUNK, type Sender } from "../../runtime/kafka.js";
+import { chunked, connectConsumer, messageBytes, type Sender } from "../../runtime/kafka.js";
 import { CONSUMER_GROUP } from "./kafka.js";
 import { Slots } from "../../runtime/slots.js";
 import type { BatchJudged } from "./judge.js";
@@ -157,29 +157,13 @@ function sendDeadLetters(
   partition: number,
   letters: DeadLetter[],
 ): Wait[] {
-  const waits: Wait[] = [];
-  let chunk: Message[] = [];
-  let bytes = 0;
-  let first = "";
-  const flush = () => {
-    if (chunk.length === 0) return;
-    const messages = chunk;
-    waits.push({
-      offset: BigInt(first),
-      done: producer.send({ topic: topics.deadLetter, acks: -1, messages }),
-    });
-    chunk = [];
-    bytes = 0;
-  };
-  for (const { offset, value, reason } of letters) {
+  const sent = letters.map(({ offset, value, reason }) => {
     const cut = value !== null && value.length > DEAD_LETTER_BODY;
-    const body = cut ? value.subarray(0, DEAD_LETTER_BODY) : value;
     const why = reason.length > DEAD_LETTER_REASON ? `${reason.slice(0, DEAD_LETTER_REASON)}…` : reason;
-    const size = (body?.length ?? 0) + why.length + 160;
-    if (bytes + size > SEND_CHUNK) flush();
-    if (chunk.length === 0) first = offset;
-    chunk.push({
-      value: body,
+    counters.sent.inc();
+    if (cut) counters.cut.inc();
+    const message: Message = {
+      value: cut ? value.subarray(0, DEAD_LETTER_BODY) : value,
       headers: {
         reason: why,
         source_topic: topics.keyedEvents,
@@ -187,13 +171,17 @@ function sendDeadLetters(
         source_offset: offset,
         ...(cut ? { body_bytes: String(value.length) } : {}),
       },
-    });
-    bytes += size;
-    counters.sent.inc();
-    if (cut) counters.cut.inc();
-  }
-  flush();
-  return waits;
+    };
+    return { offset, message };
+  });
+  return chunked(sent, ({ message }) => messageBytes(message)).map((chunk) => ({
+    offset: BigInt(chunk[0]?.offset ?? "0"),
+    done: producer.send({
+      topic: topics.deadLetter,
+      acks: -1,
+      messages: chunk.map(({ message }) => message),
+    }),
+  }));
 }
 
 /**

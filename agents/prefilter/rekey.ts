@@ -3,7 +3,7 @@ import { AssignerProtocol, type Kafka, type PartitionAssigner } from "kafkajs";
 import { topics } from "../../contracts/topics.js";
 import type { Component } from "../../runtime/component.js";
 import { causeChain } from "../../runtime/errors.js";
-import { chunked, connectConsumer, connectProducer } from "../../runtime/kafka.js";
+import { chunked, connectConsumer, connectProducer, messageBytes } from "../../runtime/kafka.js";
 import { streamKey } from "./features/stream.js";
 import { parseEventTime } from "./features/time.js";
 import { REKEY_GROUP } from "./kafka.js";
@@ -106,7 +106,7 @@ export async function rekeyEvents(component: Component, kafka: Kafka): Promise<v
   const flush = () => {
     flushing = flushing.then(async () => {
       const { items, last } = merge.take(Date.now());
-      for (const chunk of chunked(items)) {
+      for (const chunk of chunked(items, messageBytes)) {
         await producer.send({ topic: topics.keyedEvents, acks: -1, messages: chunk });
       }
       if (last.size === 0) return;

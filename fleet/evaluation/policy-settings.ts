@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ActionType } from "../../contracts/analysis.js";
 import type { Forwarding, ForwardFloor } from "../../contracts/policy.js";
+import type { JudgeOptions } from "../../agents/prefilter/judge.js";
+import { DEFAULT_MODEL } from "../../agents/prefilter/model-scorer.js";
 
 /** The package root, from the source (fleet/evaluation/) or the build (dist/fleet/evaluation/). */
 export const packageRoot =
@@ -20,6 +22,11 @@ export function shippedPolicySettings(): ShippedSettings {
   return JSON.parse(
     readFileSync(join(packageRoot, "policies", "soc", "settings", "data.json"), "utf8"),
   ) as ShippedSettings;
+}
+
+/** The prefilter's scorer as the fleet runs it out of the box: the shipped model, told the shipped forwarding. */
+export function shippedScorer(): JudgeOptions["scorer"] {
+  return { kind: "model", modelPath: DEFAULT_MODEL ?? "", forwarding: shippedForwarding() };
 }
 
 /** What the bundled policy tells the prefilter to forward: its budget and its floor. */

@@ -1,9 +1,8 @@
 import { fileURLToPath } from "node:url";
 import { startJudge } from "../../agents/prefilter/judge.js";
-import { DEFAULT_MODEL } from "../../agents/prefilter/model-scorer.js";
 import { Pipeline } from "../../agents/prefilter/pipeline.js";
 import { offlineComponent } from "../../runtime/component.js";
-import { shippedForwarding } from "../evaluation/policy-settings.js";
+import { shippedScorer } from "../evaluation/policy-settings.js";
 
 /** What a flood cost the process: the most RSS seen, and how much of the flood the judge took. */
 export interface FloodFigures {
@@ -62,7 +61,7 @@ export async function runFlood(events: number, images: number): Promise<FloodFig
   const stops: (() => Promise<void> | void)[] = [];
   const component = offlineComponent("prefilter", { logLevel: "error", onStop: (stop) => stops.push(stop) });
   const judge = await startJudge(component, {
-    scorer: { kind: "model", modelPath: DEFAULT_MODEL ?? "", forwarding: shippedForwarding() },
+    scorer: shippedScorer(),
   });
   const pipeline = new Pipeline(component, judge, {
     call: () => Promise.reject(new Error("no coordinator")),

@@ -4,7 +4,6 @@ import { fileURLToPath } from "node:url";
 import { consumeEvents } from "../../agents/prefilter/consumer.js";
 import { startJudge } from "../../agents/prefilter/judge.js";
 import { anomalyTopic, CONSUMER_GROUP, REKEY_GROUP } from "../../agents/prefilter/kafka.js";
-import { DEFAULT_MODEL } from "../../agents/prefilter/model-scorer.js";
 import { Pipeline } from "../../agents/prefilter/pipeline.js";
 import { rekeyEvents } from "../../agents/prefilter/rekey.js";
 import type { Peers } from "../../runtime/a2a/client.js";
@@ -12,7 +11,7 @@ import { offlineComponent } from "../../runtime/component.js";
 import type { Admin } from "kafkajs";
 import { topics } from "../../contracts/topics.js";
 import { connectProducer, Kafka, kafkaClientOptions } from "../../runtime/kafka.js";
-import { shippedForwarding } from "../evaluation/policy-settings.js";
+import { shippedScorer } from "../evaluation/policy-settings.js";
 
 /**
  * The prefilter minus its process shell, for the benchmark and the partition test to run as many
@@ -42,7 +41,7 @@ export async function runPrefilterHarness(brokers: string[]): Promise<void> {
       }) as never,
   };
   const judge = await startJudge(component, {
-    scorer: { kind: "model", modelPath: DEFAULT_MODEL ?? "", forwarding: shippedForwarding() },
+    scorer: shippedScorer(),
   });
   const kafka = new Kafka(kafkaClientOptions(brokers, `harness-prefilter-${process.pid}`));
   const producer = await connectProducer(kafka);

@@ -190,9 +190,9 @@ export class FeatureExtractor {
   #sweep(now: number): void {
     if (now >= this.#nextSweep) {
       // One store per minute of event time, in turn: each is swept every five minutes, well
-      // within its idle limit, and no single event pays for sweeping all five.
-      // Each stream's entries against the stream's own time: a process reading several partitions
-      // may be far ahead in one of them, and what is idle in one stream is not in another.
+      // within its idle limit, and no single event pays for sweeping all five. Each stream's
+      // entries go by the stream's own time: a process reading several partitions may be far
+      // ahead in one of them, and what is idle in one stream is not in another.
       const turn = this.#sweeps++ % 5;
       const clockOf = this.#clockOf;
       if (turn === 0) {

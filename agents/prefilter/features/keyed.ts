@@ -1,9 +1,8 @@
 /**
  * State per key (pod, container, image, rule…) with bounded memory: an entry idle longer than
  * `idleMs` of event time is forgotten (at once when asked for, else at the next sweep), and a
- * store never holds more than `capacity`
- * entries. Falco's fields are attacker-influenced (a pod churning names, a fuzzed cmdline), so
- * nothing an event says may grow memory without bound.
+ * store never holds more than `capacity` entries. Falco's fields are attacker-influenced (a pod
+ * churning names, a fuzzed cmdline), so nothing an event says may grow memory without bound.
  *
  * Keys are up to three strings held in nested maps rather than one concatenated string: a
  * concatenation would allocate a new string for every event only to look it up.
