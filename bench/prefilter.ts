@@ -100,7 +100,7 @@ async function ceilingRole(): Promise<void> {
   const brokers = (args.get("brokers") ?? "").split(",");
   const groupId = args.get("group") ?? "";
   const expect = integer("expect", 1);
-  const kafka = new Kafka(kafkaClientOptions(brokers, "bench-ceiling"));
+  const kafka = new Kafka(kafkaClientOptions({ brokers }, "bench-ceiling"));
   const consumer = await connectConsumer(kafka, groupId, TOPIC);
   process.once("SIGTERM", () => void consumer.disconnect().then(() => process.exit(0)));
   say("ready");
@@ -495,7 +495,7 @@ async function kafkaBench(eventCount: number, seed: number): Promise<KafkaFigure
   const brokers = broker.brokers;
   process.env.KAFKAJS_NO_PARTITIONER_WARNING = "1";
   // The bench's own client logs nothing: what it meets (the first group's wait) is retried and reported here.
-  const kafka = new Kafka({ ...kafkaClientOptions(brokers, "bench"), logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ ...kafkaClientOptions({ brokers }, "bench"), logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   cleanups.push(() => admin.disconnect());

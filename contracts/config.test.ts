@@ -54,7 +54,7 @@ describe("FleetConfig defaults", () => {
 
   it("puts ingest on base+1 and OPA on base+11", () => {
     expect(config.ingestPort).toBe(2801);
-    expect(config.ingestUrl).toBe("http://127.0.0.1:2801/falco");
+    expect(config.ingestUrl).toBe("https://127.0.0.1:2801/falco");
     expect(config.opaUrl).toBe("http://127.0.0.1:2811");
   });
 
@@ -103,11 +103,21 @@ describe("FleetConfig from the environment", () => {
   it("derives every port and URL from SOC_PORT_BASE and SOC_HOST", () => {
     const config = loadConfig(FleetConfig, { SOC_PORT_BASE: "5000", SOC_HOST: "10.0.0.7" });
     expect(config.ingestPort).toBe(5001);
-    expect(config.ingestUrl).toBe("http://10.0.0.7:5001/falco");
+    expect(config.ingestUrl).toBe("https://10.0.0.7:5001/falco");
     expect(config.port("reviewer")).toBe(5006);
     expect(config.opsPort("reviewer")).toBe(5026);
     expect(config.url("analyst")).toBe("https://10.0.0.7:5005");
     expect(config.opaUrl).toBe("http://10.0.0.7:5011");
+  });
+
+  it("takes Falco's events over mTLS, and over plain HTTP only on a loopback address", () => {
+    const local = loadConfig(FleetConfig, { SOC_INGEST_TLS: "plain", SOC_HOST: "127.0.0.1" });
+    expect([local.ingestTls, local.ingestUrl]).toEqual(["plain", "http://127.0.0.1:2801/falco"]);
+    expect(loadConfig(FleetConfig, { SOC_INGEST_TLS: "plain", SOC_HOST: "::1" }).ingestTls).toBe("plain");
+    for (const host of ["0.0.0.0", "10.0.0.7", "soc-prefilter"])
+      expect(() => loadConfig(FleetConfig, { SOC_INGEST_TLS: "plain", SOC_HOST: host })).toThrow(
+        `SOC_INGEST_TLS: plain HTTP ingest listens only on loopback, not on ${host}`,
+      );
   });
 
   it("reaches each peer at SOC_PEER_HOST with {name} as its component, and listens on SOC_HOST", () => {

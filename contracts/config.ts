@@ -5,6 +5,55 @@ import type { AgentName, Identity, McpServerName } from "./skills.js";
 
 const millis = z.coerce.number().int().positive();
 
+/** How every Kafka client of the fleet connects: the same names in the chart and the training job. */
+const kafkaFields = {
+  /** Kafka bootstrap servers, comma-separated; unset means HTTP ingest only. */
+  KAFKA_BROKERS: z
+    .string()
+    .regex(/^[\w.-]+:\d+(,[\w.-]+:\d+)*$/, "KAFKA_BROKERS is host:port[,host:port…]")
+    .optional(),
+  /** TLS to the brokers (Strimzi's `tls` listener): true or false. */
+  KAFKA_TLS: z.stringbool().default(false),
+  /** The CA certificates (PEM) the brokers' certificates chain to; unset: the system's. */
+  KAFKA_CA_FILE: z.string().min(1).optional(),
+  /** SASL/SCRAM (Strimzi's `scram-sha-512` authentication), with the user's name and password. */
+  KAFKA_SASL_MECHANISM: z.enum(["scram-sha-256", "scram-sha-512"]).optional(),
+  KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+  KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
+};
+type KafkaEnv = z.output<z.ZodObject<typeof kafkaFields>>;
+
+function checkKafka(env: KafkaEnv, ctx: z.RefinementCtx): void {
+  if (env.KAFKA_CA_FILE && !env.KAFKA_TLS)
+    ctx.addIssue({ code: "custom", path: ["KAFKA_TLS"], message: "KAFKA_CA_FILE needs KAFKA_TLS=true" });
+  if (!env.KAFKA_SASL_MECHANISM) return;
+  for (const name of ["KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD"] as const)
+    if (!env[name])
+      ctx.addIssue({
+        code: "custom",
+        path: [name],
+        message: `${name} is required with KAFKA_SASL_MECHANISM`,
+      });
+}
+
+function kafkaOf(env: KafkaEnv) {
+  return {
+    brokers: env.KAFKA_BROKERS?.split(",") ?? [],
+    ...(env.KAFKA_TLS && { tls: { caFile: env.KAFKA_CA_FILE } }),
+    ...(env.KAFKA_SASL_MECHANISM && {
+      sasl: {
+        mechanism: env.KAFKA_SASL_MECHANISM,
+        username: env.KAFKA_SASL_USERNAME ?? "",
+        password: env.KAFKA_SASL_PASSWORD ?? "",
+      },
+    }),
+  };
+}
+
+/** Only the Kafka settings, for a process that reads nothing else (the training export). */
+export const KafkaConfig = z.object(kafkaFields).superRefine(checkKafka).transform(kafkaOf);
+export type KafkaConfig = z.output<typeof KafkaConfig>;
+
 /** Where an agent's language model runs (runtime/llm): nowhere, a model server, or in-process. */
 export const llmProviders = ["none", "openai", "embedded"] as const;
 
@@ -54,11 +103,13 @@ export const FleetConfig = z
     /** How the policy engine evaluates the Rego: OPA's REST API beside it, or compiled to Wasm in-process. */
     SOC_POLICY_EVALUATOR: z.enum(["opa", "wasm"]).default("opa"),
     SOC_OPA_BIN: z.string().optional(),
-    /** Kafka bootstrap servers, comma-separated; unset means HTTP ingest only. */
-    KAFKA_BROKERS: z
-      .string()
-      .regex(/^[\w.-]+:\d+(,[\w.-]+:\d+)*$/, "KAFKA_BROKERS is host:port[,host:port…]")
-      .optional(),
+    /**
+     * How the Falco ingest listens: mtls (HTTPS, only the client certificates of ingestCallers:
+     * Falco's http_output and falcosidekick), or plain HTTP, which any process that reaches it
+     * could use, and so is accepted only on a loopback SOC_HOST (`npm start` on one machine).
+     */
+    SOC_INGEST_TLS: z.enum(["mtls", "plain"]).default("mtls"),
+    ...kafkaFields,
     /**
      * The language model of the agents that use one (analyst, reviewer): none (deterministic, the
      * default), an OpenAI-compatible server, or a GGUF model run in-process. An AgentConfig's
@@ -109,6 +160,13 @@ export const FleetConfig = z
     SOC_BOT_GROUP_WINDOW_MS: millis.default(3_600_000),
   })
   .superRefine((env, ctx) => {
+    checkKafka(env, ctx);
+    if (env.SOC_INGEST_TLS === "plain" && !isLoopback(env.SOC_HOST))
+      ctx.addIssue({
+        code: "custom",
+        path: ["SOC_INGEST_TLS"],
+        message: `plain HTTP ingest listens only on loopback, not on ${env.SOC_HOST}: anyone who reaches it could forge events (use mtls)`,
+      });
     if (env.SOC_LLM === "openai" && !env.SOC_LLM_MODEL)
       ctx.addIssue({
         code: "custom",
@@ -143,7 +201,7 @@ export const FleetConfig = z
       opaUrl: env.SOC_OPA_URL ?? `http://${env.SOC_HOST}:${base + 11}`,
       opaBin: env.SOC_OPA_BIN,
       policyEvaluator: env.SOC_POLICY_EVALUATOR,
-      kafkaBrokers: env.KAFKA_BROKERS?.split(",") ?? [],
+      kafka: kafkaOf(env),
       llm: {
         provider: env.SOC_LLM,
         model: env.SOC_LLM_MODEL ?? "",
@@ -157,7 +215,9 @@ export const FleetConfig = z
         prices: pricesOf(env.SOC_LLM_PRICES),
       },
       nodeArgs: env.SOC_NODE_ARGS.split(/\s+/).filter(Boolean),
-      ingestUrl: `http://${env.SOC_HOST}:${base + 1}/falco`,
+      ingestTls: env.SOC_INGEST_TLS,
+      /** Where Falco reaches the ingest: the prefilter's address as its peers reach it. */
+      ingestUrl: `${env.SOC_INGEST_TLS === "mtls" ? "https" : "http"}://${peerHost("prefilter")}:${base + 1}/falco`,
       ingestPort: base + 1,
       port: (name: AgentName | McpServerName) => base + ports[name],
       opsPort: (name: AgentName | McpServerName) => base + 20 + ports[name],
@@ -198,6 +258,11 @@ const ports: Record<Identity, number> = {
   "cluster-actions": 9,
   notify: 10,
 };
+
+/** An address only this machine reaches: plain HTTP is accepted nowhere else. */
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
 
 /** `alice:incident-commander,bob:responder+platform-oncall,carol` → each approver's roles. */
 export function approversOf(list: string): Record<string, string[]> {

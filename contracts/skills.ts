@@ -39,6 +39,11 @@ export const mcpServerNames = ["policy-engine", "cluster-actions"] as const;
 export type McpServerName = (typeof mcpServerNames)[number];
 /** Every certificate identity (CN) in the fleet; `operator` is the terminal client. */
 export type Identity = AgentName | McpServerName | "operator";
+/**
+ * Who may send Falco events to the prefilter's ingest over mTLS: Falco's own `http_output` and
+ * falcosidekick, each with a certificate of the fleet's CA in its name.
+ */
+export const ingestCallers = ["falco", "falcosidekick"] as const;
 
 function skill<I extends z.ZodType, O extends z.ZodType>(c: SkillContract<I, O>): SkillContract<I, O> {
   return c;

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -23,14 +23,42 @@ function run(command: string, args: string[]): Promise<{ code: number; output: s
   });
 }
 
-function serverProperties(dir: string, port: number, controllerPort: number): string {
+/**
+ * A SASL_SSL listener beside the plain one, as Strimzi's `tls` listener with `scram-sha-512`
+ * authentication: TLS with `keystore` (PEM: the broker's PKCS#8 key and certificate), clients
+ * authenticated by SCRAM-SHA-512 against the credentials the storage is formatted with.
+ */
+interface SecureListener {
+  port: number;
+  keystore: string;
+}
+
+function serverProperties(
+  dir: string,
+  port: number,
+  controllerPort: number,
+  secure?: SecureListener,
+): string {
+  const listeners = [
+    `PLAINTEXT://127.0.0.1:${port}`,
+    `CONTROLLER://127.0.0.1:${controllerPort}`,
+    ...(secure ? [`SASL_SSL://127.0.0.1:${secure.port}`] : []),
+  ].join(",");
   return `${[
     "process.roles=broker,controller",
     "node.id=1",
     `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+    `listeners=${listeners}`,
+    `advertised.listeners=${listeners}`,
+    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL",
+    ...(secure
+      ? [
+          "sasl.enabled.mechanisms=SCRAM-SHA-512",
+          "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;",
+          "listener.name.sasl_ssl.ssl.keystore.type=PEM",
+          `listener.name.sasl_ssl.ssl.keystore.location=${secure.keystore}`,
+        ]
+      : []),
     "controller.listener.names=CONTROLLER",
     "inter.broker.listener.name=PLAINTEXT",
     `log.dirs=${join(dir, "data")}`,
@@ -68,6 +96,11 @@ export interface KafkaBrokerOptions {
   /** Told when the classpath has to be resolved first (a one-off of about ten seconds). */
   log?: (line: string) => void;
   readyTimeoutMs?: number;
+  /**
+   * Also a SASL_SSL listener (`secureBrokers`): TLS with the certificate `tls.cert` and key
+   * `tls.key` (PEM, PKCS#8), and these SCRAM-SHA-512 users.
+   */
+  secure?: { tls: { cert: string; key: string }; users: { name: string; password: string }[] };
 }
 
 /**
@@ -76,6 +109,8 @@ export interface KafkaBrokerOptions {
  */
 export class KafkaBroker {
   readonly brokers: string[];
+  /** The SASL_SSL listener's address, when started with `secure`. */
+  secureBrokers: string[] = [];
   #child: ChildProcess | undefined;
 
   private constructor(
@@ -91,7 +126,7 @@ export class KafkaBroker {
 
   static async start(options: KafkaBrokerOptions = {}): Promise<KafkaBroker> {
     const classpath = kafkaClasspath(options.log);
-    const [freePort = 0, freeControllerPort = 0] = await freePorts(2);
+    const [freePort = 0, freeControllerPort = 0, securePort = 0] = await freePorts(3);
     const ownsDir = options.dir === undefined;
     const dir = options.dir ?? mkdtempSync(join(tmpdir(), "soc-kafka-"));
     mkdirSync(dir, { recursive: true });
@@ -101,10 +136,22 @@ export class KafkaBroker {
     const broker = new KafkaBroker(port, controllerPort, dir, classpath, ownsDir, readyTimeoutMs);
     try {
       const config = join(dir, "server.properties");
-      writeFileSync(config, serverProperties(dir, port, controllerPort));
+      let secure: SecureListener | undefined;
+      const scram: string[] = [];
+      if (options.secure) {
+        secure = { port: securePort, keystore: join(dir, "broker.pem") };
+        const { key, cert } = options.secure.tls;
+        writeFileSync(secure.keystore, `${readFileSync(key, "utf8")}\n${readFileSync(cert, "utf8")}`, {
+          mode: 0o600,
+        });
+        for (const { name, password } of options.secure.users)
+          scram.push("--add-scram", `SCRAM-SHA-512=[name=${name},password=${password}]`);
+        broker.secureBrokers = [`127.0.0.1:${securePort}`];
+      }
+      writeFileSync(config, serverProperties(dir, port, controllerPort, secure));
       // A given dir keeps the cluster id it has (--ignore-formatted).
       const clusterId = newClusterId();
-      const tool = ["kafka.tools.StorageTool", "format", "--ignore-formatted", "-t", clusterId];
+      const tool = ["kafka.tools.StorageTool", "format", "--ignore-formatted", "-t", clusterId, ...scram];
       const format = await run("java", ["-cp", classpath, ...tool, "-c", config]);
       if (format.code !== 0)
         throw new Error(`formatting Kafka storage failed:\n${format.output.slice(-4_000)}`);

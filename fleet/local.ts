@@ -10,6 +10,7 @@ import { FleetConfig, peerOptions } from "../contracts/config.js";
 import { Peers } from "../runtime/a2a/client.js";
 import { clientComponent } from "../runtime/component.js";
 import { loadConfig } from "../runtime/config.js";
+import { falcoOutput } from "./falco-output.js";
 
 /** The package root, from the source (fleet/) or the build (dist/fleet/). */
 const root = [join(import.meta.dirname, ".."), join(import.meta.dirname, "..", "..")].find((dir) =>
@@ -32,6 +33,7 @@ export class LocalFleet {
   readonly output: string[] = [];
   readonly #listeners: ((line: string) => void)[] = [];
   #operator: CaseDesk | undefined;
+  #falco: ((body: string) => Promise<Response>) | undefined;
   private constructor(
     readonly home: string,
     readonly env: NodeJS.ProcessEnv,
@@ -61,6 +63,8 @@ export class LocalFleet {
       SOC_HOME: home,
       SOC_PORT_BASE: String(base),
       SOC_LOG_LEVEL: "debug",
+      // Events come in as in a cluster: over mTLS, as Falco with its certificate.
+      SOC_INGEST_TLS: "mtls",
       ...env,
     };
     const [cmd = "", ...args] = command;
@@ -70,7 +74,7 @@ export class LocalFleet {
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     });
-    const fleet = new LocalFleet(home, fleetEnv, launcher, `http://127.0.0.1:${base + 1}/falco`);
+    const fleet = new LocalFleet(home, fleetEnv, launcher, loadConfig(FleetConfig, fleetEnv).ingestUrl);
     const lines = createInterface({ input: launcher.stdout });
     lines.on("line", (line) => {
       fleet.output.push(line);
@@ -90,12 +94,10 @@ export class LocalFleet {
     this.#listeners.push(listener);
   }
 
+  /** Sends one event as Falco's http_output does (over mTLS as `falco`, unless the ingest is plain). */
   async post(event: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-    const response = await fetch(this.ingestUrl, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: typeof event === "string" ? event : JSON.stringify(event),
-    });
+    this.#falco ??= falcoOutput(loadConfig(FleetConfig, this.env));
+    const response = await this.#falco(typeof event === "string" ? event : JSON.stringify(event));
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   }
 

@@ -4,8 +4,10 @@ import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { bundleIgnoreArgs } from "../agents/policy-engine/bundle.js";
 import { FleetConfig } from "../contracts/config.js";
+import { ingestCallers } from "../contracts/skills.js";
 import { loadConfig } from "../runtime/config.js";
 import { ensureCertificates } from "./certs.js";
+import { falcoOutput, localIngest } from "./falco-output.js";
 import { components } from "./components.js";
 import { Supervisor, type ProcessSpec } from "./supervisor.js";
 import { opaBinary } from "./tools/opa.js";
@@ -26,6 +28,8 @@ async function main(argv: string[]): Promise<void> {
   const replaySample = !argv.includes("--no-sample");
   let config: FleetConfig;
   let launcher: z.output<typeof LauncherConfig>;
+  // On one machine, the ingest may be plain HTTP on loopback (and says so below); anywhere else mTLS.
+  process.env.SOC_INGEST_TLS = localIngest(process.env);
   try {
     config = loadConfig(FleetConfig);
     launcher = loadConfig(LauncherConfig);
@@ -37,7 +41,11 @@ async function main(argv: string[]): Promise<void> {
   privateDir(config.dataDir);
   for (const dir of [dirs.logs, dirs.run]) mkdirSync(dir, { recursive: true });
   say(`soc-fleet: state in ${config.home}`);
-  const created = ensureCertificates(config.certDir, [...components.map((c) => c.name), "operator"]);
+  const created = ensureCertificates(config.certDir, [
+    ...components.map((c) => c.name),
+    "operator",
+    ...ingestCallers,
+  ]);
   if (created.length > 0) say(`created development certificates: ${created.join(", ")}`);
 
   const opaAddress = new URL(config.opaUrl).host;
@@ -93,9 +101,14 @@ async function main(argv: string[]): Promise<void> {
   );
   say(`fleet ready: Falco ingest ${config.ingestUrl} (point Falco's http_output here)`);
   say(
+    config.ingestTls === "plain"
+      ? "  plain HTTP on loopback: any process on this machine may send events (SOC_INGEST_TLS=mtls takes only Falco's certificate)"
+      : `  mutual TLS: Falco's http_output with mtls: true, ca_cert ${join(config.certDir, "ca.crt")}, client_cert and client_key ${join(config.certDir, "falco.crt")} and falco.key`,
+  );
+  say(
     `decide from another terminal: npx soc cases --state escalated | npx soc trace <case> | npx soc approve <case>`,
   );
-  if (replaySample) await replay(join(root, "fleet", "sample", "falco-events.jsonl"), config.ingestUrl);
+  if (replaySample) await replay(join(root, "fleet", "sample", "falco-events.jsonl"), falcoOutput(config));
 }
 
 async function waitUntilReady(
@@ -119,18 +132,14 @@ async function waitUntilReady(
 }
 
 /** Posts the bundled Falco sample to the ingest, one event per POST as Falco's http_output does. */
-async function replay(path: string, ingestUrl: string): Promise<void> {
+async function replay(path: string, send: (body: string) => Promise<Response>): Promise<void> {
   const lines = readFileSync(path, "utf8")
     .split("\n")
     .filter((l) => l.trim());
   say(`replaying ${lines.length} sample Falco events…`);
   let forwarded = 0;
   for (const line of lines) {
-    const response = await fetch(ingestUrl, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: line,
-    });
+    const response = await send(line);
     const result = (await response.json()) as { forwarded?: boolean };
     if (result.forwarded) forwarded++;
   }

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import {
   Kafka,
   logLevel,
@@ -7,6 +8,7 @@ import {
   type Message,
   type Producer,
   type RetryOptions,
+  type SASLOptions,
 } from "kafkajs";
 
 /**
@@ -21,8 +23,20 @@ import {
  */
 export const kafkaRetry: RetryOptions = { initialRetryTime: 300, maxRetryTime: 5_000, retries: 100 };
 
+/** Where and how a client reaches Kafka: its brokers, TLS and SASL (FleetConfig's `kafka`). */
+export interface KafkaConnection {
+  brokers: string[];
+  /** TLS to the brokers, trusting the CA certificates (PEM) in `caFile`, else the system's. */
+  tls?: { caFile?: string };
+  /** SASL/SCRAM: the user's name and password (over TLS, or the password crosses in the clear). */
+  sasl?: { mechanism: "scram-sha-256" | "scram-sha-512"; username: string; password: string };
+}
+
 /** The kafkajs client configuration every client in the project uses. */
-export function kafkaClientOptions(brokers: string[], clientId = "soc-fleet"): KafkaConfig {
+export function kafkaClientOptions(
+  { brokers, tls, sasl }: KafkaConnection,
+  clientId = "soc-fleet",
+): KafkaConfig {
   return {
     clientId,
     brokers,
@@ -30,7 +44,17 @@ export function kafkaClientOptions(brokers: string[], clientId = "soc-fleet"): K
     requestTimeout: 10_000,
     retry: kafkaRetry,
     logLevel: logLevel.ERROR,
+    ...(tls && { ssl: tls.caFile ? { ca: [readCa(tls.caFile)] } : true }),
+    ...(sasl && { sasl: sasl as SASLOptions }),
   };
+}
+
+function readCa(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (cause) {
+    throw new Error(`KAFKA_CA_FILE ${path} cannot be read`, { cause });
+  }
 }
 
 /**

@@ -116,6 +116,7 @@ const documentedKeys = new Set([
     "enabled url user_agent insecure ca_cert ca_bundle ca_path mtls client_cert client_key echo " +
       "compress_uploads keep_alive max_consecutive_timeouts",
   ),
+  ...prefixed("mounts.", "volumes volumeMounts"),
   ...prefixed("falcosidekick.", "enabled fullfqdn listenPort"),
   ...prefixed(
     "falcosidekick.config.kafka.",
@@ -133,8 +134,21 @@ function leaves(node: unknown, path = ""): string[] {
 }
 
 interface FalcoValues {
-  falco: Record<string, unknown> & { http_output?: { enabled: boolean; url: string } };
+  falco: Record<string, unknown> & {
+    http_output?: {
+      enabled: boolean;
+      url: string;
+      mtls?: boolean;
+      ca_cert?: string;
+      client_cert?: string;
+      client_key?: string;
+    };
+  };
   falcosidekick: { enabled: boolean; config?: { kafka: Record<string, unknown> } };
+  mounts?: {
+    volumes: { name: string; secret?: { secretName: string } }[];
+    volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[];
+  };
 }
 
 describe("the Falco and falcosidekick values of helm/examples/falco", () => {
@@ -163,6 +177,37 @@ describe("the Falco and falcosidekick values of helm/examples/falco", () => {
     expect(url.pathname).toBe(new URL(FleetConfig.parse({}).ingestUrl).pathname);
     // With falcosidekick on, the falco chart points http_output at falcosidekick.
     expect(http.falcosidekick.enabled).toBe(false);
+  });
+
+  it("post over mTLS as `falco`, with the certificate the chart issues in Falco's namespace, which alone reaches the ingest", () => {
+    const output = http.falco.http_output;
+    expect(new URL(output?.url ?? "").protocol).toBe("https:");
+    expect(output?.mtls).toBe(true);
+    // cert-manager's Secret of the chart's `falco` Certificate (a ClusterIssuer signs it in Falco's namespace).
+    const objects = renderValues(
+      { certificates: { createIssuer: false, issuerRef: { name: "corporate-ca", kind: "ClusterIssuer" } } },
+      "soc-fleet",
+    );
+    const certificate = objects.find((o) => o.kind === "Certificate" && o.metadata?.name === "soc-falco") as
+      (KubeObject & { spec: { secretName: string; commonName: string } }) | undefined;
+    expect(certificate?.spec.commonName).toBe("falco");
+    const falcoNamespace = /helm install falco \S+ -n (\S+)/.exec(
+      readFileSync(join(examples, "falco", "falco-http-output-values.yaml"), "utf8"),
+    )?.[1];
+    expect(certificate?.metadata?.namespace).toBe(falcoNamespace);
+    const volume = http.mounts?.volumes.find((v) => v.secret?.secretName === certificate?.spec.secretName);
+    const mount = http.mounts?.volumeMounts.find((m) => m.name === volume?.name);
+    expect(mount?.readOnly).toBe(true);
+    expect([output?.ca_cert, output?.client_cert, output?.client_key]).toEqual(
+      ["ca.crt", "tls.crt", "tls.key"].map((key) => `${mount?.mountPath ?? "?"}/${key}`),
+    );
+    // The ingest's NetworkPolicy admits that namespace.
+    const policy = objects.find((o) => o.kind === "NetworkPolicy" && o.metadata?.name === "soc-prefilter") as
+      (KubeObject & { spec: { ingress: { ports: { port: unknown }[]; from: unknown[] }[] } }) | undefined;
+    const ingest = policy?.spec.ingress.find((rule) => rule.ports.some((p) => p.port === "ingest"));
+    expect(ingest?.from).toEqual([
+      { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": falcoNamespace } } },
+    ]);
   });
 
   it("have falcosidekick write to the topic the prefilter consumes, acknowledged by every in-sync replica", () => {

@@ -244,6 +244,8 @@ describe("the Helm chart helm/soc-fleet", () => {
       values.secrets.llm.apiKeyKey,
     ];
     expect(secretNames).toEqual(["MATTERMOST_BOT_TOKEN", "SOC_BOT_SECRET", "OPENAI_API_KEY"]);
+    // Kafka's CA file and password come from kafka.caSecret and kafka.passwordSecret.
+    secretNames.push("KAFKA_CA_FILE", "KAFKA_SASL_PASSWORD");
     expect([...Object.keys(values.config), ...secretNames].sort()).toEqual(
       Object.keys(FleetConfig.in.shape).sort(),
     );
@@ -573,6 +575,66 @@ describe("the Helm chart helm/soc-fleet", () => {
       ],
     ];
     for (const [what, values, reason] of refused) expect(refusal(values), what).toContain(reason);
+  });
+
+  it("gives Kafka's TLS and SASL settings, CA and password to the Kafka clients alone, each a valid configuration", () => {
+    const file = join(work, "kafka-secured.yaml");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        config: {
+          KAFKA_BROKERS: "kafka-kafka-bootstrap.kafka.svc:9093",
+          KAFKA_TLS: "true",
+          KAFKA_SASL_MECHANISM: "scram-sha-512",
+          KAFKA_SASL_USERNAME: "soc-fleet",
+        },
+        kafka: { caSecret: { name: "kafka-cluster-ca-cert" }, passwordSecret: { name: "soc-fleet" } },
+        training: { enabled: true, events: { existingClaim: "falco-events" } },
+      }),
+    );
+    const objects = render([file]);
+    const cronJob = find(objects, "CronJob", "soc-prefilter-training") as K8sObject;
+    const job = (cronJob.spec as { jobTemplate: { spec: { template: { spec: PodSpec } } } }).jobTemplate.spec
+      .template.spec;
+    const pods: [string, PodSpec][] = [
+      ...components.map((c): [string, PodSpec] => [
+        c.name,
+        podSpec(find(objects, "Deployment", `soc-${c.name}`) as K8sObject),
+      ]),
+      ["training", job],
+    ];
+    for (const [name, pod] of pods) {
+      const main = pod.containers[0] as Container;
+      const env = Object.fromEntries((main.env ?? []).map((e) => [e.name, e]));
+      const kafkaNames = Object.keys(env).filter((key) => key.startsWith("KAFKA_"));
+      if (!["prefilter", "coordinator", "training"].includes(name)) {
+        expect(kafkaNames, name).toEqual([]);
+        continue;
+      }
+      expect(env.KAFKA_SASL_PASSWORD?.valueFrom?.secretKeyRef, name).toEqual({
+        name: "soc-fleet",
+        key: "password",
+      });
+      const values = Object.fromEntries(
+        Object.entries(env).map(([key, e]) => [key, e.value ?? (e.valueFrom ? "x".repeat(40) : "")]),
+      );
+      const parsed = FleetConfig.safeParse(values);
+      expect(parsed.error?.issues ?? [], name).toEqual([]);
+      const kafka = (parsed.data as FleetConfig).kafka;
+      expect(kafka.sasl, name).toMatchObject({ mechanism: "scram-sha-512", username: "soc-fleet" });
+      // The CA file is the CA Secret's key, mounted where KAFKA_CA_FILE points.
+      const mount = main.volumeMounts?.find((m) => kafka.tls?.caFile?.startsWith(`${m.mountPath}/`));
+      const volume = pod.volumes.find((v) => v.name === mount?.name);
+      expect(volume?.secret?.secretName, name).toBe("kafka-cluster-ca-cert");
+      expect(volume?.secret?.items, name).toEqual([
+        { key: "ca.crt", path: kafka.tls?.caFile?.split("/").pop() },
+      ]);
+    }
+    // Half a configuration is refused at render, not by a crashing pod.
+    expect(refusal({ config: { KAFKA_SASL_MECHANISM: "scram-sha-512" } })).toContain(
+      "kafka.passwordSecret.name",
+    );
+    expect(refusal({ kafka: { caSecret: { name: "kafka-cluster-ca-cert" } } })).toContain("config.KAFKA_TLS");
   });
 
   it("schedules the weekly retraining with the schedule from values", () => {

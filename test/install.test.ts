@@ -6,6 +6,10 @@ import { callbackPaths } from "../bot/mattermost/setup.js";
 import { approversOf, FleetConfig } from "../contracts/config.js";
 import { FalcoEvent } from "../contracts/falco.js";
 import { skills } from "../contracts/skills.js";
+import { topics } from "../contracts/topics.js";
+import { COORDINATOR_GROUP } from "../agents/coordinator/anomalies.js";
+import { TRAINING_GROUP_PREFIX } from "../agents/prefilter/features/feedback.js";
+import { CONSUMER_GROUP, REKEY_GROUP } from "../agents/prefilter/kafka.js";
 import type { KubeObject } from "../fleet/kube-apiserver/index.js";
 import { repoRoot } from "../fleet/helm.js";
 import { helmBinary } from "../fleet/tools/kubernetes.js";
@@ -33,8 +37,9 @@ function renderCommand(command: string): KubeObject[] {
 }
 
 const defaults = FleetConfig.parse({});
-/** The port of the URL a line's `curl -s <url>` fetches. */
-const curlPort = (line: string) => Number(new URL(/curl -s (\S+)/.exec(line)?.[1] ?? "").port);
+/** The URL a line's `curl -s … <url>` fetches. */
+const curlUrl = (line: string) => new URL(/curl -s .*?(https?:\/\/\S+)/.exec(line)?.[1] ?? "");
+const curlPort = (line: string) => Number(curlUrl(line).port);
 
 describe("the README's section Install on Kubernetes", () => {
   const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
@@ -90,8 +95,22 @@ describe("the README's section Install on Kubernetes", () => {
     }
     const post = lines.find((l) => l.startsWith("curl ") && l.includes(" -d ")) ?? "";
     expect(curlPort(post)).toBe(portOf("soc-prefilter", "ingest"));
-    expect(new URL(/curl -s (\S+)/.exec(post)?.[1] ?? "").pathname).toBe(
-      new URL(defaults.ingestUrl).pathname,
+    expect(curlUrl(post).pathname).toBe(new URL(defaults.ingestUrl).pathname);
+    expect(curlUrl(post).protocol).toBe(new URL(defaults.ingestUrl).protocol);
+    // As Falco: with the certificate the chart issues for `falco`, written from its Secret, and the CA.
+    const falco = objects.find((o) => o.kind === "Certificate" && o.metadata?.name === "soc-falco")?.spec as {
+      secretName: string;
+      commonName: string;
+    };
+    expect(falco.commonName).toBe("falco");
+    const fileOf = (secret: string, key: string) =>
+      lines
+        .map((l) => /get secret (\S+) .*\{\.data\.([\w\\.]+)\}.*> (\S+)$/.exec(l)?.slice(1) ?? [])
+        .find(([s = "", k = ""]) => s === secret && k.replaceAll("\\", "") === key)?.[2];
+    expect(/--cert (\S+)/.exec(post)?.[1]).toBe(fileOf(falco.secretName, "tls.crt"));
+    expect(/--key (\S+)/.exec(post)?.[1]).toBe(fileOf(falco.secretName, "tls.key"));
+    expect(/--cacert (\S+)/.exec(post)?.[1]).toBe(
+      fileOf(falco.secretName, "ca.crt") ?? fileOf("soc-operator-tls", "ca.crt"),
     );
     const event = FalcoEvent.safeParse(JSON.parse(/-d '([^']+)'/.exec(post)?.[1] ?? "null"));
     expect(event.error?.issues ?? []).toEqual([]);
@@ -101,6 +120,32 @@ describe("the README's section Install on Kubernetes", () => {
     const counter = /grep (\S+)/.exec(metrics)?.[1] ?? "";
     expect(readFileSync(join(repoRoot, "agents", "prefilter", "pipeline.ts"), "utf8")).toContain(
       `"${counter}"`,
+    );
+  });
+
+  it("lists the Kafka ACLs of every client: the fleet's topics and the consumer groups its code joins", () => {
+    const rows = [
+      ...section.matchAll(/^\| (\w+) +\| (topic|group) +\| `([^`]+)`[^|]*\| ([\w, ]+?) +\|$/gm),
+    ].map(
+      ([, principal = "", type = "", name = "", operations = ""]) =>
+        `${principal} ${type} ${name}: ${operations}`,
+    );
+    const { events, keyedEvents, anomalies, deadLetter, feedback } = topics;
+    expect(rows.sort()).toEqual(
+      [
+        `falcosidekick topic ${events}: Write, Describe`,
+        `prefilter topic ${events}: Read, Describe`,
+        `prefilter group ${REKEY_GROUP}: Read`,
+        `prefilter topic ${keyedEvents}: Write, Read, Describe`,
+        `prefilter group ${CONSUMER_GROUP}: Read`,
+        `prefilter topic ${anomalies}: Write, Describe`,
+        `prefilter topic ${deadLetter}: Write, Describe`,
+        `coordinator topic ${anomalies}: Read, Describe`,
+        `coordinator group ${COORDINATOR_GROUP}: Read`,
+        `coordinator topic ${feedback}: Write, Describe`,
+        `training topic ${feedback}: Read, Describe`,
+        `training group ${TRAINING_GROUP_PREFIX}: Read`,
+      ].sort(),
     );
   });
 
@@ -118,7 +163,8 @@ describe("the README's section Install on Kubernetes", () => {
     const written = lines
       .filter((l) => l.includes(" get secret "))
       .map((l) => /get secret (\S+) .*\{\.data\.([\w\\.]+)\}.*> (\S+)$/.exec(l)?.slice(1))
-      .map(([secret = "", key = "", file = ""] = []) => ({ secret, key: key.replaceAll("\\", ""), file }));
+      .map(([secret = "", key = "", file = ""] = []) => ({ secret, key: key.replaceAll("\\", ""), file }))
+      .filter(({ secret }) => secret === operator.secretName);
     expect(written).toEqual(
       [
         ["tls.crt", "operator.crt"],

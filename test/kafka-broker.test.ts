@@ -29,7 +29,7 @@ describe("KafkaBroker and kafkaClientOptions against Apache Kafka", { timeout: 2
 
   beforeAll(async () => {
     broker = await KafkaBroker.start();
-    kafka = new Kafka(kafkaClientOptions(broker.brokers, "kafka-test"));
+    kafka = new Kafka(kafkaClientOptions({ brokers: broker.brokers }, "kafka-test"));
     admin = kafka.admin();
     await admin.connect();
     // Idempotent with one request in flight: a send retried across the restart is written once.

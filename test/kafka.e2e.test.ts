@@ -56,7 +56,10 @@ describe("the prefilter on a real Kafka broker (falcosidekick's Kafka output for
       env: { KAFKA_BROKERS: broker.brokers.join(","), SOC_PREFILTER: "priority" },
     });
     // The broker restart makes every client log connection errors: expected here, so kept quiet.
-    kafka = new Kafka({ ...kafkaClientOptions(broker.brokers, "test"), logLevel: logLevel.NOTHING });
+    kafka = new Kafka({
+      ...kafkaClientOptions({ brokers: broker.brokers }, "test"),
+      logLevel: logLevel.NOTHING,
+    });
     // falcosidekick's producer is a plain one (not idempotent): a retry after the restart may send an
     // event twice, and the prefilter must still forward it once.
     producer = kafka.producer({ retry: kafkaRetry });
@@ -202,6 +205,6 @@ describe("the prefilter on a real Kafka broker (falcosidekick's Kafka output for
     // The durable local record holds the same labels, and training reads the topic back whole.
     const recorded = readFileSync(join(fleet.home, "feedback.jsonl"), "utf8").trimEnd().split("\n");
     expect(recorded.map((line) => FeedbackLabel.parse(JSON.parse(line)))).toEqual(labels);
-    expect(await readFeedbackTopic(broker.brokers)).toEqual(labels);
+    expect(await readFeedbackTopic({ brokers: broker.brokers })).toEqual(labels);
   });
 });

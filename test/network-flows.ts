@@ -83,6 +83,7 @@ export function ciliumPolicyFlows(policy: KubeObject): Flow[] {
 
 export interface NetworkValues {
   config: Record<string, unknown>;
+  falcoNamespace: string;
   networkPolicy: {
     opsFrom: Peer[];
     ingestFrom: Peer[];
@@ -133,7 +134,10 @@ export function expectedFlows(
   ];
   if (name === "prefilter")
     outside.push(
-      ...values.networkPolicy.ingestFrom.map((p) => `in ${config.ingestPort}/TCP from ${peerName(p)}`),
+      ...[
+        { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": values.falcoNamespace } } },
+        ...values.networkPolicy.ingestFrom,
+      ].map((p) => `in ${config.ingestPort}/TCP from ${peerName(p)}`),
     );
   if (name === "notify" && config.mattermost)
     outside.push(

@@ -102,7 +102,10 @@ describe("the prefilter through a real Kafka broker at any process count (falcos
 
   beforeAll(async () => {
     broker = await KafkaBroker.start();
-    kafka = new Kafka({ ...kafkaClientOptions(broker.brokers, "test"), logLevel: logLevel.NOTHING });
+    kafka = new Kafka({
+      ...kafkaClientOptions({ brokers: broker.brokers }, "test"),
+      logLevel: logLevel.NOTHING,
+    });
     admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({

@@ -24,9 +24,12 @@ describe("the README's two commands", () => {
   });
 
   it("`npm start` runs the fleet with the bundled sample; an event at the printed ingest URL shows up in `npx soc cases --json`", async () => {
-    fleet = await LocalFleet.start({ command: ["npm", "start"] });
+    // As a person runs it on one machine: the ingest on plain HTTP on loopback, as README.md says.
+    fleet = await LocalFleet.start({ command: ["npm", "start"], env: { SOC_INGEST_TLS: "plain" } });
     const ingest = /fleet ready: Falco ingest (\S+)/.exec(fleet.output.join("\n"))?.[1];
     expect(ingest).toBe(fleet.ingestUrl);
+    expect(new URL(ingest ?? "").protocol).toBe(new URL(/url: (\S+)\}/.exec(readme)?.[1] ?? "").protocol);
+    expect(fleet.output.join("\n")).toContain("plain HTTP on loopback");
     await fleet.waitFor(
       () => fleet?.output.some((l) => /^sample replayed: \d+ events, \d+ forwarded/.test(l)),
       60_000,

@@ -43,7 +43,7 @@ export const coordinator: Agent = {
     // Analysts' decisions become training labels for the prefilter's next model.
     const feedback = new Feedback(
       join(config.home, "feedback.jsonl"),
-      config.kafkaBrokers.length > 0 ? feedbackTopicSink(config.kafkaBrokers, component.name) : null,
+      config.kafka.brokers.length > 0 ? feedbackTopicSink(config.kafka, component.name) : null,
       component.log,
     );
     component.onStop(() => feedback.close());
@@ -113,10 +113,10 @@ export const coordinator: Agent = {
       return { case_id: opened.id, trace_id: opened.trace_id, duplicate };
     };
 
-    if (config.kafkaBrokers.length > 0) {
+    if (config.kafka.brokers.length > 0) {
       // The pre-filter's anomalies arrive on soc.anomalies. At most `MAX_TRIAGING` cases are worked on
       // at once: a burst waits on Kafka, not in memory.
-      await consumeAnomalies(component, config.kafkaBrokers, async (anomaly) => {
+      await consumeAnomalies(component, config.kafka, async (anomaly) => {
         while (running.size >= MAX_TRIAGING) await Promise.race(running.values());
         openCase(anomaly);
       });

@@ -4,7 +4,13 @@ import type { Component } from "../../runtime/component.js";
 import { causeChain } from "../../runtime/errors.js";
 import { newTrace, withTrace } from "../../runtime/trace.js";
 import { topics } from "../../contracts/topics.js";
-import { connectConsumer, ensureTopics, Kafka, kafkaClientOptions } from "../../runtime/kafka.js";
+import {
+  connectConsumer,
+  ensureTopics,
+  Kafka,
+  kafkaClientOptions,
+  type KafkaConnection,
+} from "../../runtime/kafka.js";
 
 export const COORDINATOR_GROUP = "soc-coordinator";
 
@@ -18,7 +24,7 @@ export const COORDINATOR_GROUP = "soc-coordinator";
  */
 export async function consumeAnomalies(
   component: Component,
-  brokers: string[],
+  connection: KafkaConnection,
   open: (anomaly: Anomaly) => Promise<void>,
 ): Promise<void> {
   const invalid = new Counter({
@@ -26,7 +32,7 @@ export async function consumeAnomalies(
     help: "Messages on soc.anomalies that are not anomalies, skipped",
     registers: [component.metrics.registry],
   });
-  const kafka = new Kafka(kafkaClientOptions(brokers, component.name));
+  const kafka = new Kafka(kafkaClientOptions(connection, component.name));
   await ensureTopics(kafka, [topics.anomalies]);
   const consumer = await connectConsumer(kafka, COORDINATOR_GROUP, topics.anomalies);
   await consumer.run({

@@ -12,6 +12,7 @@ import {
   ensureTopics,
   Kafka,
   kafkaClientOptions,
+  type KafkaConnection,
   type Sender,
 } from "../../runtime/kafka.js";
 import { privateDir } from "../../runtime/private-dir.js";
@@ -80,8 +81,8 @@ export class Feedback {
  * Labels to Kafka's `soc.feedback`, keyed by event id. Connected on the first decision rather than
  * at start: a broker that is down must not keep the coordinator from opening cases.
  */
-export function feedbackTopicSink(brokers: string[], clientId: string, partitions = 3): LabelSink {
-  const kafka = new Kafka(kafkaClientOptions(brokers, clientId));
+export function feedbackTopicSink(connection: KafkaConnection, clientId: string, partitions = 3): LabelSink {
+  const kafka = new Kafka(kafkaClientOptions(connection, clientId));
   let producer: Promise<Sender> | null = null;
   const connect = async (): Promise<Sender> => {
     await ensureTopics(kafka, [topics.feedback], partitions);

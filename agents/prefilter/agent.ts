@@ -53,9 +53,7 @@ export const prefilter: Agent = {
       exportDrift(component, () => judge.call("psi", []));
     }
     const kafka =
-      config.kafkaBrokers.length > 0
-        ? new Kafka(kafkaClientOptions(config.kafkaBrokers, component.name))
-        : null;
+      config.kafka.brokers.length > 0 ? new Kafka(kafkaClientOptions(config.kafka, component.name)) : null;
     const producer = kafka ? await connectProducer(kafka) : null;
     if (producer) component.onStop(() => producer.disconnect());
     const sinks = producer ? [anomalyTopic(producer)] : [];
@@ -66,6 +64,7 @@ export const prefilter: Agent = {
       {
         host: config.host,
         port: config.ingestPort,
+        tls: config.ingestTls,
         rejectedPath: join(config.dataDir, "rejected-events.jsonl"),
       },
       pipeline,

@@ -1,18 +1,29 @@
 import { createServer } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import express, { type NextFunction, type Request, type Response } from "express";
+import { ingestCallers } from "../../contracts/skills.js";
+import { callersOnly } from "../../runtime/callers.js";
 import type { Component } from "../../runtime/component.js";
 import { causeChain, SocError } from "../../runtime/errors.js";
+import { serverTls } from "../../runtime/tls.js";
 import type { Outcome, Pipeline } from "./pipeline.js";
 import { RejectedLog } from "./rejected.js";
 
 /**
- * Falco's `http_output` target: one JSON event per POST on plain HTTP (Falco sends no client
- * certificate). Rejected input gets a 400 with the reason and is kept in `rejectedPath`, bounded
- * (rejected.ts).
+ * Falco's `http_output` target (or falcosidekick's webhook): one JSON event per POST. With `mtls`,
+ * HTTPS that takes only the client certificates of `ingestCallers`, refused as every server of the
+ * fleet refuses (runtime/callers.ts) before the body is read; plain HTTP only on loopback
+ * (contracts/config.ts). Rejected input gets a 400 with the reason and is kept in `rejectedPath`,
+ * bounded (rejected.ts).
  */
 export async function serveHttpIngest(
   component: Component,
-  { host, port, rejectedPath }: { host: string; port: number; rejectedPath: string },
+  {
+    host,
+    port,
+    tls,
+    rejectedPath,
+  }: { host: string; port: number; tls: "mtls" | "plain"; rejectedPath: string },
   pipeline: Pipeline,
 ): Promise<void> {
   const rejected = new RejectedLog(component, rejectedPath);
@@ -35,6 +46,7 @@ export async function serveHttpIngest(
 
   const app = express();
   app.disable("x-powered-by");
+  if (tls === "mtls") app.use(callersOnly(component, ingestCallers));
   app.use(express.json({ limit: "256kb", type: () => true }));
   app.post("/falco", (req: Request, res: Response) => {
     pipeline
@@ -59,10 +71,22 @@ export async function serveHttpIngest(
       },
     );
   });
-  const server = createServer(app);
+  const server = tls === "mtls" ? createTlsServer(serverTls(component.identity), app) : createServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, resolve);
   });
-  component.onStop(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  if (tls === "plain")
+    component.log.warn(
+      { host, port },
+      "Falco ingest on plain HTTP: loopback only, any process here may send events",
+    );
+  else component.log.info({ host, port, callers: ingestCallers }, "Falco ingest over mutual TLS");
+  component.onStop(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  );
 }

@@ -43,7 +43,7 @@ export async function runPrefilterHarness(brokers: string[]): Promise<void> {
   const judge = await startJudge(component, {
     scorer: shippedScorer(),
   });
-  const kafka = new Kafka(kafkaClientOptions(brokers, `harness-prefilter-${process.pid}`));
+  const kafka = new Kafka(kafkaClientOptions({ brokers }, `harness-prefilter-${process.pid}`));
   const producer = await connectProducer(kafka);
   stops.push(() => producer.disconnect());
   // Timed, not changed: how long anomaly sends take (acks=all; a batch's anomalies go out as one send).

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { repoRoot } from "../helm.js";
 import { trainingDir } from "../python.js";
 import { install, toolCacheDir, type CachedTool } from "./cache.js";
 import { kafkaJars } from "./kafka.js";
@@ -12,6 +13,9 @@ import { promtool } from "./prometheus.js";
 import { pythonVenv } from "./python.js";
 import { regal } from "./regal.js";
 import { smollm2 } from "./smollm2.js";
+
+/** The Python a2a-sdk the interop test drives the agents with (test/interop/). */
+export const a2aInteropRequirements = join(repoRoot, "test", "interop", "requirements.txt");
 
 /** Every tool the fleet and its tests run, in the order a fresh machine builds them. */
 export function tools(): CachedTool[] {
@@ -28,6 +32,7 @@ export function tools(): CachedTool[] {
     kubernetesSchemaSet,
     kafkaJars(),
     pythonVenv(join(trainingDir(), "requirements.txt")),
+    pythonVenv(a2aInteropRequirements),
     smollm2,
   ];
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { Role, type AgentCard } from "@a2a-js/sdk";
+import { AgentCard, Role } from "@a2a-js/sdk";
 import {
   ClientFactory,
   ClientFactoryOptions,
@@ -9,6 +9,7 @@ import {
 import type { z } from "zod";
 import type { Component } from "../component.js";
 import { SocError } from "../errors.js";
+import { mtlsFetch } from "../tls.js";
 import { isConnectionError, whileRestarting } from "../restart.js";
 import { currentTrace, traceparent } from "../trace.js";
 import type { Usage } from "../usage.js";
@@ -127,16 +128,18 @@ export class Peers {
   async #connect(agent: string, signal: AbortSignal): Promise<Client> {
     const base = this.options.urls[agent];
     if (!base) throw new SocError("unknown_agent", `no address configured for agent ${agent}`);
-    const response = await this.component.fetch(`${base}/.well-known/agent-card.json`, {
+    // Spoken to only if it presents the certificate of the agent meant, not any of the fleet's.
+    const fetch = mtlsFetch(this.component.identity, agent);
+    const response = await fetch(`${base}/.well-known/agent-card.json`, {
       headers: { "A2A-Version": "1.0" },
       signal,
     });
     if (!response.ok)
       throw new SocError("card_refused", `${agent} refused its agent card: HTTP ${response.status}`);
-    const card = reachedAt((await response.json()) as AgentCard, base);
+    const card = reachedAt(AgentCard.fromJSON(await response.json()), base);
     const factory = new ClientFactory(
       ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
-        transports: [new JsonRpcTransportFactory({ fetchImpl: this.component.fetch })],
+        transports: [new JsonRpcTransportFactory({ fetchImpl: fetch })],
       }),
     );
     return factory.createFromAgentCard(card);

@@ -1,7 +1,7 @@
 import { createServer } from "node:https";
 import { randomUUID } from "node:crypto";
-import express, { type NextFunction, type Request, type Response } from "express";
-import { Role, type AgentCard, type Message } from "@a2a-js/sdk";
+import express from "express";
+import { AgentCard, Role, type Message } from "@a2a-js/sdk";
 import {
   AgentEvent,
   DefaultRequestHandler,
@@ -10,10 +10,11 @@ import {
   type AgentExecutor,
   type RequestContext,
 } from "@a2a-js/sdk/server";
-import { agentCardHandler, jsonRpcHandler } from "@a2a-js/sdk/server/express";
+import { jsonRpcHandler } from "@a2a-js/sdk/server/express";
 import type { Component } from "../component.js";
 import { SocError, causeChain } from "../errors.js";
 import { serverTls, peerIdentity } from "../tls.js";
+import { callersOnly } from "../callers.js";
 import { newTrace, parseTraceparent, withCase, withTrace } from "../trace.js";
 import { measureUsage } from "../usage.js";
 import type { SkillHandler, SkillReply, SkillRequest } from "./skill.js";
@@ -42,19 +43,12 @@ export async function serveAgent(component: Component, options: AgentOptions): P
 
   const app = express();
   app.disable("x-powered-by");
-  app.use((req: Request, res: Response, next: NextFunction) => {
-    const caller = peerIdentity(req);
-    if (!caller || !allowed.has(caller)) {
-      component.metrics.refused.inc({ caller: caller ?? "unknown" });
-      component.log.warn({ caller: caller ?? null, path: req.path }, "caller refused");
-      res
-        .status(403)
-        .json({ error: { code: "caller_refused", message: `caller ${caller ?? "unknown"} is not allowed` } });
-      return;
-    }
-    next();
+  app.use(callersOnly(component, allowed));
+  // The card as A2A 1.0 JSON (the SDK keeps it in its in-memory form, which other SDKs do not read).
+  const published = JSON.stringify(AgentCard.toJSON(card));
+  app.get("/.well-known/agent-card.json", (_req, res) => {
+    res.type("application/json").send(published);
   });
-  app.use("/.well-known/agent-card.json", agentCardHandler({ agentCardProvider: requestHandler }));
   options.routes?.(app);
   app.use(
     JSONRPC_PATH,
@@ -103,7 +97,8 @@ function agentCard(name: string, options: AgentOptions): AgentCard {
         },
       },
     },
-    securityRequirements: [],
+    // Every call needs the client certificate, and each skill names the identities it serves.
+    securityRequirements: [{ schemes: { mtls: { list: [] } } }],
     defaultInputModes: ["application/json"],
     defaultOutputModes: ["application/json"],
     skills: options.skills.map(({ spec }) => ({

@@ -34,10 +34,12 @@ export class JsonHttpClientTransport implements Transport {
   constructor(
     private readonly url: URL,
     identity: Identity,
+    /** The server's identity: only its certificate is spoken to. */
+    server: string,
     /** Longest wait for the headers and between body chunks; the SDK times the whole call itself. */
     private readonly timeoutMs: number,
   ) {
-    this.#dispatcher = mtlsAgent(identity);
+    this.#dispatcher = mtlsAgent(identity, server);
   }
 
   start(): Promise<void> {

@@ -112,7 +112,9 @@ export class McpPeer {
     this.#client ??= (async () => {
       const client = new Client({ name: this.component.name, version: "1.0.0" });
       const url = new URL(MCP_PATH, this.url);
-      await client.connect(new JsonHttpClientTransport(url, this.component.identity, this.timeoutMs));
+      await client.connect(
+        new JsonHttpClientTransport(url, this.component.identity, this.server, this.timeoutMs),
+      );
       return client;
     })();
     return this.#client;

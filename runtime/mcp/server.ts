@@ -7,6 +7,7 @@ import type { z } from "zod";
 import type { Component } from "../component.js";
 import { SocError, causeChain } from "../errors.js";
 import { serverTls, peerIdentity } from "../tls.js";
+import { refuseCaller } from "../callers.js";
 import { newTrace, parseTraceparent, withTrace } from "../trace.js";
 import { JsonHttpServerTransport, jsonError } from "./server-transport.js";
 
@@ -106,13 +107,7 @@ export async function serveMcp(component: Component, options: McpOptions): Promi
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const caller = callerOf(req);
     if (!caller || !options.callers.includes(caller)) {
-      component.metrics.refused.inc({ caller: caller ?? "unknown" });
-      component.log.warn({ caller: caller ?? null }, "caller refused");
-      res.writeHead(403, { "content-type": "application/json" }).end(
-        JSON.stringify({
-          error: { code: "caller_refused", message: `caller ${caller ?? "unknown"} is not allowed` },
-        }),
-      );
+      refuseCaller(component, res, caller, req.url);
       return;
     }
     if ((req.url ?? "").split("?")[0] !== MCP_PATH) {

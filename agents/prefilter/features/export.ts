@@ -22,6 +22,8 @@ import { createReadStream, readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 import { FalcoEvent, eventIdOf } from "../../../contracts/falco.js";
+import { KafkaConfig } from "../../../contracts/config.js";
+import { loadConfig } from "../../../runtime/config.js";
 import { feedbackLabels, parseFeedback, readFeedbackTopic } from "./feedback.js";
 import { FEATURE_COUNT, FEATURE_NAMES, FeatureExtractor } from "./index.js";
 
@@ -165,7 +167,10 @@ async function main(args: readonly string[]): Promise<number> {
     const labelsPath = labelsPaths[0];
     const labels = labelsPath === undefined ? null : parseLabels(readFileSync(labelsPath, "utf8"));
     const decisions = feedbackPaths.flatMap((path) => parseFeedback(readFileSync(path, "utf8")));
-    for (const list of brokers) decisions.push(...(await readFeedbackTopic(list.split(","))));
+    // TLS and SASL as every Kafka client of the fleet reads them (KAFKA_TLS, KAFKA_SASL_…).
+    const kafka = brokers.length > 0 ? loadConfig(KafkaConfig) : null;
+    for (const list of brokers)
+      decisions.push(...(await readFeedbackTopic({ ...kafka, brokers: list.split(",") })));
     const feedback = feedbackPaths.length + brokers.length > 0 ? feedbackLabels(decisions) : null;
     const lines = createInterface({ input: createReadStream(eventsPath), crlfDelay: Infinity });
     const result = await exportFeatures(lines, labels, writeStdout, (note) => console.error(note), feedback);

@@ -1,7 +1,7 @@
 import { Kafka } from "kafkajs";
 import { FeedbackLabel } from "../../../contracts/feedback.js";
 import { topics } from "../../../contracts/topics.js";
-import { connectConsumer, kafkaClientOptions } from "../../../runtime/kafka.js";
+import { connectConsumer, kafkaClientOptions, type KafkaConnection } from "../../../runtime/kafka.js";
 
 /**
  * Analysts' decisions (contracts/feedback.ts) as labels of the training export. They take
@@ -34,13 +34,19 @@ export function parseFeedback(text: string): FeedbackLabel[] {
   return labels;
 }
 
+/** Training reads `soc.feedback` in a group of its own each time, named with this prefix (for ACLs). */
+export const TRAINING_GROUP_PREFIX = "soc-training-";
+
 /**
  * Every label on `soc.feedback` so far, in the order they were decided: read from the beginning up
  * to the end offsets at the time of the call, in a throwaway consumer group that commits nothing
  * (every training reads it all).
  */
-export async function readFeedbackTopic(brokers: string[], timeoutMs = 60_000): Promise<FeedbackLabel[]> {
-  const kafka = new Kafka(kafkaClientOptions(brokers, "soc-training"));
+export async function readFeedbackTopic(
+  connection: KafkaConnection,
+  timeoutMs = 60_000,
+): Promise<FeedbackLabel[]> {
+  const kafka = new Kafka(kafkaClientOptions(connection, "soc-training"));
   const admin = kafka.admin();
   await admin.connect();
   let ends: Map<number, bigint>;
@@ -54,7 +60,8 @@ export async function readFeedbackTopic(brokers: string[], timeoutMs = 60_000): 
   const remaining = new Set([...ends].filter(([, high]) => high > 0n).map(([partition]) => partition));
   if (remaining.size === 0) return [];
   const labels: FeedbackLabel[] = [];
-  const consumer = await connectConsumer(kafka, `soc-training-${process.pid}-${Date.now()}`, topics.feedback);
+  const group = `${TRAINING_GROUP_PREFIX}${process.pid}-${Date.now()}`;
+  const consumer = await connectConsumer(kafka, group, topics.feedback);
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(

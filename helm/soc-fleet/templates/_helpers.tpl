@@ -173,13 +173,55 @@ A component's environment: every non-empty name of `config` (the notify-only nam
 notify), the OPA sidecar's address for the policy engine, the Mattermost secrets for notify, then
 `env` and the component's own env. (dict "root" $ "name" <component> "settings" <settings>)
 */}}
+{{/*
+Kafka's secrets as environment (runtime/kafka.ts reads them through contracts/config.ts): the
+brokers' CA mounted by soc-fleet.kafkaVolume, the SASL password from its Secret. ($ root)
+*/}}
+{{- define "soc-fleet.kafkaEnv" -}}
+{{- if and .Values.config.KAFKA_SASL_MECHANISM (not .Values.kafka.passwordSecret.name) }}
+{{- fail "config.KAFKA_SASL_MECHANISM needs kafka.passwordSecret.name, the Secret with the user's password" }}
+{{- end }}
+{{- if and .Values.kafka.caSecret.name (ne (toString .Values.config.KAFKA_TLS) "true") }}
+{{- fail "kafka.caSecret is the CA of TLS to the brokers: it needs config.KAFKA_TLS: \"true\"" }}
+{{- end }}
+{{- with .Values.kafka.caSecret.name }}
+- name: KAFKA_CA_FILE
+  value: /etc/soc-fleet/kafka/ca.crt
+{{- end }}
+{{- with .Values.kafka.passwordSecret.name }}
+- name: KAFKA_SASL_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $.Values.kafka.passwordSecret.key }}
+{{- end }}
+{{- end }}
+
+{{/* The brokers' CA certificate, as soc-fleet.kafkaEnv's KAFKA_CA_FILE. ($ root) */}}
+{{- define "soc-fleet.kafkaVolume" -}}
+{{- with .Values.kafka.caSecret.name }}
+- name: kafka-ca
+  secret:
+    secretName: {{ . }}
+    items:
+      - { key: {{ $.Values.kafka.caSecret.key }}, path: ca.crt }
+{{- end }}
+{{- end }}
+
+{{- define "soc-fleet.kafkaMount" -}}
+{{- if .Values.kafka.caSecret.name }}
+- { name: kafka-ca, mountPath: /etc/soc-fleet/kafka, readOnly: true }
+{{- end }}
+{{- end }}
+
 {{- define "soc-fleet.env" -}}
 {{- $root := .root }}
 {{- $config := $root.Values.config }}
 {{- $notifyOnly := include "soc-fleet.notifyOnly" $root }}
+{{- $kafka := has "kafka" (index (include "soc-fleet.uses" $root | fromYaml) .name | default list) }}
 {{- range $key := keys $config | sortAlpha }}
 {{- $value := index $config $key }}
-{{- if and (not (kindIs "invalid" $value)) (ne (toString $value) "") (or (eq $.name "notify") (not (regexMatch $notifyOnly $key))) }}
+{{- if and (not (kindIs "invalid" $value)) (ne (toString $value) "") (or (eq $.name "notify") (not (regexMatch $notifyOnly $key))) (or $kafka (not (hasPrefix "KAFKA_" $key))) }}
 - name: {{ $key }}
   value: {{ include "soc-fleet.envValue" $value }}
 {{- end }}
@@ -209,6 +251,9 @@ three quarters of that again, agents/prefilter/judge.ts), so the heaps never gro
       name: {{ $root.Values.secrets.existingSecret }}
       key: {{ $root.Values.secrets.botSecretKey }}
       optional: true
+{{- end }}
+{{- if $kafka }}
+{{- include "soc-fleet.kafkaEnv" $root }}
 {{- end }}
 {{- if and (has "llm" (index (include "soc-fleet.uses" $root | fromYaml) .name | default list)) $root.Values.secrets.llm.existingSecret }}
 - name: OPENAI_API_KEY
