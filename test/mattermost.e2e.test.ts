@@ -371,7 +371,7 @@ describe("the Mattermost front end against a real Mattermost server (PostgreSQL)
     expect(closed.decision?.by).toBe("alice");
   });
 
-  it("refuses forged, expired and replayed contexts and dialog states, and a slash request without the token", async () => {
+  it("refuses forged, expired and replayed contexts and dialog states, a slash request without the token, and one naming a user it does not come from", async () => {
     const decidedId = await open(escalating("keycloak-7"));
     const post = await stage.escalationPost(decidedId);
     await awaiting(decidedId);
@@ -449,6 +449,20 @@ describe("the Mattermost front end against a real Mattermost server (PostgreSQL)
       }).toString(),
     });
     expect(slash.status).toBe(401);
+    // With the real token, as Mattermost would send it: the user is the one user_id names, looked
+    // up; a user_name saying alice is not read.
+    const botApi = new MattermostApi(stage.world.url, stage.world.bot.token);
+    const token = (await botApi.commands(stage.world.team.id)).find((c) => c.trigger === "soc")?.token ?? "";
+    const asMallory = (fields: Record<string, string>) =>
+      fetch(`${stage.callbackBase}/mattermost/command`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ token, text: `approve ${openId}`, ...fields }).toString(),
+      }).then(async (r) => ((await r.json()) as { text: string }).text);
+    expect(await asMallory({ user_id: stage.person("mallory").id, user_name: "alice" })).toContain(
+      "mallory may not decide cases",
+    );
+    expect(await asMallory({ user_id: "0".repeat(26), user_name: "alice" })).toContain("unknown user");
     expect((await trace(openId)).case.status).toBe("awaiting_human");
     expect(audit(openId).filter((r) => r.outcome === "applied")).toEqual([]);
     expect(audit(openId).filter((r) => r.outcome === "refused").length).toBeGreaterThanOrEqual(5);

@@ -21,6 +21,19 @@ export interface CallbackContext {
   publicUrl: string;
 }
 
+/**
+ * The username of the Mattermost user `userId` names, as the server knows it now: what a request
+ * says its user is called is never taken from the request itself (a user may be renamed, and a
+ * body may say anything). Null for what is not a user id or not a user.
+ */
+export async function userOf(ctx: Pick<CallbackContext, "api">, userId: unknown): Promise<string | null> {
+  if (typeof userId !== "string" || !/^[a-z0-9]{26}$/.test(userId)) return null;
+  return ctx.api.user(userId).then(
+    (u) => u.username,
+    () => null,
+  );
+}
+
 /** The proposed action as the analyst's step recorded it: what a button's digest vouches for. */
 export function proposedAction(steps: readonly Step[]): ProposedAction | null {
   const classified = steps.filter((s) => s.skill === "classify" && !s.error).at(-1);

@@ -43,7 +43,7 @@ export async function mattermostFrontEnd(
   );
   const api = new MattermostApi(settings.url, settings.token);
   let workspace: Workspace | undefined;
-  const outbox = new Outbox(component, store, api, () => workspace?.channelId, settings.groupWindowMs);
+  const outbox = new Outbox(component, store, api, () => workspace, settings.groupWindowMs);
   component.onStop(() => outbox.stop());
   const desk = a2aDesk(peers);
   const policy = mcp("policy-engine");

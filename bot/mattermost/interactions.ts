@@ -1,7 +1,7 @@
 import type { Request, Response } from "express";
 import { commands, run } from "../../commands/index.js";
 import { SocError } from "../../runtime/errors.js";
-import { answer, invocationOf, proposedAction, type CallbackContext } from "./context.js";
+import { answer, invocationOf, proposedAction, userOf, type CallbackContext } from "./context.js";
 import type { Via } from "./decisions.js";
 import { callbackPaths } from "./setup.js";
 import { actionDigest, type Grant } from "./signing.js";
@@ -26,13 +26,7 @@ async function check(
 ): Promise<Checked | { refusal: string }> {
   const verified = ctx.signer.verify(signed);
   const claimed = (signed ?? {}) as Partial<Grant>;
-  const user =
-    typeof userId === "string" && /^[a-z0-9]{26}$/.test(userId)
-      ? await ctx.api.user(userId).then(
-          (u) => u.username,
-          () => null,
-        )
-      : null;
+  const user = await userOf(ctx, userId);
   const entry = {
     user: user ?? `unknown:${String(userId).slice(0, 40)}`,
     case_id: typeof claimed.case_id === "string" ? claimed.case_id.slice(0, 16) : null,

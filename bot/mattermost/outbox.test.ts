@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { escalatedCase } from "../../test/fixtures.js";
 import { clientComponentForTests } from "../../test/fakes.js";
+import type { Component } from "../../runtime/component.js";
 import type { MattermostApi, NewPost } from "./api.js";
 import { ClientError } from "./client4.js";
 import { Outbox } from "./outbox.js";
@@ -11,7 +12,7 @@ import { BotStore } from "./store.js";
 
 /** Mattermost's REST API as the outbox uses it, in memory: it can be down, or lose its answers. */
 class FakeMattermost {
-  posts: (NewPost & { id: string; create_at: number })[] = [];
+  posts: (NewPost & { id: string; user_id: string; create_at: number })[] = [];
   patched: { id: string; props: Record<string, unknown> }[] = [];
   down = false;
   loseNextAnswer = false;
@@ -23,7 +24,12 @@ class FakeMattermost {
     return {
       createPost: (post: NewPost) => {
         gate();
-        const created = { ...post, id: `p${this.posts.length + 1}`, create_at: Date.now() };
+        const created = {
+          ...post,
+          id: `p${this.posts.length + 1}`,
+          user_id: "soc-bot",
+          create_at: Date.now(),
+        };
         this.posts.push(created);
         if (this.loseNextAnswer) {
           this.loseNextAnswer = false;
@@ -54,6 +60,7 @@ describe("Outbox", () => {
   let store: BotStore;
   let mattermost: FakeMattermost;
   let outbox: Outbox;
+  let component: Component;
   const settle = async (test: () => boolean) => {
     for (let i = 0; i < 200 && !test(); i++) await new Promise((resolve) => setTimeout(resolve, 25));
     expect(test()).toBe(true);
@@ -70,11 +77,12 @@ describe("Outbox", () => {
     dir = mkdtempSync(join(tmpdir(), "soc-outbox-"));
     store = new BotStore(join(dir, "bot.db"));
     mattermost = new FakeMattermost();
+    component = clientComponentForTests("notify");
     outbox = new Outbox(
-      clientComponentForTests("notify"),
+      component,
       store,
       mattermost.api(),
-      () => "channel-1",
+      () => ({ channelId: "channel-1", botId: "soc-bot" }),
       3_600_000,
     );
   });
@@ -116,6 +124,28 @@ describe("Outbox", () => {
     await settle(() => store.pendingCount() === 0);
     expect(mattermost.posts).toHaveLength(1);
     expect(store.post("C-22222")?.post_id).toBe("p1");
+  });
+
+  it("takes no decoy for its post: someone else's post carrying the next delivery key is counted and the escalation still posted", async () => {
+    mattermost.down = true;
+    outbox.add("C-22222", escalation(1));
+    await settle(() => store.nextPending()?.attempted_at != null);
+    // A member of the channel guesses the key the retry will look for (instance:seq) and posts it.
+    mattermost.posts.push({
+      channel_id: "channel-1",
+      message: "nothing to see",
+      props: { soc_delivery: `${store.instance}:1` },
+      id: "decoy",
+      user_id: "mallory",
+      create_at: Date.now(),
+    });
+    mattermost.down = false;
+    await settle(() => store.pendingCount() === 0);
+    const escalations = mattermost.posts.filter((p) => p.message === "escalated 1");
+    expect(escalations.map((p) => p.user_id)).toEqual(["soc-bot"]);
+    expect(store.post("C-22222")?.post_id).toBe(escalations[0]?.id);
+    const decoys = await component.metrics.registry.getSingleMetricAsString("soc_bot_decoy_posts_total");
+    expect(decoys).toMatch(/soc_bot_decoy_posts_total\{[^}]*\} 1$/m);
   });
 
   it("updates the case's post in place once decided: no buttons, who and when", async () => {

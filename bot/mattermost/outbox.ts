@@ -4,6 +4,7 @@ import type { Component } from "../../runtime/component.js";
 import { causeChain } from "../../runtime/errors.js";
 import { unreachable, type Attachment, type MattermostApi } from "./api.js";
 import { decidedAttachment } from "./posts.js";
+import type { Workspace } from "./setup.js";
 import type { BotStore, OutboxItem } from "./store.js";
 
 /** What can wait in the outbox: a case's escalation post, a reply in its thread, its decided form. */
@@ -25,13 +26,17 @@ export class Outbox {
   #wake: (() => void) | undefined;
   readonly #pending: Gauge;
   readonly #delivered: Counter<"kind" | "result">;
+  readonly #decoys: Counter;
 
   constructor(
     private readonly component: Component,
     private readonly store: BotStore,
     private readonly api: MattermostApi,
-    /** The channel posts go to; undefined until setup has found it, and nothing is delivered before. */
-    private readonly channelId: () => string | undefined,
+    /**
+     * The channel posts go to and the bot's own user id; undefined until setup has found them, and
+     * nothing is delivered before.
+     */
+    private readonly workspace: () => Pick<Workspace, "channelId" | "botId"> | undefined,
     private readonly groupWindowMs: number,
   ) {
     const registers = [component.metrics.registry];
@@ -45,6 +50,11 @@ export class Outbox {
       name: "soc_bot_deliveries_total",
       help: "Outbox items delivered to Mattermost, by kind and result",
       labelNames: ["kind", "result"],
+      registers,
+    });
+    this.#decoys = new Counter({
+      name: "soc_bot_decoy_posts_total",
+      help: "Posts carrying one of the bot's delivery keys that someone else wrote, not taken as delivered",
       registers,
     });
     // Every series from zero: an alert on the increase of refusals then sees the first one too.
@@ -61,7 +71,7 @@ export class Outbox {
 
   /** Starts the delivery loop if it is not running. */
   start(): void {
-    if (this.#running || this.#stopped || !this.channelId()) return;
+    if (this.#running || this.#stopped || !this.workspace()) return;
     this.#running = true;
     void this.#run().finally(() => (this.#running = false));
   }
@@ -142,7 +152,11 @@ export class Outbox {
     }
   }
 
-  /** Creates the post unless an earlier attempt already did (found by its delivery key). */
+  /**
+   * Creates the post unless an earlier attempt already did: found by its delivery key, and written
+   * by the bot itself. Anyone in the channel can post with the key in its props; such a decoy
+   * would otherwise stand in for the escalation, which no analyst would then see.
+   */
   async #createOnce(
     item: OutboxItem,
     post: { message: string; root_id: string | undefined; props?: Record<string, unknown> },
@@ -150,9 +164,18 @@ export class Outbox {
     const key = `${this.store.instance}:${item.seq}`;
     if (item.attempted_at !== null) {
       const since = item.attempted_at - 60_000;
-      const earlier = (await this.api.postsSince(this.#channel(), since)).find(
+      const { botId } = this.#workspace();
+      const carrying = (await this.api.postsSince(this.#channel(), since)).filter(
         (p) => p.props.soc_delivery === key,
       );
+      for (const decoy of carrying.filter((p) => p.user_id !== botId)) {
+        this.#decoys.inc();
+        this.component.log.warn(
+          { post: decoy.id, user: decoy.user_id, case: item.case_id, seq: item.seq },
+          "a post by someone else carries the bot's delivery key: not taken as delivered",
+        );
+      }
+      const earlier = carrying.find((p) => p.user_id === botId);
       if (earlier) return earlier.id;
     }
     const created = await this.api.createPost({
@@ -164,10 +187,14 @@ export class Outbox {
     return created.id;
   }
 
+  #workspace(): Pick<Workspace, "channelId" | "botId"> {
+    const found = this.workspace();
+    if (!found) throw new Error("the outbox runs only once setup has found the channel");
+    return found;
+  }
+
   #channel(): string {
-    const id = this.channelId();
-    if (!id) throw new Error("the outbox runs only once setup has found the channel");
-    return id;
+    return this.#workspace().channelId;
   }
 
   #sleep(ms: number): Promise<void> {

@@ -1,7 +1,7 @@
 import type { Request, Response } from "express";
 import { parse, run, type Invocation } from "../../commands/index.js";
 import { SocError, causeChain } from "../../runtime/errors.js";
-import { answer, type CallbackContext } from "./context.js";
+import { answer, userOf, type CallbackContext } from "./context.js";
 import { sameSecret } from "./signing.js";
 
 /** Mattermost waits 30 s for an integration; answer well within it and follow up later. */
@@ -32,7 +32,7 @@ export async function slash(ctx: CallbackContext, req: Request, res: Response): 
   if (!workspace || !sameSecret(token, workspace.commandToken)) {
     ctx.decisions.refuse(
       {
-        user: body.user_name ?? "unknown",
+        user: `unknown:${String(body.user_id).slice(0, 40)}`,
         case_id: null,
         action: "command",
         digest: null,
@@ -56,7 +56,23 @@ export async function slash(ctx: CallbackContext, req: Request, res: Response): 
     res.json(ephemeral([`\`\`\`\n${usage}\n\`\`\``]));
     return;
   }
-  const user = body.user_name ?? "";
+  // Who asks is the user the request's user_id names, looked up: its user_name is not read.
+  const user = await userOf(ctx, body.user_id);
+  if (!user) {
+    ctx.decisions.refuse(
+      {
+        user: `unknown:${String(body.user_id).slice(0, 40)}`,
+        case_id: null,
+        action: invocation.command.name.slice(0, 16),
+        digest: null,
+        via: "command",
+        detail: "unknown user",
+      },
+      "unknown_user",
+    );
+    res.json(ephemeral(["Refused: unknown user."]));
+    return;
+  }
   const work = answer(run(invocation, ctx.decisions.deskFor("command"), { name: user }));
   const first = await Promise.race([
     work,
