@@ -9,6 +9,9 @@ import { serverTls } from "../../runtime/tls.js";
 import type { Outcome, Pipeline } from "./pipeline.js";
 import { RejectedLog } from "./rejected.js";
 
+/** One Falco event is a few kB; its fields are bounded far below this (contracts/falco.ts). */
+const BODY_LIMIT = "256kb";
+
 /**
  * Falco's `http_output` target (or falcosidekick's webhook): one JSON event per POST. With `mtls`,
  * HTTPS that takes only the client certificates of `ingestCallers`, refused as every server of the
@@ -27,11 +30,13 @@ export async function serveHttpIngest(
   pipeline: Pipeline,
 ): Promise<void> {
   const rejected = new RejectedLog(component, rejectedPath);
-  const answer = async (res: Response, outcome: Outcome, body: unknown) => {
+  const answer = async (res: Response, outcome: Outcome, body: unknown, status = 400) => {
     switch (outcome.kind) {
       case "rejected":
         await rejected.keep(outcome.reason, body);
-        res.status(400).json({ error: { code: "invalid_event", message: outcome.reason, retryable: false } });
+        res
+          .status(status)
+          .json({ error: { code: "invalid_event", message: outcome.reason, retryable: false } });
         return;
       case "duplicate":
         res.status(200).json({ forwarded: false, duplicate: true, case_id: null });
@@ -47,7 +52,7 @@ export async function serveHttpIngest(
   const app = express();
   app.disable("x-powered-by");
   if (tls === "mtls") app.use(callersOnly(component, ingestCallers));
-  app.use(express.json({ limit: "256kb", type: () => true }));
+  app.use(express.json({ limit: BODY_LIMIT, type: () => true }));
   app.post("/falco", (req: Request, res: Response) => {
     pipeline
       .process(req.body)
@@ -57,20 +62,26 @@ export async function serveHttpIngest(
         res.status(503).json({ error: SocError.from(error).toJSON() });
       });
   });
-  // Body that is not JSON at all: a 400 with the reason, kept like any rejected event.
-  app.use((error: Error, req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) {
-      next(error);
-      return;
-    }
-    const reason = `body is not JSON: ${error.message}`;
-    component.log.warn({ reason, err: causeChain(error), path: req.path }, "event rejected");
-    answer(res, { kind: "rejected", reason }, (error as { body?: unknown }).body ?? null).catch(
-      (failed: unknown) => {
-        component.log.error({ err: causeChain(failed) }, "rejected event not answered");
-      },
-    );
-  });
+  // A body that is not JSON at all, or too large to read: a 400 (413) with the reason, kept like
+  // any rejected event (what of it was read).
+  app.use(
+    (error: Error & { type?: string; body?: unknown }, req: Request, res: Response, next: NextFunction) => {
+      if (res.headersSent) {
+        next(error);
+        return;
+      }
+      const tooLarge = error.type === "entity.too.large";
+      const reason = tooLarge
+        ? `body over ${BODY_LIMIT}: ${error.message}`
+        : `body is not JSON: ${error.message}`;
+      component.log.warn({ reason, err: causeChain(error), path: req.path }, "event rejected");
+      answer(res, { kind: "rejected", reason }, error.body ?? null, tooLarge ? 413 : 400).catch(
+        (failed: unknown) => {
+          component.log.error({ err: causeChain(failed) }, "rejected event not answered");
+        },
+      );
+    },
+  );
   const server = tls === "mtls" ? createTlsServer(serverTls(component.identity), app) : createServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

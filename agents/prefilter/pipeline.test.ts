@@ -105,6 +105,20 @@ describe("the prefilter pipeline", () => {
     expect(coordinator.opened).toEqual([]);
   });
 
+  it("refuses a body nested deeper than any event before it crosses to the judge's thread", async () => {
+    const coordinator = new FakeCoordinator();
+    const deep = JSON.parse(`${"[".repeat(20_000)}${"]".repeat(20_000)}`) as unknown;
+    // What a thread boundary would do with it: the structured clone runs out of stack.
+    expect(() => structuredClone(deep)).toThrow(RangeError);
+    const outcome = await pipeline(coordinator).process(deep);
+    expect(outcome).toEqual({
+      kind: "rejected",
+      reason: "event: nested deeper than 8 levels, no Falco event is",
+    });
+    // Real events, nested as deep as they get, still go through.
+    expect((await pipeline(coordinator).process(alert())).kind).toBe("forwarded");
+  });
+
   it("rejects invalid input with every reason", async () => {
     const outcome = await pipeline(new FakeCoordinator()).process(alert({ priority: "Loud", rule: "" }));
     expect(outcome.kind).toBe("rejected");

@@ -83,6 +83,13 @@ export class Pipeline {
 
   /** One event, judged and, if selected, forwarded: the HTTP ingest's way. */
   async process(body: unknown): Promise<Outcome> {
+    // A body nested deeper than any event cannot cross to the judge's thread (the structured clone
+    // runs out of stack): refused here, as the judge would refuse it.
+    if (nestedDeeperThan(body, MAX_EVENT_DEPTH)) {
+      const reason = `event: nested deeper than ${MAX_EVENT_DEPTH} levels, no Falco event is`;
+      this.#rejected(reason);
+      return { kind: "rejected", reason };
+    }
     const judged = await this.judge.call("judge", [body]);
     if (judged.kind === "selected") return this.forward(judged);
     if (judged.kind === "rejected") this.#rejected(judged.reason);
@@ -156,4 +163,19 @@ export class Pipeline {
     this.#counted.rejected.inc();
     this.component.log.warn({ reason }, "event rejected");
   }
+}
+
+/** A Falco event is an object of fields, one of them an object of values: 3 levels with its tags. */
+const MAX_EVENT_DEPTH = 8;
+
+/** Whether `value` has objects or arrays nested more than `limit` deep; stops at the first. */
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  for (let top = stack.pop(); top; top = stack.pop()) {
+    const [node, depth] = top;
+    if (typeof node !== "object" || node === null) continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return false;
 }

@@ -30,6 +30,24 @@ describe("the rejected events kept for inspection", () => {
     expect((big?.body as string).length).toBe(KEPT_BODY_CHARS);
   });
 
+  it("keeps the reason of a body nested deeper than it can write out, and says so", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "soc-rejected-")), "rejected-events.jsonl");
+    const log = new RejectedLog(clientComponentForTests("prefilter"), path);
+    // What JSON.parse takes from a 256 kB body, and JSON.stringify cannot give back.
+    const deep = JSON.parse(`${"[".repeat(100_000)}${"]".repeat(100_000)}`) as unknown;
+    expect(() => JSON.stringify(deep)).toThrow(RangeError);
+    await log.keep("not a Falco event", deep);
+    expect(lines(path)).toEqual([
+      {
+        at: expect.any(String) as unknown,
+        reason: "not a Falco event",
+        body: null,
+        truncated: true,
+        unkept: "nested too deeply to write out",
+      },
+    ]);
+  });
+
   it("rotates the file at its size, so a flood costs at most twice that on disk, and counts it", async () => {
     const path = join(mkdtempSync(join(tmpdir(), "soc-rejected-")), "rejected-events.jsonl");
     const component = clientComponentForTests("prefilter");

@@ -41,13 +41,14 @@ export class RejectedLog {
 
   /** Keeps one rejected body with its reason; resolves once written (or once its failure is logged). */
   keep(reason: string, body: unknown): Promise<void> {
-    const json = JSON.stringify(body) ?? "null";
-    const cut = json.length > KEPT_BODY_CHARS;
+    const json = serialised(body);
+    const cut = json === null || json.length > KEPT_BODY_CHARS;
     const line = `${JSON.stringify({
       at: new Date().toISOString(),
       reason,
-      body: cut ? json.slice(0, KEPT_BODY_CHARS) : body,
-      ...(cut ? { truncated: true, body_chars: json.length } : {}),
+      body: json === null ? null : cut ? json.slice(0, KEPT_BODY_CHARS) : body,
+      ...(json === null ? { truncated: true, unkept: "nested too deeply to write out" } : {}),
+      ...(json !== null && cut ? { truncated: true, body_chars: json.length } : {}),
     })}\n`;
     this.#queue = this.#queue.then(() => this.#write(line));
     return this.#queue;
@@ -75,5 +76,14 @@ export class RejectedLog {
         "rejected event not kept",
       );
     }
+  }
+}
+
+/** The body as JSON; null for one nested deeper than JSON.stringify's stack allows (JSON.parse took it). */
+function serialised(body: unknown): string | null {
+  try {
+    return JSON.stringify(body) ?? "null";
+  } catch {
+    return null;
   }
 }

@@ -3,18 +3,20 @@ import { request } from "node:https";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FleetConfig } from "../../contracts/config.js";
-import { mcpServerNames, type McpServerName } from "../../contracts/skills.js";
+import { mcpServerNames, skills, type McpServerName } from "../../contracts/skills.js";
 import { alerts } from "../../fleet/alerts.js";
 import { components } from "../../fleet/components.js";
 import { LocalFleet } from "../../fleet/local.js";
 import { loadConfig } from "../../runtime/config.js";
 
 /**
- * Every server of the running fleet, called with a valid certificate of the fleet's CA whose
- * identity it does not serve: Falco's on every agent and MCP server, every component's on the
- * Falco ingest. Each refuses (403), counts the refusal by caller, and nothing reaches a skill.
+ * Every server of the running fleet, attacked through its own door: a valid certificate of the
+ * fleet's CA whose identity it does not serve (Falco's on every agent and MCP server, every
+ * component's on the Falco ingest) is refused (403) and counted by caller, and nothing reaches a
+ * skill; an oversized and a deeply nested body from an allowed caller are refused with a status,
+ * and the server goes on serving.
  */
-describe("a caller with a valid certificate of the wrong identity, on every server of the fleet", () => {
+describe("every server of the running fleet, attacked", () => {
   let fleet: LocalFleet;
   let config: FleetConfig;
   beforeAll(async () => {
@@ -46,6 +48,9 @@ describe("a caller with a valid certificate of the wrong identity, on every serv
       req.on("error", () => resolve(0));
       req.end(body);
     });
+  /** An identity an agent's skills serve: the first caller of its first skill. */
+  const callerOf = (agent: string) =>
+    Object.values(skills).find((skill) => skill.agent === agent)?.callers[0] ?? "operator";
   const refusedCount = async (component: string, caller: string) => {
     const text = await (await fetch(`${config.opsUrl(component as McpServerName)}/metrics`)).text();
     const line = text
@@ -78,15 +83,45 @@ describe("a caller with a valid certificate of the wrong identity, on every serv
     }
   });
 
+  it("answers an oversized and a deeply nested body from an allowed caller with a refusal, on every endpoint, and goes on serving", async () => {
+    // Each endpoint with a caller it serves: the ingest as Falco, each agent and MCP server as one of
+    // its callers (contracts/skills.ts, the servers' definitions).
+    const endpoints: [string, string, string][] = [
+      ["prefilter ingest", config.ingestUrl, "falco"],
+      ...components.map(({ name }): [string, string, string] => {
+        const mcp = (mcpServerNames as readonly string[]).includes(name);
+        const caller = mcp ? (name === "policy-engine" ? "reviewer" : "remediate") : callerOf(name);
+        return [name, `${config.url(name)}${mcp ? "/mcp" : "/a2a/jsonrpc"}`, caller];
+      }),
+    ];
+    const oversized = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "x",
+      params: { pad: "x".repeat(2 << 20) },
+    });
+    // 40 kB of brackets: under every body limit, 20 000 levels deep.
+    const nested = `${"[".repeat(20_000)}${"]".repeat(20_000)}`;
+    for (const [what, url, caller] of endpoints) {
+      expect(await send(caller, url, "POST", oversized), `${what}: oversized`).toBe(413);
+      const deep = await send(caller, url, "POST", nested);
+      expect(deep === 400 || deep === 200, `${what}: nested answered ${deep}`).toBe(true);
+    }
+    for (const { name } of components)
+      expect((await fetch(`${config.opsUrl(name)}/healthz`)).status, name).toBe(200);
+    expect(await send("falco", config.ingestUrl, "POST", JSON.stringify(alerts.autoReject()))).toBe(200);
+  });
+
   it("refuses every component's certificate and the operator's on the Falco ingest, and counts each", async () => {
     const event = JSON.stringify(alerts.containerEscape());
     const callers = [...components.map((c) => c.name), "operator"];
     for (const caller of callers)
       expect(await send(caller, config.ingestUrl, "POST", event), caller).toBe(403);
     for (const caller of callers) expect(await refusedCount("prefilter", caller), caller).toBe(1);
-    // Falco's own certificate is the one that gets through.
+    // Falco's own certificate is the one that gets through, and only its event opened a case.
+    const cases = async () => ((await fleet.soc(["cases"])).json as { cases: unknown[] }).cases.length;
+    const before = await cases();
     expect(await send("falco", config.ingestUrl, "POST", event)).toBe(200);
-    const listed = await fleet.soc(["cases"]);
-    expect((listed.json as { cases: unknown[] }).cases).toHaveLength(1);
+    expect(await cases()).toBe(before + 1);
   });
 });
