@@ -6,6 +6,7 @@ export const approve = command({
   name: "approve",
   usage: "approve <case>",
   summary: "Approve the proposed action of an escalated case; remediate carries it out.",
+  access: "decide",
   flags: [],
   arity: 1,
   args: z.object({ case: CaseId }),

@@ -6,6 +6,7 @@ export const cases = command({
   name: "cases",
   usage: "cases [--state open|reviewing|awaiting_human|escalated|executing|closed] [--limit N]",
   summary: "List cases, newest first.",
+  access: "read",
   flags: ["state", "limit"],
   arity: 0,
   args: z.object({

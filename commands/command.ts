@@ -50,6 +50,12 @@ export interface Command<A extends z.ZodType = z.ZodType> {
   usage: string;
   summary: string;
   args: A;
+  /**
+   * Who may run it, as front ends enforce it: `decide` changes a case (approvers only, through the
+   * decision gate), `read` shows cases and their evidence (Mattermost: in the configured channel,
+   * or to approvers; SOC_BOT_READERS), `anyone` shows nothing of a case.
+   */
+  access: "decide" | "read" | "anyone";
   /** The `--flags` it takes (besides `--json`); anything else that starts with `--` is a word. */
   flags: readonly string[];
   /** How many words it takes after its name; more is a usage error. */

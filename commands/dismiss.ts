@@ -6,6 +6,7 @@ export const dismiss = command({
   name: "dismiss",
   usage: "dismiss <case> <reason…>",
   summary: "Close an escalated case without action, with the reason (a benign label for the model).",
+  access: "decide",
   flags: [],
   arity: Infinity,
   args: z.object({

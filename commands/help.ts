@@ -7,6 +7,7 @@ export function help(registry: () => readonly Command[]) {
     name: "help",
     usage: "help",
     summary: "This list.",
+    access: "anyone",
     flags: [],
     arity: 0,
     args: z.object({}),

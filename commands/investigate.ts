@@ -6,6 +6,7 @@ export const investigate = command({
   name: "investigate",
   usage: "investigate <case>",
   summary: "Gather more evidence for an escalated case; it stays open for a decision.",
+  access: "decide",
   flags: [],
   arity: 1,
   args: z.object({ case: CaseId }),

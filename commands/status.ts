@@ -5,6 +5,7 @@ export const status = command({
   name: "status",
   usage: "status",
   summary: "Fleet health, cases by state, the oldest case awaiting a decision, today's decisions.",
+  access: "read",
   flags: [],
   arity: 0,
   args: z.object({}),

@@ -5,6 +5,7 @@ export const trace = command({
   name: "trace",
   usage: "trace <trace_id|case>",
   summary: "The whole reasoning chain of a case: every step, its agent, MCP calls and latency.",
+  access: "read",
   flags: [],
   arity: 1,
   args: z.object({

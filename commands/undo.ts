@@ -6,6 +6,7 @@ export const undo = command({
   name: "undo",
   usage: "undo <case>",
   summary: "Undo what was carried out for a remediated case: the previous state is restored.",
+  access: "decide",
   flags: [],
   arity: 1,
   args: z.object({ case: CaseId }),

@@ -156,6 +156,11 @@ export const FleetConfig = z
     SOC_BOT_SECRET: z.string().min(32, "SOC_BOT_SECRET needs at least 32 characters").optional(),
     /** How long an escalation's buttons stay valid. */
     SOC_BOT_BUTTON_TTL_MS: millis.default(7 * 24 * 3_600_000),
+    /**
+     * Who `/soc trace`, `cases` and `status` answer: `channel`, anyone in the configured channel and
+     * approvers anywhere; `team`, anyone the slash command reaches.
+     */
+    SOC_BOT_READERS: z.enum(["channel", "team"]).default("channel"),
     /** Escalations of the same rule, workload and technique within this window share a thread. */
     SOC_BOT_GROUP_WINDOW_MS: millis.default(3_600_000),
   })
@@ -236,6 +241,7 @@ export const FleetConfig = z
             secret: env.SOC_BOT_SECRET,
             buttonTtlMs: env.SOC_BOT_BUTTON_TTL_MS,
             groupWindowMs: env.SOC_BOT_GROUP_WINDOW_MS,
+            readers: env.SOC_BOT_READERS,
           }
         : null,
     };

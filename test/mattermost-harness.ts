@@ -59,10 +59,10 @@ export class MattermostStage {
     return person;
   }
 
-  /** Runs `/soc …` in the channel as `name`, as typing it in the message box does. */
-  command(name: string, text: string) {
+  /** Runs `/soc …` in the channel (or another) as `name`, as typing it in the message box does. */
+  command(name: string, text: string, channelId = this.world.channel.id) {
     return this.person(name).client.executeCommand(`/soc ${text}`, {
-      channel_id: this.world.channel.id,
+      channel_id: channelId,
       team_id: this.world.team.id,
     });
   }

@@ -9,6 +9,7 @@ import { MattermostApi } from "../bot/mattermost/api.js";
 import { setUp } from "../bot/mattermost/setup.js";
 import { Signer } from "../bot/mattermost/signing.js";
 import { falcoAlert } from "../fleet/alerts.js";
+import { clientFor } from "../fleet/mattermost.js";
 import { BOT_SECRET, MattermostStage, PersonSocket } from "./mattermost-harness.js";
 
 type TraceReply = { case: Case; steps: Step[] };
@@ -199,6 +200,27 @@ describe("the Mattermost front end against a real Mattermost server (PostgreSQL)
     const usage = await stage.command("alice", "frobnicate C-22222");
     expect(usage.text).toContain('unknown command "frobnicate"');
     expect(usage.text).toContain("/soc <command>");
+  });
+
+  it("shows cases in the fleet's channel and to approvers only: a member asking elsewhere is refused and audited", async () => {
+    const admin = clientFor(stage.world.url, stage.world.admin.token);
+    const elsewhere = await admin.createChannel({
+      team_id: stage.world.team.id,
+      name: "soc-elsewhere",
+      display_name: "elsewhere",
+      type: "O",
+    });
+    await admin.addToChannels([stage.person("mallory").id, stage.person("alice").id], elsewhere.id);
+    const refused = await stage.command("mallory", "cases", elsewhere.id);
+    expect(refused.text).toContain("Refused: `/soc cases` answers in ~soc-cases or to approvers.");
+    expect(refused.text).not.toContain("C-");
+    expect(audit(null, "mallory").filter((r) => r.detail === "outside the channel")).toMatchObject([
+      { action: "cases", via: "command", outcome: "refused" },
+    ]);
+    // In the fleet's channel mallory is answered; an approver is answered anywhere; help is for all.
+    expect((await stage.command("mallory", "status")).text).toContain("**Fleet:**");
+    expect((await stage.command("alice", "status", elsewhere.id)).text).toContain("**Fleet:**");
+    expect((await stage.command("mallory", "help", elsewhere.id)).text).toContain("approve <case>");
   });
 
   it("approves by button: the case resumes and is remediated, the post is updated in place, Undo restores it", async () => {

@@ -19,6 +19,8 @@ export interface CallbackContext {
   /** The fleet as commands see it, without the decision gate (reads only here). */
   desk: CaseDesk;
   publicUrl: string;
+  /** Who read commands answer (SOC_BOT_READERS). */
+  readers: "channel" | "team";
 }
 
 /**

@@ -62,6 +62,7 @@ export async function mattermostFrontEnd(
       decisions,
       desk,
       publicUrl: settings.publicUrl,
+      readers: settings.readers,
     }),
   );
   const server = createServer(app);

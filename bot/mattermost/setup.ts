@@ -15,6 +15,7 @@ export interface Workspace {
   botUsername: string;
   teamId: string;
   channelId: string;
+  channelName: string;
   /** The `/soc` command's token: every slash request must carry it. */
   commandToken: string;
 }
@@ -77,6 +78,7 @@ export async function setUp(api: MattermostApi, settings: BotSettings): Promise<
     botUsername: me.username,
     teamId: team.id,
     channelId: channel.id,
+    channelName: channel.name,
     commandToken: command.token,
   };
 }

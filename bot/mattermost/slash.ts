@@ -73,6 +73,32 @@ export async function slash(ctx: CallbackContext, req: Request, res: Response): 
     res.json(ephemeral(["Refused: unknown user."]));
     return;
   }
+  // Cases and their evidence are shown in the channel the fleet posts to, or to approvers.
+  const elsewhere = body.channel_id !== workspace.channelId;
+  if (
+    invocation.command.access === "read" &&
+    ctx.readers === "channel" &&
+    elsewhere &&
+    !ctx.decisions.mayDecide(user)
+  ) {
+    ctx.decisions.refuse(
+      {
+        user,
+        case_id: null,
+        action: invocation.command.name,
+        digest: null,
+        via: "command",
+        detail: "outside the channel",
+      },
+      "not_in_channel",
+    );
+    res.json(
+      ephemeral([
+        `Refused: \`/soc ${invocation.command.name}\` answers in ~${workspace.channelName} or to approvers.`,
+      ]),
+    );
+    return;
+  }
   const work = answer(run(invocation, ctx.decisions.deskFor("command"), { name: user }));
   const first = await Promise.race([
     work,
