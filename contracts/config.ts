@@ -152,6 +152,11 @@ export const FleetConfig = z
      * `alice:incident-commander,bob:responder+platform-oncall`; a name alone is a responder.
      */
     SOC_APPROVERS: z.string().default(""),
+    /**
+     * Whom the terminal's `operator` certificate decides as: one of SOC_APPROVERS. Unset with
+     * approvers configured, `npx soc` may not decide; with none, it decides as `operator`.
+     */
+    SOC_OPERATOR_APPROVER: z.string().min(1).optional(),
     /** Signs button contexts and dialog states; default a random secret kept in SOC_HOME. */
     SOC_BOT_SECRET: z.string().min(32, "SOC_BOT_SECRET needs at least 32 characters").optional(),
     /** How long an escalation's buttons stay valid. */
@@ -171,6 +176,15 @@ export const FleetConfig = z
         code: "custom",
         path: ["SOC_INGEST_TLS"],
         message: `plain HTTP ingest listens only on loopback, not on ${env.SOC_HOST}: anyone who reaches it could forge events (use mtls)`,
+      });
+    if (
+      env.SOC_OPERATOR_APPROVER &&
+      !Object.hasOwn(approversOf(env.SOC_APPROVERS), env.SOC_OPERATOR_APPROVER)
+    )
+      ctx.addIssue({
+        code: "custom",
+        path: ["SOC_OPERATOR_APPROVER"],
+        message: `SOC_OPERATOR_APPROVER ${env.SOC_OPERATOR_APPROVER} is not one of SOC_APPROVERS`,
       });
     if (env.SOC_LLM === "openai" && !env.SOC_LLM_MODEL)
       ctx.addIssue({
@@ -207,6 +221,9 @@ export const FleetConfig = z
       opaBin: env.SOC_OPA_BIN,
       policyEvaluator: env.SOC_POLICY_EVALUATOR,
       kafka: kafkaOf(env),
+      /** Who may decide cases, with their roles; checked by the coordinator whatever the front end. */
+      approvers: approversOf(env.SOC_APPROVERS),
+      operatorApprover: env.SOC_OPERATOR_APPROVER ?? null,
       llm: {
         provider: env.SOC_LLM,
         model: env.SOC_LLM_MODEL ?? "",

@@ -13,6 +13,7 @@ import { newTrace, withCase, withTrace } from "../../runtime/trace.js";
 import type { Agent } from "../agent.js";
 import { Feedback, feedbackTopicSink } from "./feedback.js";
 import { consumeAnomalies } from "./anomalies.js";
+import { decider } from "./deciders.js";
 import { exportCaseGauges } from "./gauges.js";
 import { caseGraph, evidenceRequest, type CaseGraph } from "./graph.js";
 import { fleetHealth } from "./health.js";
@@ -122,9 +123,20 @@ export const coordinator: Agent = {
       });
     }
 
+    /** The decider as the coordinator accepts it (deciders.ts); a refusal is logged with who asked. */
+    const checkedDecider = (caller: string, named: string, caseId: string) => {
+      try {
+        return decider(config, caller, named);
+      } catch (error) {
+        component.log.warn({ caller, named, case: caseId, err: causeChain(error) }, "decision refused");
+        throw error;
+      }
+    };
+
     return [
       handler(skills.openCase, (anomaly) => Promise.resolve(openCase(anomaly))),
-      handler(skills.decide, async ({ case_id, action, by, reason }) => {
+      handler(skills.decide, async ({ case_id, action, by: named, reason }, { caller }) => {
+        const by = checkedDecider(caller, named, case_id);
         const current = store.get(case_id);
         if (!current) throw new SocError("case_not_found", `no case ${case_id}`);
         return withTrace({ ...newTrace(current.trace_id), caseId: case_id }, async () => {
@@ -161,7 +173,8 @@ export const coordinator: Agent = {
           return { case: store.get(case_id) ?? current, evidence: null };
         });
       }),
-      handler(skills.undo, async ({ case_id, by }) => {
+      handler(skills.undo, async ({ case_id, by: named }, { caller }) => {
+        const by = checkedDecider(caller, named, case_id);
         const current = store.get(case_id);
         if (!current) throw new SocError("case_not_found", `no case ${case_id}`);
         return withTrace({ ...newTrace(current.trace_id), caseId: case_id }, async () => {

@@ -105,7 +105,12 @@ once, KEDA without Kafka, and a minimum above the maximum.
 
 {{/* Configuration names only the Mattermost bot reads: with MATTERMOST_URL set every process would demand the token. */}}
 {{- define "soc-fleet.notifyOnly" -}}
-^(MATTERMOST_|SOC_BOT_|SOC_APPROVERS$)
+^(MATTERMOST_|SOC_BOT_)
+{{- end }}
+
+{{/* Who may decide: the bot offers decisions, the coordinator checks them (agents/coordinator/deciders.ts). */}}
+{{- define "soc-fleet.decidersOnly" -}}
+^(SOC_APPROVERS|SOC_OPERATOR_APPROVER)$
 {{- end }}
 
 {{- define "soc-fleet.name" -}}
@@ -218,10 +223,11 @@ brokers' CA mounted by soc-fleet.kafkaVolume, the SASL password from its Secret.
 {{- $root := .root }}
 {{- $config := $root.Values.config }}
 {{- $notifyOnly := include "soc-fleet.notifyOnly" $root }}
+{{- $decidersOnly := include "soc-fleet.decidersOnly" $root }}
 {{- $kafka := has "kafka" (index (include "soc-fleet.uses" $root | fromYaml) .name | default list) }}
 {{- range $key := keys $config | sortAlpha }}
 {{- $value := index $config $key }}
-{{- if and (not (kindIs "invalid" $value)) (ne (toString $value) "") (or (eq $.name "notify") (not (regexMatch $notifyOnly $key))) (or $kafka (not (hasPrefix "KAFKA_" $key))) }}
+{{- if and (not (kindIs "invalid" $value)) (ne (toString $value) "") (or (eq $.name "notify") (not (regexMatch $notifyOnly $key))) (or $kafka (not (hasPrefix "KAFKA_" $key))) (or (has $.name (list "notify" "coordinator")) (not (regexMatch $decidersOnly $key))) }}
 - name: {{ $key }}
   value: {{ include "soc-fleet.envValue" $value }}
 {{- end }}

@@ -1,0 +1,28 @@
+import { describe, expect, it } from "vitest";
+import { decider } from "./deciders.js";
+
+const approvers = { alice: ["incident-commander"], bob: ["responder"] };
+
+describe("who a decision is made by", () => {
+  it("is the configured approver for the terminal's certificate, whatever name it sends", () => {
+    expect(decider({ approvers, operatorApprover: "bob" }, "operator", "root")).toBe("bob");
+    expect(decider({ approvers, operatorApprover: "bob" }, "operator", "alice")).toBe("bob");
+  });
+
+  it("refuses the terminal when approvers are configured and none is its own", () => {
+    expect(() => decider({ approvers, operatorApprover: null }, "operator", "alice")).toThrow(
+      "SOC_OPERATOR_APPROVER, which is not set",
+    );
+  });
+
+  it("is `operator` on a machine with no approvers configured", () => {
+    expect(decider({ approvers: {}, operatorApprover: null }, "operator", "root")).toBe("operator");
+  });
+
+  it("is the approver the bot names, and never someone who is not one", () => {
+    expect(decider({ approvers, operatorApprover: null }, "notify", "alice")).toBe("alice");
+    expect(() => decider({ approvers, operatorApprover: null }, "notify", "mallory")).toThrow(
+      "mallory may not decide cases",
+    );
+  });
+});
