@@ -51,6 +51,12 @@ export function createMetrics(component: string) {
       buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80],
       registers: [registry],
     }),
+    badRequests: new Counter({
+      name: "soc_bad_requests_total",
+      help: "Requests from an allowed caller refused before any skill or tool: too large, not JSON, not JSON-RPC",
+      labelNames: ["reason"],
+      registers: [registry],
+    }),
     refused: new Counter({
       name: "soc_calls_refused_total",
       help: "Calls refused because the caller's identity is not on the allow-list",

@@ -71,6 +71,7 @@ export async function serveHttpIngest(
         return;
       }
       const tooLarge = error.type === "entity.too.large";
+      component.metrics.badRequests.inc({ reason: tooLarge ? "too_large" : "not_json" });
       const reason = tooLarge
         ? `body over ${BODY_LIMIT}: ${error.message}`
         : `body is not JSON: ${error.message}`;

@@ -1,6 +1,6 @@
 import { createServer } from "node:https";
 import { randomUUID } from "node:crypto";
-import express from "express";
+import express, { type NextFunction, type Request, type Response } from "express";
 import { AgentCard, Role, type Message } from "@a2a-js/sdk";
 import {
   AgentEvent,
@@ -50,6 +50,18 @@ export async function serveAgent(component: Component, options: AgentOptions): P
     res.type("application/json").send(published);
   });
   options.routes?.(app);
+  // The body read here (the SDK's own parser then leaves it), so that a body too large or not JSON
+  // is counted before the SDK answers it in JSON-RPC's words.
+  app.use(
+    JSONRPC_PATH,
+    express.json({ limit: "100kb" }),
+    (error: Error & { type?: string }, _req: Request, _res: Response, next: NextFunction) => {
+      component.metrics.badRequests.inc({
+        reason: error.type === "entity.too.large" ? "too_large" : "not_json",
+      });
+      next(error);
+    },
+  );
   app.use(
     JSONRPC_PATH,
     jsonRpcHandler({

@@ -125,7 +125,7 @@ export async function serveMcp(component: Component, options: McpOptions): Promi
       res.writeHead(405, { allow: "POST, DELETE" }).end();
       return;
     }
-    readJson(req, res, (body) => {
+    readJson(component, req, res, (body) => {
       try {
         post(req, res, body, caller);
       } catch (error) {
@@ -153,11 +153,23 @@ export async function serveMcp(component: Component, options: McpOptions): Promi
 
 const MAX_BODY = 1024 * 1024;
 
-/** The POST body as JSON-RPC: 415 unless JSON, 413 past 1 MiB, 400 when it does not parse. */
-function readJson(req: IncomingMessage, res: ServerResponse, then: (body: unknown) => void): void {
+/**
+ * The POST body as JSON-RPC: 415 unless JSON, 413 past 1 MiB, 400 when it does not parse; each
+ * refusal counted in `soc_bad_requests_total`.
+ */
+function readJson(
+  component: Component,
+  req: IncomingMessage,
+  res: ServerResponse,
+  then: (body: unknown) => void,
+): void {
+  const refuse = (status: number, code: number, message: string, reason: string) => {
+    component.metrics.badRequests.inc({ reason });
+    jsonError(res, status, code, message);
+  };
   const type = req.headers["content-type"] ?? "";
   if (!/^application\/json\s*(;|$)/i.test(type)) {
-    jsonError(res, 415, -32000, "Unsupported Media Type: Content-Type must be application/json");
+    refuse(415, -32000, "Unsupported Media Type: Content-Type must be application/json", "media_type");
     req.resume();
     return;
   }
@@ -169,19 +181,19 @@ function readJson(req: IncomingMessage, res: ServerResponse, then: (body: unknow
   });
   req.on("end", () => {
     if (size > MAX_BODY) {
-      jsonError(res, 413, -32000, "Payload Too Large");
+      refuse(413, -32000, "Payload Too Large", "too_large");
       return;
     }
     let body: unknown;
     try {
       body = JSON.parse(Buffer.concat(chunks, size).toString("utf8"));
     } catch {
-      jsonError(res, 400, -32700, "Parse error: Invalid JSON");
+      refuse(400, -32700, "Parse error: Invalid JSON", "not_json");
       return;
     }
     const messages: unknown[] = Array.isArray(body) ? body : [body];
     if (messages.length === 0 || !messages.every(isJsonRpc)) {
-      jsonError(res, 400, -32600, "Invalid Request: not JSON-RPC 2.0");
+      refuse(400, -32600, "Invalid Request: not JSON-RPC 2.0", "not_jsonrpc");
       return;
     }
     then(body);

@@ -51,13 +51,14 @@ describe("every server of the running fleet, attacked", () => {
   /** An identity an agent's skills serve: the first caller of its first skill. */
   const callerOf = (agent: string) =>
     Object.values(skills).find((skill) => skill.agent === agent)?.callers[0] ?? "operator";
-  const refusedCount = async (component: string, caller: string) => {
+  /** The value of `metric`'s series with `label` in `component`'s /metrics. */
+  const counted = async (component: string, metric: string, label: string) => {
     const text = await (await fetch(`${config.opsUrl(component as McpServerName)}/metrics`)).text();
-    const line = text
-      .split("\n")
-      .find((l) => l.startsWith("soc_calls_refused_total{") && l.includes(`caller="${caller}"`));
+    const line = text.split("\n").find((l) => l.startsWith(`${metric}{`) && l.includes(label));
     return Number(line?.split(" ").pop() ?? 0);
   };
+  const refusedCount = (component: string, caller: string) =>
+    counted(component, "soc_calls_refused_total", `caller="${caller}"`);
 
   it("refuses Falco's certificate on every agent's card and skills and on every MCP server, and counts it", async () => {
     const initialize = JSON.stringify({
@@ -107,8 +108,13 @@ describe("every server of the running fleet, attacked", () => {
       const deep = await send(caller, url, "POST", nested);
       expect(deep === 400 || deep === 200, `${what}: nested answered ${deep}`).toBe(true);
     }
-    for (const { name } of components)
+    for (const { name } of components) {
       expect((await fetch(`${config.opsUrl(name)}/healthz`)).status, name).toBe(200);
+      // Each oversized body counted where it was refused.
+      expect(await counted(name, "soc_bad_requests_total", 'reason="too_large"'), name).toBe(
+        name === "prefilter" ? 2 : 1,
+      );
+    }
     expect(await send("falco", config.ingestUrl, "POST", JSON.stringify(alerts.autoReject()))).toBe(200);
   });
 
