@@ -13,6 +13,11 @@ export const approve = command({
   read: ([id]) => ({ case: id?.toUpperCase() }),
   async run(args, { desk, actor }) {
     const { case: decided } = await desk.decide(args.case, "approve", actor.name, null);
-    return { kind: "case", title: `${decided.id} approved by ${actor.name}`, case: decided, evidence: null };
+    return {
+      kind: "case",
+      title: `${decided.id} approved by ${decided.decision?.by ?? actor.name}`,
+      case: decided,
+      evidence: null,
+    };
   },
 });

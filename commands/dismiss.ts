@@ -18,7 +18,7 @@ export const dismiss = command({
     const { case: decided } = await desk.decide(args.case, "dismiss", actor.name, args.reason);
     return {
       kind: "case",
-      title: `${decided.id} dismissed by ${actor.name}: ${args.reason}`,
+      title: `${decided.id} dismissed by ${decided.decision?.by ?? actor.name}: ${args.reason}`,
       case: decided,
       evidence: null,
     };

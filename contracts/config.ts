@@ -148,8 +148,9 @@ export const FleetConfig = z
     /** Where Mattermost calls the bot back; default its own listen address. */
     SOC_BOT_PUBLIC_URL: z.url().optional(),
     /**
-     * Mattermost usernames allowed to decide cases, with their roles in the approvals policy:
-     * `alice:incident-commander,bob:responder+platform-oncall`; a name alone is a responder.
+     * Who may decide cases, with their roles in the approvals policy: Mattermost usernames or user
+     * ids, `alice:incident-commander,bob:responder+platform-oncall`; a name alone is a responder.
+     * The bot resolves each to its user id at start; the coordinator holds the roles.
      */
     SOC_APPROVERS: z.string().default(""),
     /**

@@ -20,17 +20,18 @@ describe("AgentConfig documents", () => {
       .filter((entry) => entry.isDirectory())
       .map((entry) => entry.name)
       .filter((name) => readdirSync(join(root, "agents", name)).includes("agent-config.yaml"));
-    expect(names.sort()).toEqual(["analyst", "detect", "prefilter", "remediate", "reviewer"]);
+    expect(names.sort()).toEqual(["analyst", "coordinator", "detect", "prefilter", "remediate", "reviewer"]);
     for (const name of names) expect(loadAgentConfig(root, name)?.metadata.name).toBe(name);
   });
 
-  it("gives the reviewer the policy tools and the analyst a prompt that treats Falco text as data", () => {
+  it("gives the reviewer the policy tools, the coordinator the approvals policy and the analyst a prompt that treats Falco text as data", () => {
     expect(loadAgentConfig(root, "reviewer")?.spec.tools).toContain("policy-engine/evaluate_action");
+    expect(loadAgentConfig(root, "coordinator")?.spec.tools).toEqual(["policy-engine/evaluate_approval"]);
     expect(loadAgentConfig(root, "analyst")?.spec.prompt).toMatch(/attacker-controlled/);
   });
 
   it("is absent for an agent without prompt or tools", () => {
-    expect(loadAgentConfig(root, "coordinator")).toBeNull();
+    expect(loadAgentConfig(root, "notify")).toBeNull();
   });
 
   it("reports every problem of a document at once", () => {

@@ -2,7 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Case } from "../contracts/case.js";
 import type { AppliedAction } from "../contracts/cluster.js";
 import type { Step } from "../contracts/step.js";
+import { FleetConfig } from "../contracts/config.js";
 import { falcoAlert } from "../fleet/alerts.js";
+import { falcoOutput } from "../fleet/falco-output.js";
+import { loadConfig } from "../runtime/config.js";
 import { AdmissionGate, KubeApiServer, type KubeObject } from "../fleet/kube-apiserver/index.js";
 import { LocalFleet } from "../fleet/local.js";
 import { remediationCluster } from "./cluster-fixture.js";
@@ -30,8 +33,14 @@ const pod = (name: string, labels: Record<string, string>): KubeObject => ({
 });
 
 /** An event Falco would send for a pod of the shop namespace. */
-const event = (pod: string, priority: "Warning" | "Critical", image = "docker.io/library/nginx") =>
+const event = (
+  pod: string,
+  priority: "Warning" | "Critical",
+  image = "docker.io/library/nginx",
+  uuid?: string,
+) =>
   falcoAlert({
+    ...(uuid ? { uuid } : {}),
     rule:
       priority === "Critical" ? "Drop and execute new binary in container" : "Read sensitive file untrusted",
     priority,
@@ -46,6 +55,7 @@ beforeAll(async () => {
     pod("storefront-7d9c8b6f5-x2x9q", { app: "storefront" }),
     pod("checkout-6b7d9-k2m4p", { app: "checkout", "soc.fleet/asset-class": "customer-facing" }),
     pod("legacy-billing-0", { app: "legacy-billing" }),
+    pod("vault-0", { app: "vault", "soc.fleet/always-escalate": "true" }),
   ]);
   // An admission controller of the cluster's that strips the quarantine label from one pod, as a
   // platform team's mutate rule could: the server answers 200 and stores the pod without it.
@@ -148,6 +158,48 @@ describe("the fleet on a real kube-apiserver, as the chart's remediation Service
     const other = await open(event("storefront-7d9c8b6f5-x2x9q", "Warning", "docker.io/library/redis"));
     const mismatch = await settled(other, "awaiting_human");
     expect(mismatch.case.reasons.join(" ")).toMatch(/image-mismatch/);
+  });
+
+  it("never aims an action at a protected workload with a forged or a replayed event", async () => {
+    const forged = event(
+      "vault-0",
+      "Warning",
+      "docker.io/library/nginx",
+      "5b0c6c1e-7d1f-4a51-9b8e-2f6a0e0c9d41",
+    );
+    // A compromised component's certificate (or none) does not reach the ingest: only Falco's does.
+    const asDetect = falcoOutput(loadConfig(FleetConfig, running().env), "detect");
+    expect((await asDetect(JSON.stringify(forged))).status).toBe(403);
+    expect(JSON.stringify((await running().soc(["cases"])).json)).not.toContain("vault-0");
+    // From Falco, the event that acts on an ordinary pod without a human escalates here: the pod's
+    // labels are read from the cluster, whatever the event says.
+    const id = await open(forged);
+    const waiting = await settled(id, "awaiting_human");
+    expect(waiting.case.reasons.join(" ")).toMatch(/soc\.fleet\/always-escalate=true is always escalated/);
+    expect(waiting.steps.some((s) => s.agent === "remediate")).toBe(false);
+    // Replayed, before and after the decision: the same case, and no second action.
+    const again = await running().post(forged);
+    expect(again.body).toMatchObject({ forwarded: false, duplicate: true });
+    expect((await running().soc(["dismiss", id, "a", "drill"])).code).toBe(0);
+    await settled(id, "closed");
+    // Even once the pre-filter has forgotten it (killed, and restarted by the launcher): the
+    // coordinator knows the event.
+    const before = running().pid("prefilter");
+    running().signal("prefilter", "SIGKILL");
+    const replayed = await running().waitFor(
+      async () => {
+        if (running().pid("prefilter") === before) return undefined;
+        return running()
+          .post(forged)
+          .catch(() => undefined);
+      },
+      30_000,
+      "the restarted pre-filter to take the replay",
+    );
+    expect(replayed.body).toMatchObject({ forwarded: true, case_id: id });
+    const cases = (await running().soc(["cases"])).json as { cases: Case[] };
+    expect(cases.cases.filter((c) => c.pod === "vault-0").map((c) => c.id)).toEqual([id]);
+    expect(await labels("vault-0")).toEqual({ app: "vault", "soc.fleet/always-escalate": "true" });
   });
 
   it("hands a case to a human when the server accepted the action but its effect is not there", async () => {

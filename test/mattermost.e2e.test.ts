@@ -8,7 +8,9 @@ import type { Step } from "../contracts/step.js";
 import { MattermostApi } from "../bot/mattermost/api.js";
 import { setUp } from "../bot/mattermost/setup.js";
 import { Signer } from "../bot/mattermost/signing.js";
+import { FleetConfig } from "../contracts/config.js";
 import { falcoAlert } from "../fleet/alerts.js";
+import { loadConfig } from "../runtime/config.js";
 import { clientFor } from "../fleet/mattermost.js";
 import { BOT_SECRET, MattermostStage, PersonSocket } from "./mattermost-harness.js";
 
@@ -94,9 +96,10 @@ describe("the Mattermost front end against a real Mattermost server (PostgreSQL)
     const db = new Database(join(stage.fleet.home, "data", "mattermost-bot.db"), { readonly: true });
     try {
       const rows = db
-        .prepare("SELECT user, case_id, action, via, outcome, detail FROM audit ORDER BY id")
+        .prepare("SELECT user, user_id, case_id, action, via, outcome, detail FROM audit ORDER BY id")
         .all() as {
         user: string;
+        user_id: string | null;
         case_id: string | null;
         action: string;
         via: string;
@@ -150,6 +153,7 @@ describe("the Mattermost front end against a real Mattermost server (PostgreSQL)
       team: "no-such-team",
       channel: "soc-cases",
       publicUrl: stage.callbackBase,
+      approvers: {},
     };
     const badToken = await setUp(new MattermostApi(stage.world.url, "not-a-token"), settings).catch(
       (e: unknown) => e,
@@ -163,6 +167,44 @@ describe("the Mattermost front end against a real Mattermost server (PostgreSQL)
       (e: unknown) => e,
     );
     expect(String(noChannel)).toContain('MATTERMOST_CHANNEL "nope" not found');
+    // Approvers are found by id or username once, at start: never a stranger, a bot or someone gone.
+    const admin = stage.world.admin.client;
+    const gone = await admin.createUser(
+      { username: "gone", email: "gone@example.com", password: "Soc-fleet-test-1!" } as Parameters<
+        typeof admin.createUser
+      >[0],
+      "",
+      "",
+    );
+    await admin.updateUserActive(gone.id, false);
+    const badApprovers = await setUp(api, {
+      ...settings,
+      team: stage.world.team.name,
+      approvers: {
+        "no-such-user": ["responder"],
+        [stage.world.bot.username]: ["responder"],
+        [gone.id]: ["responder"],
+        [stage.person("carol").id]: ["responder"],
+      },
+    }).catch((e: unknown) => e);
+    expect(
+      String(badApprovers)
+        .split("\n")
+        .filter((line) => line.includes("SOC_APPROVERS")),
+    ).toEqual([
+      "  - SOC_APPROVERS names no-such-user, who is not a Mattermost user: give a user id or a username",
+      `  - SOC_APPROVERS names ${stage.world.bot.username}, a bot: approvers are people`,
+      `  - SOC_APPROVERS names ${gone.id}, a deactivated user: remove it`,
+    ]);
+    const byId = await setUp(api, {
+      ...settings,
+      team: stage.world.team.name,
+      approvers: { [stage.person("carol").id]: ["responder"], bob: ["responder"] },
+    });
+    expect([...byId.approvers]).toEqual([
+      [stage.person("carol").id, stage.person("carol").id],
+      [stage.person("bob").id, "bob"],
+    ]);
     // The bot's own setup found everything: the command exists, pointing at the bot.
     // Listed as the bot, which created it (others see its URL blanked).
     const registered = (await api.commands(stage.world.team.id)).find((c) => c.trigger === "soc");
@@ -342,24 +384,27 @@ describe("the Mattermost front end against a real Mattermost server (PostgreSQL)
     expect(mallory.events.some((e) => e.event === "open_dialog")).toBe(false);
     const command = await stage.command("mallory", `approve ${id}`);
     expect(command.text).toContain("may not decide cases");
-    // A dialog state alice was given, submitted by mallory (the server lets anyone submit any dialog).
+    // A dialog state alice was given, submitted by mallory and by bob, an approver (the server lets
+    // anyone submit any dialog): the state is alice's alone.
     const mark = alice.events.length;
     await stage.person("alice").client.doPostAction(post.id, "dismiss");
     const { url, dialog } = JSON.parse(String((await alice.next("open_dialog", mark)).data.dialog)) as {
       url: string;
       dialog: { callback_id: string; state: string };
     };
-    const submitted = await client.submitInteractiveDialog({
-      url,
-      callback_id: dialog.callback_id,
-      state: dialog.state,
-      submission: { reason: "looks fine to me" },
-      user_id: stage.person("mallory").id,
-      channel_id: stage.world.channel.id,
-      team_id: stage.world.team.id,
-      cancelled: false,
-    });
-    expect(submitted.error).toContain("may not decide cases");
+    for (const name of ["mallory", "bob"]) {
+      const submitted = await stage.person(name).client.submitInteractiveDialog({
+        url,
+        callback_id: dialog.callback_id,
+        state: dialog.state,
+        submission: { reason: "looks fine to me" },
+        user_id: stage.person(name).id,
+        channel_id: stage.world.channel.id,
+        team_id: stage.world.team.id,
+        cancelled: false,
+      });
+      expect(submitted.error).toContain("opened by someone else");
+    }
     const { case: unchanged, steps } = await trace(id);
     expect(unchanged.status).toBe("awaiting_human");
     expect(unchanged.decision).toBeNull();
@@ -372,6 +417,47 @@ describe("the Mattermost front end against a real Mattermost server (PostgreSQL)
       ["command", "refused"],
       ["dialog", "refused"],
     ]);
+    expect(audit(id, "bob")).toEqual([
+      expect.objectContaining({
+        via: "dialog",
+        outcome: "refused",
+        detail: "Refused: this dialog was opened by someone else.",
+      }),
+    ]);
+  });
+
+  it("knows approvers by user id: one renamed stays an approver, whoever takes the old name does not become one", async () => {
+    const id = await open(escalating("keycloak-11"));
+    const post = await stage.escalationPost(id);
+    await awaiting(id);
+    const aliceClient = stage.person("alice").client;
+    const malloryClient = stage.person("mallory").client;
+    await aliceClient.patchMe({ username: "alice-renamed" });
+    try {
+      await malloryClient.patchMe({ username: "alice" });
+      try {
+        const mark = mallory.events.length;
+        await malloryClient.doPostAction(post.id, "approve");
+        expect(await mallory.ephemeral(mark)).toContain("@alice may not decide cases");
+        expect((await stage.command("mallory", `approve ${id}`)).text).toContain("may not decide cases");
+        expect((await trace(id)).case.decision).toBeNull();
+      } finally {
+        await malloryClient.patchMe({ username: "mallory" });
+      }
+      await aliceClient.doPostAction(post.id, "approve");
+      const { case: closed } = await settled(id, (c) => c.status === "closed", "closed");
+      // Decided for the approver SOC_APPROVERS names, whatever the account is called today.
+      expect(closed.decision?.by).toBe("alice");
+      // The audit says who it was by user id, whatever name they went by.
+      const [malloryId, aliceId] = [stage.person("mallory").id, stage.person("alice").id];
+      expect(audit(id).map((r) => [r.user, r.user_id, r.action, r.outcome])).toEqual([
+        ["alice", malloryId, "approve", "refused"],
+        ["alice", malloryId, "approve", "refused"],
+        ["alice-renamed", aliceId, "approve", "applied"],
+      ]);
+    } finally {
+      await aliceClient.patchMe({ username: "alice" });
+    }
   });
 
   it("asks the approvals policy: a responder may not approve a critical case, an incident commander may", async () => {
@@ -488,6 +574,40 @@ describe("the Mattermost front end against a real Mattermost server (PostgreSQL)
     expect((await trace(openId)).case.status).toBe("awaiting_human");
     expect(audit(openId).filter((r) => r.outcome === "applied")).toEqual([]);
     expect(audit(openId).filter((r) => r.outcome === "refused").length).toBeGreaterThanOrEqual(5);
+  });
+
+  it("answers an oversized and a deeply nested body on every callback with a refusal, counted or audited, and goes on serving", async () => {
+    const config = loadConfig(FleetConfig, stage.fleet.env);
+    const tooLarge = async () => {
+      const text = await (await fetch(`${config.opsUrl("notify")}/metrics`)).text();
+      const line = text.split("\n").find((l) => l.startsWith('soc_bad_requests_total{reason="too_large"}'));
+      return Number(line?.split(" ").pop() ?? 0);
+    };
+    const before = await tooLarge();
+    const refusedBefore = audit(null).filter((r) => r.outcome === "refused").length;
+    const paths = ["/mattermost/command", "/mattermost/action", "/mattermost/dialog"];
+    const nested = `${'{"context":'.repeat(5_000)}{}${"}".repeat(5_000)}`;
+    for (const path of paths) {
+      const form = path.endsWith("command");
+      const post = (body: string) =>
+        fetch(`${stage.callbackBase}${path}`, {
+          method: "POST",
+          headers: { "content-type": form ? "application/x-www-form-urlencoded" : "application/json" },
+          body,
+        });
+      expect(
+        (await post(form ? `text=${"a".repeat(100_000)}` : `{"pad":"${"a".repeat(100_000)}"}`)).status,
+        path,
+      ).toBe(413);
+      const deep = await post(form ? `${"a[".repeat(5_000)}b${"]".repeat(5_000)}=1` : nested);
+      // Refused as it would be with nothing in it: no command token, no signed context or state.
+      if (form) expect(deep.status).toBe(401);
+      else expect(JSON.stringify(await deep.json()), path).toContain("not issued by soc-fleet");
+    }
+    expect(await tooLarge()).toBe(before + 3);
+    // The nested ones are refusals like any unsigned request, audited.
+    expect(audit(null).filter((r) => r.outcome === "refused").length).toBe(refusedBefore + 3);
+    expect((await stage.command("alice", "help")).text).toContain("/soc");
   });
 
   it("executes the action once under two concurrent Approve clicks", async () => {

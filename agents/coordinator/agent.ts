@@ -11,6 +11,8 @@ import { handler } from "../../runtime/a2a/skill.js";
 import { SocError, causeChain } from "../../runtime/errors.js";
 import { newTrace, withCase, withTrace } from "../../runtime/trace.js";
 import type { Agent } from "../agent.js";
+import { Counter } from "prom-client";
+import { ApprovalGate } from "./approvals.js";
 import { Feedback, feedbackTopicSink } from "./feedback.js";
 import { consumeAnomalies } from "./anomalies.js";
 import { decider } from "./deciders.js";
@@ -28,7 +30,7 @@ export const coordinator: Agent = {
   kind: "agent",
   name: "coordinator",
   description: "Owns every case: runs its state machine from triage to verdict to the human decision.",
-  async skills({ component, config, peers }) {
+  async skills({ component, config, peers, mcp }) {
     privateDir(config.dataDir);
     const store = new CaseStore(join(config.dataDir, "cases.db"));
     exportCaseGauges(component, store);
@@ -40,6 +42,7 @@ export const coordinator: Agent = {
     let stopping = false;
     const graph = caseGraph({ store, peers, log: component.log, stopping: () => stopping }, checkpointer);
     const steps = new StepRunner(store, peers);
+    const gate = new ApprovalGate(store, steps, mcp("policy-engine"));
     const running = new Map<string, Promise<void>>();
     // Analysts' decisions become training labels for the prefilter's next model.
     const feedback = new Feedback(
@@ -123,20 +126,34 @@ export const coordinator: Agent = {
       });
     }
 
-    /** The decider as the coordinator accepts it (deciders.ts); a refusal is logged with who asked. */
-    const checkedDecider = (caller: string, named: string, caseId: string) => {
+    const refusals = new Counter({
+      name: "soc_decisions_refused_total",
+      help: "Decisions and undos the coordinator refused, by reason and by the front end that carried them",
+      labelNames: ["reason", "via"],
+      registers: [component.metrics.registry],
+    });
+    /**
+     * Runs a check of who decides (deciders.ts, the approvals policy): a refusal is counted and
+     * logged with who asked, and thrown on; a pending approval passes through.
+     */
+    const gated = async <T>(caller: string, named: string, caseId: string, check: () => T | Promise<T>) => {
       try {
-        return decider(config, caller, named);
+        return await check();
       } catch (error) {
-        component.log.warn({ caller, named, case: caseId, err: causeChain(error) }, "decision refused");
+        const refusal = SocError.from(error);
+        if (refusal.code === "not_approver" || refusal.code === "forbidden") {
+          refusals.inc({ reason: refusal.code, via: caller });
+          component.log.warn({ caller, named, case: caseId, err: causeChain(error) }, "decision refused");
+        }
         throw error;
       }
     };
 
     return [
       handler(skills.openCase, (anomaly) => Promise.resolve(openCase(anomaly))),
-      handler(skills.decide, async ({ case_id, action, by: named, reason }, { caller }) => {
-        const by = checkedDecider(caller, named, case_id);
+      handler(skills.decide, async ({ case_id, action, by: named, reason: given }, { caller }) => {
+        const approver = await gated(caller, named, case_id, () => decider(config, caller, named));
+        const by = approver.id;
         const current = store.get(case_id);
         if (!current) throw new SocError("case_not_found", `no case ${case_id}`);
         return withTrace({ ...newTrace(current.trace_id), caseId: case_id }, async () => {
@@ -146,6 +163,12 @@ export const coordinator: Agent = {
               `case ${case_id} is ${current.status}${current.decision ? `, already ${current.decision.action}ed by ${current.decision.by}` : ""}: nothing to decide`,
             );
           }
+          // Every approval is put to the approvals policy, whatever reason comes with it.
+          const approvedBy =
+            action === "approve"
+              ? await gated(caller, named, case_id, () => gate.approve(case_id, approver))
+              : null;
+          const reason = given ?? approvedBy;
           const decision: Decision = { action, by, reason, at: new Date().toISOString() };
           if (action === "investigate") {
             const request = evidenceRequest(store.anomaly(case_id));
@@ -174,7 +197,8 @@ export const coordinator: Agent = {
         });
       }),
       handler(skills.undo, async ({ case_id, by: named }, { caller }) => {
-        const by = checkedDecider(caller, named, case_id);
+        const approver = await gated(caller, named, case_id, () => decider(config, caller, named));
+        const by = approver.id;
         const current = store.get(case_id);
         if (!current) throw new SocError("case_not_found", `no case ${case_id}`);
         return withTrace({ ...newTrace(current.trace_id), caseId: case_id }, async () => {
@@ -183,6 +207,7 @@ export const coordinator: Agent = {
               "nothing_to_undo",
               `case ${case_id} is ${current.status}${current.resolution ? `, ${current.resolution}` : ""}: nothing was carried out to undo`,
             );
+          await gated(caller, named, case_id, () => gate.mayUndo(case_id, approver));
           const result = await steps.call(
             case_id,
             `undo@${new Date().toISOString()}`,

@@ -30,7 +30,8 @@ function anomaly(options: { uuid?: string; traceId?: string; rule?: string } = {
     trace_id: options.traceId ?? traces.toString(16).padStart(32, "0"),
     event: {
       ...(options.uuid ? { uuid: options.uuid } : {}),
-      time: "2026-11-24T09:00:00.123456789Z",
+      // Each anomaly a distinct event: Falco's time of it, to the nanosecond.
+      time: `2026-11-24T09:00:00.${String(traces).padStart(9, "0")}Z`,
       rule: options.rule ?? "Read sensitive file untrusted",
       priority: "Warning",
       tags: ["T1555", "maturity_stable"],
@@ -137,9 +138,12 @@ describe("open", () => {
     expect(store.list(null, 10)).toHaveLength(1);
   });
 
-  it("opens separate cases for events without a uuid", () => {
-    const a = store.open(anomaly());
-    const b = store.open(anomaly());
+  it("tells events without a uuid apart by what Falco said: a replay is the same case, another event a new one", () => {
+    const first = anomaly();
+    const a = store.open(first);
+    const replayed = store.open({ ...first, trace_id: "f".repeat(32) });
+    const b = store.open(anomaly({ rule: "Terminal shell in container" }));
+    expect(replayed).toMatchObject({ duplicate: true, case: { id: a.case.id } });
     expect(a.duplicate || b.duplicate).toBe(false);
     expect(a.case.id).not.toBe(b.case.id);
     expect(store.list(null, 10)).toHaveLength(2);

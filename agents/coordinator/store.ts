@@ -1,7 +1,8 @@
 import Database from "better-sqlite3";
 import type { Anomaly } from "../../contracts/anomaly.js";
 import type { Case, CaseStatus, Decision } from "../../contracts/case.js";
-import { workloadOf } from "../../contracts/falco.js";
+import { eventIdOf, workloadOf } from "../../contracts/falco.js";
+import type { Approver } from "../../contracts/policy.js";
 import type { DecisionFigures } from "../../contracts/skills.js";
 import { Tokens, type Step } from "../../contracts/step.js";
 import { newCaseId } from "./case-id.js";
@@ -33,6 +34,13 @@ CREATE TABLE IF NOT EXISTS steps (
   duration_ms REAL NOT NULL, error TEXT, at TEXT NOT NULL,
   PRIMARY KEY (case_id, seq),
   UNIQUE (case_id, key)
+);
+CREATE TABLE IF NOT EXISTS approvals (
+  case_id TEXT NOT NULL REFERENCES cases(id),
+  approver TEXT NOT NULL,
+  roles TEXT NOT NULL,
+  at TEXT NOT NULL,
+  PRIMARY KEY (case_id, approver)
 );`;
 
 interface CaseRow {
@@ -101,11 +109,15 @@ export class CaseStore {
     this.#db.close();
   }
 
-  /** Opens a case for an anomaly; an event seen before returns its existing case. */
+  /**
+   * Opens a case for an anomaly; an event seen before (its uuid, or without one the digest of what
+   * Falco said) returns its existing case, however long ago and whatever the pre-filter remembers:
+   * a replayed event never opens a second case nor runs a second action.
+   */
   open(anomaly: Anomaly): { case: Case; duplicate: boolean } {
     const existing = this.#sql<[string, string | null], CaseRow>(
       "SELECT * FROM cases WHERE trace_id = ? OR event_id = ?",
-    ).get(anomaly.trace_id, anomaly.event.uuid ?? null);
+    ).get(anomaly.trace_id, eventIdOf(anomaly.event));
     if (existing) return { case: toCase(existing), duplicate: true };
     const now = new Date().toISOString();
     const workload = workloadOf(anomaly.event);
@@ -117,7 +129,7 @@ export class CaseStore {
       ).run(
         id,
         anomaly.trace_id,
-        anomaly.event.uuid ?? null,
+        eventIdOf(anomaly.event),
         anomaly.event.rule,
         anomaly.event.priority,
         workload.namespace,
@@ -235,6 +247,25 @@ export class CaseStore {
       "UPDATE cases SET decision = ?, updated_at = ? WHERE id = ? AND status = 'awaiting_human' AND decision IS NULL",
     ).run(JSON.stringify(decision), decision.at, id);
     return result.changes === 1;
+  }
+
+  /** Keeps one approver's approval of a case whose action needs more than one. */
+  addApproval(caseId: string, approver: Approver): void {
+    this.#sql("INSERT OR REPLACE INTO approvals (case_id, approver, roles, at) VALUES (?, ?, ?, ?)").run(
+      caseId,
+      approver.id,
+      JSON.stringify(approver.roles),
+      new Date().toISOString(),
+    );
+  }
+
+  /** The approvals kept for a case, first first. */
+  approvals(caseId: string): Approver[] {
+    return this.#sql<[string], { approver: string; roles: string }>(
+      "SELECT approver, roles FROM approvals WHERE case_id = ? ORDER BY at, approver",
+    )
+      .all(caseId)
+      .map((r) => ({ id: r.approver, roles: JSON.parse(r.roles) as string[] }));
   }
 
   /** A step already recorded under this key, so a re-run node does not repeat its work. */

@@ -29,7 +29,7 @@ export const policyEngine: McpServerAgent = {
   name: "policy-engine",
   description:
     "The reviewer's verdicts from the Rego in policies/, evaluated by OPA or in-process Wasm; escalates whenever the policy cannot answer.",
-  callers: ["reviewer", "prefilter", "notify"],
+  callers: ["reviewer", "prefilter", "coordinator"],
   async tools({ component, config }) {
     const evaluator = await startEvaluator(component, config);
     exportBundleLoaded(component, evaluator);

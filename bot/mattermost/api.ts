@@ -104,6 +104,10 @@ export class MattermostApi {
     return this.client.getUser(id);
   }
 
+  userByUsername(username: string) {
+    return this.client.getUserByUsername(username);
+  }
+
   /** Posts of a channel created or changed since `since` (ms), threads included. */
   async postsSince(channelId: string, since: number): Promise<Post[]> {
     const list = await this.client.getPostsSince(channelId, since);

@@ -1,4 +1,4 @@
-import express, { type Response } from "express";
+import express, { type NextFunction, type Request, type Response } from "express";
 import { causeChain } from "../../runtime/errors.js";
 import type { CallbackContext } from "./context.js";
 import { click, submit } from "./interactions.js";
@@ -26,6 +26,17 @@ export function callbackRoutes(ctx: CallbackContext): express.Router {
     void submit(ctx, req, res).catch((error: unknown) =>
       failed(ctx, res, error, { error: "soc-fleet could not apply that; try again" }),
     );
+  });
+  // A body too large or not in its format: refused with the reason before any handler, and counted.
+  router.use((error: Error & { type?: string }, req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    const tooLarge = error.type === "entity.too.large";
+    ctx.component.metrics.badRequests.inc({ reason: tooLarge ? "too_large" : "not_json" });
+    ctx.component.log.warn({ path: req.path, err: causeChain(error) }, "Mattermost callback refused");
+    res.status(tooLarge ? 413 : 400).json({ error: tooLarge ? "body over 64kb" : "body is not JSON" });
   });
   return router;
 }

@@ -4,7 +4,7 @@ import { commands, type CaseDesk, type Invocation, type Reply } from "../../comm
 import type { Component } from "../../runtime/component.js";
 import { SocError } from "../../runtime/errors.js";
 import type { MattermostApi } from "./api.js";
-import type { Decisions } from "./decisions.js";
+import type { Decisions, Person } from "./decisions.js";
 import { replyMessages } from "./reply.js";
 import type { Workspace } from "./setup.js";
 import type { Signer } from "./signing.js";
@@ -24,16 +24,20 @@ export interface CallbackContext {
 }
 
 /**
- * The username of the Mattermost user `userId` names, as the server knows it now: what a request
- * says its user is called is never taken from the request itself (a user may be renamed, and a
- * body may say anything). Null for what is not a user id or not a user.
+ * Who the Mattermost user `userId` names is, as the server knows them now, and the approver that id
+ * was resolved to at start: neither the name a request gives nor a username is taken as who acts (a
+ * user may be renamed, and a body may say anything). A deactivated user or a bot is nobody's
+ * approver. Null for what is not a user id or not a user.
  */
-export async function userOf(ctx: Pick<CallbackContext, "api">, userId: unknown): Promise<string | null> {
+export async function personOf(
+  ctx: Pick<CallbackContext, "api" | "workspace">,
+  userId: unknown,
+): Promise<Person | null> {
   if (typeof userId !== "string" || !/^[a-z0-9]{26}$/.test(userId)) return null;
-  return ctx.api.user(userId).then(
-    (u) => u.username,
-    () => null,
-  );
+  const user = await ctx.api.user(userId).catch(() => null);
+  if (!user) return null;
+  const approver = user.delete_at === 0 && !user.is_bot ? ctx.workspace()?.approvers.get(user.id) : undefined;
+  return { id: user.id, username: user.username, approver: approver ?? null };
 }
 
 /** The proposed action as the analyst's step recorded it: what a button's digest vouches for. */

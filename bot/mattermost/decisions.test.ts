@@ -4,32 +4,13 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CaseDesk } from "../../commands/index.js";
 import { emptyContext } from "../../contracts/cluster.js";
-import type { ApprovalInput, PolicyInput } from "../../contracts/policy.js";
-import type { Step } from "../../contracts/step.js";
 import { escalatedCase } from "../../test/fixtures.js";
 import { clientComponentForTests } from "../../test/fakes.js";
 import type { MattermostApi } from "./api.js";
-import { Decisions } from "./decisions.js";
+import { SocError } from "../../runtime/errors.js";
+import { Decisions, type Person } from "./decisions.js";
 import { Outbox } from "./outbox.js";
 import { BotStore } from "./store.js";
-
-const policyInput: PolicyInput = {
-  action: {
-    type: "isolate_pod",
-    target: { kind: "Pod", namespace: "shop", name: "web-1", labels: {}, image: "docker.io/library/nginx" },
-  },
-  blast_radius: { pods: 5, nodes: 1, namespaces: 1 },
-  confidence: 0.9,
-  technique: "T1059.004",
-  severity: "high",
-  asset_tags: [],
-};
-const reviewStep = {
-  seq: 4,
-  skill: "review",
-  error: null,
-  output: { input: policyInput },
-} as unknown as Step;
 
 /** What detect found when asked to investigate: a pod gone, a namespace label trying a mention. */
 const evidence = {
@@ -48,17 +29,13 @@ const questions = {
   fallback: null,
 };
 
-/** An approvals policy that wants two approvers with the role "lead". */
-function twoLeads(input: ApprovalInput) {
-  const eligible = input.approvers.filter((a) => a.roles.includes("lead")).map((a) => a.id);
-  return Promise.resolve({
-    approved: eligible.length >= 2,
-    required_approvers: 2,
-    approved_by: eligible.sort(),
-    reasons: eligible.length >= 2 ? ["approved"] : ["second approver required"],
-    policy_version: "test",
-  });
-}
+/** People as the bot resolves them: ann, ben and cid approvers (cid's roles allow nothing), eve not. */
+const people: Record<string, Person> = Object.fromEntries(
+  ["ann", "ben", "cid", "eve"].map((name, i) => [
+    name,
+    { id: String(i).repeat(26), username: `${name}-now`, approver: name === "eve" ? null : name },
+  ]),
+);
 
 describe("Decisions", () => {
   let dir: string;
@@ -72,8 +49,12 @@ describe("Decisions", () => {
     store = new BotStore(join(dir, "bot.db"));
     decided = [];
     undone = [];
+    // The coordinator as the bot meets it: cid's roles allow nothing, ann's approval waits for a second.
     const desk: CaseDesk = {
       decide: (caseId, action, by, reason) => {
+        if (by === "cid") return Promise.reject(new SocError("forbidden", "cid may not approve this"));
+        if (action === "approve" && by === "ann")
+          return Promise.reject(new SocError("approval_pending", "recorded: 1 of 2 approvers"));
         decided.push({ action, by, reason });
         return Promise.resolve({
           case: { ...escalatedCase, decision: { action, by, reason, at: new Date().toISOString() } },
@@ -81,8 +62,9 @@ describe("Decisions", () => {
           questions: action === "investigate" ? questions : null,
         });
       },
-      trace: () => Promise.resolve({ case: escalatedCase, steps: [reviewStep] }),
+      trace: () => Promise.reject(new Error("not used")),
       undo: (caseId, by) => {
+        if (by === "cid") return Promise.reject(new SocError("forbidden", "cid may not undo this"));
         undone.push({ caseId, by });
         return Promise.resolve({ case: escalatedCase, undone: [{ action: "label_pod", answers: [] }] });
       },
@@ -91,77 +73,85 @@ describe("Decisions", () => {
     };
     const component = clientComponentForTests("notify");
     const outbox = new Outbox(component, store, {} as MattermostApi, () => undefined, 3_600_000);
-    decisions = new Decisions(
-      component,
-      store,
-      desk,
-      outbox,
-      { ann: ["lead"], ben: ["lead"], cid: ["responder"] },
-      (_caseId, input) => twoLeads(input),
-    );
+    decisions = new Decisions(component, store, desk, outbox);
   });
   afterEach(() => {
     store.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const approve = (by: string) => decisions.deskFor("button").decide(escalatedCase.id, "approve", by, null);
-  const undo = (by: string) => decisions.deskFor("command").undo(escalatedCase.id, by);
+  const desk = (via: "button" | "command", who: string) => decisions.deskFor(via, people[who] as Person);
+  // The name a command passes is never who decides: "root" is ignored.
+  const approve = (who: string) => desk("button", who).decide(escalatedCase.id, "approve", "root", null);
+  const undo = (who: string) => desk("command", who).undo(escalatedCase.id, "root");
 
-  it("lets undo only an approver the policy lets approve the action, and audits both", async () => {
+  it("decides for the approver the user id was resolved to, whatever name the command passes", async () => {
+    await approve("ben");
+    expect(decided).toEqual([{ action: "approve", by: "ben", reason: null }]);
+    expect(store.auditTrail(escalatedCase.id).map((e) => [e.user, e.via, e.outcome])).toEqual([
+      ["ben-now", "button", "applied"],
+    ]);
+  });
+
+  it("refuses someone who is no approver before the fleet is asked, and audits it", async () => {
+    await expect(approve("eve")).rejects.toMatchObject({ code: "forbidden" });
     await expect(undo("eve")).rejects.toMatchObject({ code: "forbidden" });
-    await expect(undo("cid")).rejects.toMatchObject({ code: "forbidden" });
+    expect(decided).toEqual([]);
     expect(undone).toEqual([]);
+    expect(store.auditTrail().map((e) => [e.user, e.action, e.outcome, e.detail])).toEqual([
+      ["eve-now", "approve", "refused", "not an approver"],
+      ["eve-now", "undo", "refused", "not an approver"],
+    ]);
+  });
+
+  it("audits the coordinator's refusal as a refusal and gives the claim back", async () => {
+    await expect(approve("cid")).rejects.toMatchObject({ code: "forbidden" });
+    await expect(undo("cid")).rejects.toMatchObject({ code: "forbidden" });
+    expect(store.auditTrail().map((e) => [e.user, e.outcome, e.detail])).toEqual([
+      ["cid-now", "refused", "cid may not approve this"],
+      ["cid-now", "refused", "cid may not undo this"],
+    ]);
+    await approve("ben");
+    expect(decided).toEqual([{ action: "approve", by: "ben", reason: null }]);
+  });
+
+  it("keeps a pending approval in the audit and the thread, and lets the second approver decide", async () => {
+    await expect(approve("ann")).rejects.toMatchObject({ code: "approval_pending" });
+    expect(decided).toEqual([]);
+    const reply = JSON.parse(store.nextPending()?.body ?? "{}") as { message?: string };
+    expect(reply.message).toBe(
+      `Approval of \`${escalatedCase.id}\` by \`ann\` recorded: \`recorded: 1 of 2 approvers\``,
+    );
+    await approve("ben");
+    expect(decided).toEqual([{ action: "approve", by: "ben", reason: null }]);
+    expect(store.auditTrail(escalatedCase.id).map((e) => [e.user, e.outcome])).toEqual([
+      ["ann-now", "pending"],
+      ["ben-now", "applied"],
+    ]);
+  });
+
+  it("undoes for an approver, in the thread", async () => {
     await undo("ann");
     expect(undone).toEqual([{ caseId: escalatedCase.id, by: "ann" }]);
-    expect(store.auditTrail(escalatedCase.id).map((e) => [e.user, e.action, e.outcome])).toEqual([
-      ["eve", "undo", "refused"],
-      ["cid", "undo", "refused"],
-      ["ann", "undo", "applied"],
-    ]);
-  });
-
-  it("keeps a first approval pending and applies the action once a second approver agrees", async () => {
-    await expect(approve("ann")).rejects.toMatchObject({ code: "approval_pending" });
-    expect(decided).toEqual([]);
-    await approve("ben");
-    expect(decided).toEqual([{ action: "approve", by: "ben", reason: "approved by ann, ben" }]);
-    expect(store.auditTrail(escalatedCase.id).map((e) => [e.user, e.outcome])).toEqual([
-      ["ann", "pending"],
-      ["ben", "applied"],
-    ]);
-  });
-
-  it("counts the same approver twice only once", async () => {
-    await expect(approve("ann")).rejects.toMatchObject({ code: "approval_pending" });
-    await expect(approve("ann")).rejects.toMatchObject({ code: "approval_pending" });
-    expect(decided).toEqual([]);
-  });
-
-  it("refuses an approver the policy does not allow, and someone who is no approver at all", async () => {
-    await expect(approve("cid")).rejects.toMatchObject({ code: "forbidden" });
-    await expect(approve("eve")).rejects.toMatchObject({ code: "forbidden" });
-    expect(decided).toEqual([]);
-    expect(store.auditTrail().map((e) => [e.user, e.outcome])).toEqual([
-      ["cid", "refused"],
-      ["eve", "refused"],
+    expect(store.auditTrail().map((e) => [e.user, e.action, e.outcome])).toEqual([
+      ["ann-now", "undo", "applied"],
     ]);
   });
 
   it("applies a final decision at most once", async () => {
-    await decisions.deskFor("command").decide(escalatedCase.id, "dismiss", "ann", "benign");
+    await desk("command", "ann").decide(escalatedCase.id, "dismiss", "ann", "benign");
     await expect(
-      decisions.deskFor("button").decide(escalatedCase.id, "dismiss", "ben", "also benign"),
+      desk("button", "ben").decide(escalatedCase.id, "dismiss", "ben", "also benign"),
     ).rejects.toMatchObject({ code: "case_not_awaiting" });
     expect(decided).toHaveLength(1);
   });
 
   it("puts the evidence and the cluster's context in the case's thread when asked to investigate", async () => {
-    await decisions.deskFor("button").decide(escalatedCase.id, "investigate", "cid", null);
+    await desk("button", "ben").decide(escalatedCase.id, "investigate", "root", null);
     const queued = store.nextPending();
     expect(queued?.kind).toBe("reply");
     expect((JSON.parse(queued?.body ?? "{}") as { message?: string }).message?.split("\n")).toEqual([
-      `**More evidence** for \`${escalatedCase.id}\`, asked by \`cid\`:`,
+      `**More evidence** for \`${escalatedCase.id}\`, asked by \`ben\`:`,
       "`no recent events`",
       "**Cluster:** `not_found` · the pod named by the event does not exist in the cluster · `pod shop/web-1 is gone`",
       "- **Namespace labels:** `team=@channel`",

@@ -1,7 +1,5 @@
 import { Counter, Histogram } from "prom-client";
 import type { Case, DecisionAction } from "../../contracts/case.js";
-import { PolicyInput, type ApprovalDecision, type ApprovalInput } from "../../contracts/policy.js";
-import type { Step } from "../../contracts/step.js";
 import { pastTense, type CaseDesk } from "../../commands/index.js";
 import type { Component } from "../../runtime/component.js";
 import { SocError, causeChain } from "../../runtime/errors.js";
@@ -13,10 +11,25 @@ import type { AuditEntry, BotStore } from "./store.js";
 export type Via = AuditEntry["via"];
 
 /**
+ * Who acts in Mattermost: the user a request's user_id names, as the server knows them, and the
+ * approver (SOC_APPROVERS) that user id was resolved to at start, if any.
+ */
+export interface Person {
+  id: string;
+  username: string;
+  approver: string | null;
+}
+
+/** Refusals by the coordinator's gate: not an approver, or not allowed by the approvals policy. */
+const refusedBy = new Set(["not_approver", "forbidden"]);
+
+/**
  * The one way a decision made in Mattermost reaches the fleet, whether by button, dialog or
- * `/soc`: only approvers decide; approve and dismiss are claimed in the bot's store first, so a
- * decision applies at most once even under concurrent clicks; every decision and every refusal is
- * audited; and the post and its thread follow through the outbox.
+ * `/soc`: it is made for the approver the acting user id was resolved to, never for a name a request
+ * gives; approve and dismiss are claimed in the bot's store first, so a decision applies at most once
+ * even under concurrent clicks; the coordinator checks the approver and asks the approvals policy;
+ * every decision, pending approval and refusal is audited; and the post and its thread follow
+ * through the outbox.
  */
 export class Decisions {
   readonly #wait: Histogram<"outcome">;
@@ -28,10 +41,6 @@ export class Decisions {
     private readonly store: BotStore,
     private readonly desk: CaseDesk,
     private readonly outbox: Outbox,
-    /** Who may decide, with their roles in the approvals policy. */
-    private readonly approvers: Readonly<Record<string, string[]>>,
-    /** The approvals policy (`data.soc.approvals.decision`, through the policy engine). */
-    private readonly approvals: (caseId: string, input: ApprovalInput) => Promise<ApprovalDecision>,
   ) {
     const registers = [component.metrics.registry];
     this.#wait = new Histogram({
@@ -55,8 +64,8 @@ export class Decisions {
     });
   }
 
-  mayDecide(username: string): boolean {
-    return Object.hasOwn(this.approvers, username);
+  mayDecide(person: Person): boolean {
+    return person.approver !== null;
   }
 
   /** Records a refusal made before the desk was reached (a forged or expired button, a stranger). */
@@ -66,66 +75,92 @@ export class Decisions {
     this.component.log.warn({ ...entry, reason }, "decision refused");
   }
 
-  /** The commands' desk, with `decide` going through this gate for `user` from `via`. */
-  deskFor(via: Via, digest: string | null = null): CaseDesk {
+  /**
+   * The commands' desk for `person` acting from `via`: `decide` and `undo` go through this gate for
+   * that person, whatever name the command passes.
+   */
+  deskFor(via: Via, person: Person, digest: string | null = null): CaseDesk {
     return {
       ...this.desk,
-      decide: (caseId, action, by, reason) => this.#decide(via, digest, caseId, action, by, reason),
-      undo: (caseId, by) => this.#undo(via, caseId, by),
+      decide: (caseId, action, _by, reason) => this.#decide(via, digest, person, caseId, action, reason),
+      undo: (caseId) => this.#undo(via, person, caseId),
     };
   }
 
   /**
-   * An undo is held to the approver rules of the action it lifts: only an approver whose roles the
-   * approvals policy lets approve that action may undo it. Audited like every decision.
+   * An undo is held to the approver rules of the action it lifts (the coordinator asks the approvals
+   * policy). Audited like every decision.
    */
-  async #undo(via: Via, caseId: string, by: string) {
-    const entry = { user: by, case_id: caseId, action: "undo", digest: null, via, detail: null };
-    if (!this.mayDecide(by)) {
+  async #undo(via: Via, person: Person, caseId: string) {
+    const entry = {
+      user: person.username,
+      user_id: person.id,
+      case_id: caseId,
+      action: "undo",
+      digest: null,
+      via,
+      detail: null,
+    };
+    if (!person.approver) {
       this.refuse({ ...entry, detail: "not an approver" }, "not_approver");
-      throw new SocError("forbidden", `@${by} may not undo actions: ask an approver (SOC_APPROVERS)`);
-    }
-    const input = policyInputOf((await this.desk.trace(caseId)).steps);
-    const answer = input
-      ? await this.approvals(caseId, { ...input, approvers: [{ id: by, roles: this.approvers[by] ?? [] }] })
-      : null;
-    if (!answer?.approved_by.includes(by)) {
-      const why = answer ? answer.reasons.join("; ") : "no policy input recorded";
-      this.refuse({ ...entry, detail: why }, "policy");
-      throw new SocError("forbidden", `@${by} may not undo this: ${why}`);
+      throw new SocError(
+        "forbidden",
+        `@${person.username} may not undo actions: ask an approver (SOC_APPROVERS)`,
+      );
     }
     try {
-      const result = await this.desk.undo(caseId, by);
+      const result = await this.desk.undo(caseId, person.approver);
       const lifted = result.undone.map((u) => u.action).join(", ") || "nothing was left to undo";
       this.store.audit({ ...entry, outcome: "applied", detail: lifted });
       this.outbox.add(caseId, {
         kind: "reply",
-        message: `\`${caseId}\` undone by ${inert(by, 64)}: ${lifted}`,
+        message: `\`${caseId}\` undone by ${inert(person.approver, 64)}: ${lifted}`,
       });
       return result;
     } catch (error) {
-      const failure = SocError.from(error);
-      this.store.audit({ ...entry, outcome: "failed", detail: failure.message });
-      throw failure;
+      throw this.#failed(entry, error);
     }
+  }
+
+  /** Audits a decision the fleet did not apply, by why; the error to throw on. */
+  #failed(entry: Omit<AuditEntry, "outcome">, error: unknown): SocError {
+    const failure = SocError.from(error);
+    if (refusedBy.has(failure.code)) this.refuse({ ...entry, detail: failure.message }, "policy");
+    else
+      this.store.audit({
+        ...entry,
+        outcome: failure.code === "case_not_awaiting" ? "refused" : "failed",
+        detail: failure.message,
+      });
+    return failure;
   }
 
   async #decide(
     via: Via,
     digest: string | null,
+    person: Person,
     caseId: string,
     action: DecisionAction,
-    by: string,
-    given: string | null,
+    reason: string | null,
   ) {
-    let reason = given;
-    const entry = { user: by, case_id: caseId, action, digest, via, detail: reason };
-    if (!this.mayDecide(by)) {
+    const entry = {
+      user: person.username,
+      user_id: person.id,
+      case_id: caseId,
+      action,
+      digest,
+      via,
+      detail: reason,
+    };
+    const by = person.approver;
+    if (!by) {
       this.refuse({ ...entry, detail: "not an approver" }, "not_approver");
-      throw new SocError("forbidden", `@${by} may not decide cases: ask an approver (SOC_APPROVERS)`);
+      throw new SocError(
+        "forbidden",
+        `@${person.username} may not decide cases: ask an approver (SOC_APPROVERS)`,
+      );
     }
     const final = action !== "investigate";
-    if (action === "approve") reason = await this.#approvedBy(caseId, by, entry);
     if (final) {
       const claim = this.store.claim(caseId, action, by);
       if (!claim.ok) {
@@ -155,59 +190,20 @@ export class Decisions {
       return result;
     } catch (error) {
       const failure = SocError.from(error);
-      // A case someone else decided stays claimed; any other failure gives the claim back.
+      // A case someone else decided stays claimed; any other outcome gives the claim back.
       if (final && failure.code !== "case_not_awaiting") this.store.release(caseId);
-      this.store.audit({
-        ...entry,
-        outcome: failure.code === "case_not_awaiting" ? "refused" : "failed",
-        detail: failure.message,
-      });
+      if (failure.code === "approval_pending") {
+        // One approval of the several the policy asks for: kept by the coordinator, shown in the thread.
+        this.store.audit({ ...entry, outcome: "pending", detail: failure.message });
+        this.outbox.add(caseId, {
+          kind: "reply",
+          message: `Approval of \`${caseId}\` by ${inert(by, 64)} recorded: ${inert(failure.message, 300)}`,
+        });
+        throw failure;
+      }
       this.component.log.warn({ case: caseId, action, by, err: causeChain(error) }, "decision not applied");
-      throw failure;
+      throw this.#failed(entry, failure);
     }
-  }
-
-  /**
-   * Asks the approvals policy whether `by` may approve this case's action and whether the approvals
-   * so far suffice. Throws a refusal, or `approval_pending` once a first of two approvals is kept;
-   * returns the reason to record when more than one person approved.
-   */
-  async #approvedBy(caseId: string, by: string, entry: Omit<AuditEntry, "outcome">): Promise<string | null> {
-    const input = policyInputOf((await this.desk.trace(caseId)).steps);
-    if (!input) {
-      this.refuse({ ...entry, detail: "no policy input recorded" }, "no_policy_input");
-      throw new SocError(
-        "forbidden",
-        `${caseId} has no recorded policy input to approve against: use dismiss or investigate`,
-      );
-    }
-    const me = { id: by, roles: this.approvers[by] ?? [] };
-    const ask = () => {
-      const others = this.store.approvals(caseId).filter((a) => a.id !== by);
-      return this.approvals(caseId, { ...input, approvers: [...others, me] });
-    };
-    let answer = await ask();
-    if (!answer.approved_by.includes(by)) {
-      this.refuse({ ...entry, detail: answer.reasons.join("; ") }, "policy");
-      throw new SocError("forbidden", `@${by} may not approve this: ${answer.reasons.join("; ")}`);
-    }
-    if (!answer.approved) {
-      this.store.addApproval(caseId, me);
-      // Someone else may have approved meanwhile: ask again with every approval kept.
-      answer = await ask();
-    }
-    if (!answer.approved) {
-      this.store.audit({ ...entry, outcome: "pending", detail: answer.reasons.join("; ") });
-      this.outbox.add(caseId, {
-        kind: "reply",
-        message: `Approval of \`${caseId}\` by ${inert(by, 64)} recorded: ${answer.approved_by.length} of ${answer.required_approvers} approvers.`,
-      });
-      throw new SocError(
-        "approval_pending",
-        `your approval of ${caseId} is recorded; it needs ${answer.required_approvers} approvers (${answer.approved_by.length} so far)`,
-      );
-    }
-    return answer.approved_by.length > 1 ? `approved by ${answer.approved_by.join(", ")}` : null;
   }
 
   #followUp(decided: Case): void {
@@ -230,11 +226,4 @@ export class Decisions {
       message: `\`${decided.id}\` ${pastTense[d.action]} by ${inert(d.by, 64)} at ${d.at}${d.reason ? `: ${inert(d.reason, 500)}` : ""}`,
     });
   }
-}
-
-/** The policy input the reviewer recorded for a case: what approvals are judged against. */
-export function policyInputOf(steps: readonly Step[]): PolicyInput | null {
-  const review = steps.filter((s) => s.skill === "review" && !s.error).at(-1);
-  const parsed = PolicyInput.safeParse((review?.output as { input?: unknown } | undefined)?.input);
-  return parsed.success ? parsed.data : null;
 }

@@ -3,7 +3,6 @@ import { createServer } from "node:http";
 import { join } from "node:path";
 import express from "express";
 import type { FleetConfig } from "../../contracts/config.js";
-import { ApprovalDecision } from "../../contracts/policy.js";
 import { skills, type McpServerName } from "../../contracts/skills.js";
 import { handler, type SkillHandler } from "../../runtime/a2a/skill.js";
 import type { AgentContext } from "../../runtime/agent.js";
@@ -32,7 +31,7 @@ const buttonStyles = { approve: "primary", dismiss: "danger", investigate: "defa
  * port, as Mattermost calls integrations without client certificates.
  */
 export async function mattermostFrontEnd(
-  { component, config, peers, mcp }: AgentContext<FleetConfig, McpServerName>,
+  { component, config, peers }: AgentContext<FleetConfig, McpServerName>,
   settings: Settings,
 ): Promise<SkillHandler[]> {
   privateDir(config.dataDir);
@@ -46,10 +45,7 @@ export async function mattermostFrontEnd(
   const outbox = new Outbox(component, store, api, () => workspace, settings.groupWindowMs);
   component.onStop(() => outbox.stop());
   const desk = a2aDesk(peers);
-  const policy = mcp("policy-engine");
-  const decisions = new Decisions(component, store, desk, outbox, settings.approvers, async (caseId, input) =>
-    ApprovalDecision.parse(await policy.call("evaluate_approval", { case_id: caseId, input })),
-  );
+  const decisions = new Decisions(component, store, desk, outbox);
 
   const app = express();
   app.disable("x-powered-by");

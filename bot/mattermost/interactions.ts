@@ -1,8 +1,8 @@
 import type { Request, Response } from "express";
 import { commands, run } from "../../commands/index.js";
 import { SocError } from "../../runtime/errors.js";
-import { answer, invocationOf, proposedAction, userOf, type CallbackContext } from "./context.js";
-import type { Via } from "./decisions.js";
+import { answer, invocationOf, personOf, proposedAction, type CallbackContext } from "./context.js";
+import type { Person, Via } from "./decisions.js";
 import { callbackPaths } from "./setup.js";
 import { actionDigest, type Grant } from "./signing.js";
 
@@ -10,13 +10,13 @@ const DIALOG_TTL_MS = 15 * 60_000;
 
 interface Checked {
   grant: Grant;
-  user: string;
+  person: Person;
 }
 
 /**
- * Checks a button's or a dialog's signed grant, who acts, and that the case still awaits a
- * decision on the same proposed action (for Undo: that it was remediated). Refusals are audited
- * and answered with `refusal`.
+ * Checks a button's or a dialog's signed grant, who acts (an approver; for a dialog, the user it was
+ * opened for), and that the case still awaits a decision on the same proposed action (for Undo:
+ * that it was remediated). Refusals are audited and answered with `refusal`.
  */
 async function check(
   ctx: CallbackContext,
@@ -26,9 +26,10 @@ async function check(
 ): Promise<Checked | { refusal: string }> {
   const verified = ctx.signer.verify(signed);
   const claimed = (signed ?? {}) as Partial<Grant>;
-  const user = await userOf(ctx, userId);
+  const person = await personOf(ctx, userId);
   const entry = {
-    user: user ?? `unknown:${String(userId).slice(0, 40)}`,
+    user: person?.username ?? `unknown:${String(userId).slice(0, 40)}`,
+    user_id: person?.id ?? null,
     case_id: typeof claimed.case_id === "string" ? claimed.case_id.slice(0, 16) : null,
     action: typeof claimed.action === "string" ? claimed.action.slice(0, 16) : "unknown",
     digest: typeof claimed.digest === "string" ? claimed.digest.slice(0, 64) : null,
@@ -43,13 +44,15 @@ async function check(
       verified.reason.replace(/ /g, "_"),
       `Refused: ${verified.reason === "expired" ? "this button has expired; use /soc in the channel" : "this request was not issued by soc-fleet"}.`,
     );
-  if (!user) return refuse("unknown_user", "Refused: unknown user.");
-  if (!ctx.decisions.mayDecide(user))
-    return refuse("not_approver", `Refused: @${user} may not decide cases. Ask an approver.`);
+  if (!person) return refuse("unknown_user", "Refused: unknown user.");
+  if (verified.grant.user !== undefined && verified.grant.user !== person.id)
+    return refuse("not_opener", "Refused: this dialog was opened by someone else.");
+  if (!ctx.decisions.mayDecide(person))
+    return refuse("not_approver", `Refused: @${person.username} may not decide cases. Ask an approver.`);
   const { case: current, steps } = await ctx.desk.trace(verified.grant.case_id);
   if (verified.grant.action === "undo") {
     // What was carried out is undone from the recorded state: the proposal no longer matters.
-    if (current.resolution === "remediated") return { grant: verified.grant, user };
+    if (current.resolution === "remediated") return { grant: verified.grant, person };
     return refuse("not_remediated", `Refused: nothing was carried out for ${current.id} to undo.`);
   }
   if (current.status !== "awaiting_human" || current.decision) {
@@ -62,7 +65,7 @@ async function check(
       `Refused: the proposed action of ${current.id} has changed since this was posted.`,
     );
   }
-  return { grant: verified.grant, user };
+  return { grant: verified.grant, person };
 }
 
 export async function click(ctx: CallbackContext, req: Request, res: Response): Promise<void> {
@@ -72,20 +75,21 @@ export async function click(ctx: CallbackContext, req: Request, res: Response): 
     res.json({ ephemeral_text: checked.refusal, skip_slack_parsing: true });
     return;
   }
-  const { grant, user } = checked;
-  const desk = ctx.decisions.deskFor("button", grant.digest);
+  const { grant, person } = checked;
+  const desk = ctx.decisions.deskFor("button", person, grant.digest);
+  const as = { name: person.username };
   switch (grant.action) {
     case "approve": {
-      const messages = await answer(
-        run(invocationOf("approve", { case: grant.case_id }), desk, { name: user }),
-      );
+      const messages = await answer(run(invocationOf("approve", { case: grant.case_id }), desk, as));
       res.json({ ephemeral_text: messages.join("\n"), skip_slack_parsing: true });
       return;
     }
     case "dismiss": {
+      // The dialog's state is a grant for the user who opened it alone.
       const state = ctx.signer.sign({
         ...grant,
         expires: Math.min(grant.expires, Date.now() + DIALOG_TTL_MS),
+        user: person.id,
       });
       await ctx.api.openDialog(String(body.trigger_id), `${ctx.publicUrl}${callbackPaths.dialog}`, {
         callback_id: "dismiss",
@@ -107,13 +111,13 @@ export async function click(ctx: CallbackContext, req: Request, res: Response): 
       return;
     }
     case "undo": {
-      const messages = await answer(run(invocationOf("undo", { case: grant.case_id }), desk, { name: user }));
+      const messages = await answer(run(invocationOf("undo", { case: grant.case_id }), desk, as));
       res.json({ ephemeral_text: messages.join("\n"), skip_slack_parsing: true });
       return;
     }
     case "investigate": {
       // Gathering evidence can take a while: answer now, the evidence follows in the thread.
-      void answer(run(invocationOf("investigate", { case: grant.case_id }), desk, { name: user }));
+      void answer(run(invocationOf("investigate", { case: grant.case_id }), desk, as));
       res.json({
         ephemeral_text: `Gathering more evidence on ${grant.case_id}; it will appear in the thread.`,
         skip_slack_parsing: true,
@@ -148,10 +152,15 @@ export async function submit(ctx: CallbackContext, req: Request, res: Response):
     res.json({ error: checked.refusal });
     return;
   }
-  if (checked.grant.action !== "dismiss" || body.callback_id !== "dismiss") {
+  if (
+    checked.grant.action !== "dismiss" ||
+    checked.grant.user === undefined ||
+    body.callback_id !== "dismiss"
+  ) {
     ctx.decisions.refuse(
       {
-        user: checked.user,
+        user: checked.person.username,
+        user_id: checked.person.id,
         case_id: checked.grant.case_id,
         action: checked.grant.action,
         digest: checked.grant.digest,
@@ -173,8 +182,8 @@ export async function submit(ctx: CallbackContext, req: Request, res: Response):
   try {
     await run(
       { command: dismissCommand, args: args.data },
-      ctx.decisions.deskFor("dialog", checked.grant.digest),
-      { name: checked.user },
+      ctx.decisions.deskFor("dialog", checked.person, checked.grant.digest),
+      { name: checked.person.username },
     );
     res.json({});
   } catch (error) {

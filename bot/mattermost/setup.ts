@@ -1,4 +1,5 @@
 import type { Command as SlashCommand } from "@mattermost/types/integrations";
+import type { UserProfile } from "@mattermost/types/users";
 import { commands } from "../../commands/index.js";
 import { SocError } from "../../runtime/errors.js";
 import { unreachable, type MattermostApi } from "./api.js";
@@ -8,6 +9,8 @@ export interface BotSettings {
   team: string;
   channel: string;
   publicUrl: string;
+  /** SOC_APPROVERS: Mattermost user ids or usernames, with their roles. */
+  approvers: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface Workspace {
@@ -18,6 +21,12 @@ export interface Workspace {
   channelName: string;
   /** The `/soc` command's token: every slash request must carry it. */
   commandToken: string;
+  /**
+   * Each approver's Mattermost user id, to the name SOC_APPROVERS gives it: who decides is found
+   * by the id a request's user_id names, so a renamed approver stays one and whoever takes the old
+   * username does not become one.
+   */
+  approvers: ReadonlyMap<string, string>;
 }
 
 export const callbackPaths = {
@@ -72,6 +81,7 @@ export async function setUp(api: MattermostApi, settings: BotSettings): Promise<
         `cannot create the /soc command in "${settings.team}": give @${me.username} the permission to manage slash commands (make it a team admin)`,
       )
     : undefined;
+  const approvers = await resolveApprovers(api, Object.keys(settings.approvers), problems);
   if (!team || !channel || !command || problems.length > 0) throw configurationError(problems);
   return {
     botId: me.id,
@@ -80,7 +90,39 @@ export async function setUp(api: MattermostApi, settings: BotSettings): Promise<
     channelId: channel.id,
     channelName: channel.name,
     commandToken: command.token,
+    approvers,
   };
+}
+
+const userId = /^[a-z0-9]{26}$/;
+
+/**
+ * Finds the user each SOC_APPROVERS entry names, by id or by username, once at start. An entry that
+ * names no user, a deactivated user or a bot is a configuration problem: a decision is never made
+ * for an account that cannot be held to it.
+ */
+async function resolveApprovers(
+  api: MattermostApi,
+  names: readonly string[],
+  problems: string[],
+): Promise<Map<string, string>> {
+  const approvers = new Map<string, string>();
+  for (const name of names) {
+    let user: UserProfile;
+    try {
+      user = await (userId.test(name) ? api.user(name) : api.userByUsername(name));
+    } catch (error) {
+      if (unreachable(error)) throw error;
+      problems.push(
+        `SOC_APPROVERS names ${name}, who is not a Mattermost user: give a user id or a username`,
+      );
+      continue;
+    }
+    if (user.delete_at > 0) problems.push(`SOC_APPROVERS names ${name}, a deactivated user: remove it`);
+    else if (user.is_bot) problems.push(`SOC_APPROVERS names ${name}, a bot: approvers are people`);
+    else approvers.set(user.id, name);
+  }
+  return approvers;
 }
 
 async function registerCommand(api: MattermostApi, teamId: string, publicUrl: string): Promise<SlashCommand> {

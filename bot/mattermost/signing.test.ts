@@ -20,10 +20,20 @@ describe("Signer", () => {
       { ...signed, action: "dismiss" },
       { ...signed, digest: "d2" },
       { ...signed, expires: 9_999 },
+      { ...signed, user: "u".repeat(26) },
+      { ...signer.sign({ ...grant, user: "a".repeat(26) }), user: "b".repeat(26) },
       new Signer("t".repeat(32)).sign(grant),
     ]) {
       expect(signer.verify(changed, 0)).toEqual({ ok: false, reason: "bad signature" });
     }
+  });
+
+  it("binds a dialog's grant to the user it names, and takes it back as signed", () => {
+    const dialog = { ...grant, user: "a".repeat(26) };
+    expect(signer.verify(signer.sign(dialog), 0)).toEqual({ ok: true, grant: dialog });
+    const unbound: Partial<ReturnType<Signer["sign"]>> = signer.sign(dialog);
+    delete unbound.user;
+    expect(signer.verify(unbound, 0)).toEqual({ ok: false, reason: "bad signature" });
   });
 
   it("refuses anything that is not a signed grant", () => {

@@ -8,6 +8,8 @@ export interface Grant {
   digest: string;
   /** Expiry, milliseconds since the epoch. */
   expires: number;
+  /** A dialog's: the Mattermost user id it was opened for, the only one who may submit it. */
+  user?: string;
 }
 
 export type Verified = { ok: true; grant: Grant } | { ok: false; reason: string };
@@ -46,11 +48,18 @@ export class Signer {
       typeof v.action !== "string" ||
       typeof v.digest !== "string" ||
       typeof v.expires !== "number" ||
-      typeof v.sig !== "string"
+      typeof v.sig !== "string" ||
+      (v.user !== undefined && typeof v.user !== "string")
     ) {
       return { ok: false, reason: "no signed context" };
     }
-    const grant: Grant = { case_id: v.case_id, action: v.action, digest: v.digest, expires: v.expires };
+    const grant: Grant = {
+      case_id: v.case_id,
+      action: v.action,
+      digest: v.digest,
+      expires: v.expires,
+      ...(v.user === undefined ? {} : { user: v.user }),
+    };
     const expected = Buffer.from(this.#mac(grant), "hex");
     const given = Buffer.from(v.sig, "hex");
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
@@ -61,9 +70,20 @@ export class Signer {
   }
 
   #mac(grant: Grant): string {
-    return createHmac("sha256", this.secret)
-      .update(JSON.stringify([grant.case_id, grant.action, grant.digest, grant.expires]))
-      .digest("hex");
+    return (
+      createHmac("sha256", this.secret)
+        // A button's grant names no user: its signature is the same as before dialogs named one.
+        .update(
+          JSON.stringify([
+            grant.case_id,
+            grant.action,
+            grant.digest,
+            grant.expires,
+            ...(grant.user === undefined ? [] : [grant.user]),
+          ]),
+        )
+        .digest("hex")
+    );
   }
 }
 

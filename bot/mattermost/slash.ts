@@ -1,7 +1,7 @@
 import type { Request, Response } from "express";
 import { parse, run, type Invocation } from "../../commands/index.js";
 import { SocError, causeChain } from "../../runtime/errors.js";
-import { answer, userOf, type CallbackContext } from "./context.js";
+import { answer, personOf, type CallbackContext } from "./context.js";
 import { sameSecret } from "./signing.js";
 
 /** Mattermost waits 30 s for an integration; answer well within it and follow up later. */
@@ -33,6 +33,7 @@ export async function slash(ctx: CallbackContext, req: Request, res: Response): 
     ctx.decisions.refuse(
       {
         user: `unknown:${String(body.user_id).slice(0, 40)}`,
+        user_id: null,
         case_id: null,
         action: "command",
         digest: null,
@@ -57,11 +58,12 @@ export async function slash(ctx: CallbackContext, req: Request, res: Response): 
     return;
   }
   // Who asks is the user the request's user_id names, looked up: its user_name is not read.
-  const user = await userOf(ctx, body.user_id);
-  if (!user) {
+  const person = await personOf(ctx, body.user_id);
+  if (!person) {
     ctx.decisions.refuse(
       {
         user: `unknown:${String(body.user_id).slice(0, 40)}`,
+        user_id: null,
         case_id: null,
         action: invocation.command.name.slice(0, 16),
         digest: null,
@@ -79,11 +81,12 @@ export async function slash(ctx: CallbackContext, req: Request, res: Response): 
     invocation.command.access === "read" &&
     ctx.readers === "channel" &&
     elsewhere &&
-    !ctx.decisions.mayDecide(user)
+    !ctx.decisions.mayDecide(person)
   ) {
     ctx.decisions.refuse(
       {
-        user,
+        user: person.username,
+        user_id: person.id,
         case_id: null,
         action: invocation.command.name,
         digest: null,
@@ -99,7 +102,7 @@ export async function slash(ctx: CallbackContext, req: Request, res: Response): 
     );
     return;
   }
-  const work = answer(run(invocation, ctx.decisions.deskFor("command"), { name: user }));
+  const work = answer(run(invocation, ctx.decisions.deskFor("command", person), { name: person.username }));
   const first = await Promise.race([
     work,
     new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ANSWER_WITHIN_MS)),

@@ -31,17 +31,11 @@ CREATE TABLE IF NOT EXISTS claims (
   by TEXT NOT NULL,
   at INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS approvals (
-  case_id TEXT NOT NULL,
-  user TEXT NOT NULL,
-  roles TEXT NOT NULL,
-  at INTEGER NOT NULL,
-  PRIMARY KEY (case_id, user)
-);
 CREATE TABLE IF NOT EXISTS audit (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   at TEXT NOT NULL,
   user TEXT NOT NULL,
+  user_id TEXT,
   case_id TEXT,
   action TEXT NOT NULL,
   digest TEXT,
@@ -70,7 +64,10 @@ export interface PostRecord {
 }
 
 export interface AuditEntry {
+  /** The username when it happened, for people to read. */
   user: string;
+  /** The Mattermost user id the request named, once looked up: who it was. */
+  user_id: string | null;
   case_id: string | null;
   action: string;
   digest: string | null;
@@ -94,6 +91,12 @@ export class BotStore {
     this.#db.pragma("journal_mode = WAL");
     this.#db.pragma("synchronous = NORMAL");
     this.#db.exec(schema);
+    // Audits written before user ids were kept get the column, empty for their rows.
+    const columns = this.#db.prepare("SELECT name FROM pragma_table_info('audit')").all() as {
+      name: string;
+    }[];
+    if (!columns.some((c) => c.name === "user_id"))
+      this.#db.exec("ALTER TABLE audit ADD COLUMN user_id TEXT");
     this.#db
       .prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('instance', ?)")
       .run(randomBytes(8).toString("hex"));
@@ -201,34 +204,17 @@ export class BotStore {
     this.#db.prepare("DELETE FROM claims WHERE case_id = ?").run(caseId);
   }
 
-  /** Records one person's approval of a case that needs more than one. */
-  addApproval(caseId: string, approver: { id: string; roles: string[] }): void {
-    this.#db
-      .prepare("INSERT OR REPLACE INTO approvals (case_id, user, roles, at) VALUES (?, ?, ?, ?)")
-      .run(caseId, approver.id, JSON.stringify(approver.roles), Date.now());
-  }
-
-  approvals(caseId: string): { id: string; roles: string[] }[] {
-    const rows = this.#db
-      .prepare("SELECT user, roles FROM approvals WHERE case_id = ? ORDER BY at")
-      .all(caseId) as {
-      user: string;
-      roles: string;
-    }[];
-    return rows.map((r) => ({ id: r.user, roles: JSON.parse(r.roles) as string[] }));
-  }
-
   audit(entry: AuditEntry): void {
     this.#db
       .prepare(
-        `INSERT INTO audit (at, user, case_id, action, digest, via, outcome, detail)
-         VALUES (?, @user, @case_id, @action, @digest, @via, @outcome, @detail)`,
+        `INSERT INTO audit (at, user, user_id, case_id, action, digest, via, outcome, detail)
+         VALUES (?, @user, @user_id, @case_id, @action, @digest, @via, @outcome, @detail)`,
       )
       .run(new Date().toISOString(), entry);
   }
 
   auditTrail(caseId?: string): (AuditEntry & { at: string })[] {
-    const sql = `SELECT at, user, case_id, action, digest, via, outcome, detail FROM audit ${caseId ? "WHERE case_id = ?" : ""} ORDER BY id`;
+    const sql = `SELECT at, user, user_id, case_id, action, digest, via, outcome, detail FROM audit ${caseId ? "WHERE case_id = ?" : ""} ORDER BY id`;
     const statement = this.#db.prepare(sql);
     return (caseId ? statement.all(caseId) : statement.all()) as (AuditEntry & { at: string })[];
   }

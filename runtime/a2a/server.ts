@@ -18,6 +18,7 @@ import { callersOnly } from "../callers.js";
 import { newTrace, parseTraceparent, withCase, withTrace } from "../trace.js";
 import { measureUsage } from "../usage.js";
 import type { SkillHandler, SkillReply, SkillRequest } from "./skill.js";
+import { isJsonRpc } from "../json-rpc.js";
 
 export interface AgentOptions {
   description: string;
@@ -50,11 +51,15 @@ export async function serveAgent(component: Component, options: AgentOptions): P
     res.type("application/json").send(published);
   });
   options.routes?.(app);
-  // The body read here (the SDK's own parser then leaves it), so that a body too large or not JSON
-  // is counted before the SDK answers it in JSON-RPC's words.
+  // The body read here (the SDK's own parser then leaves it), so that a body too large, not JSON or
+  // not JSON-RPC is counted before the SDK answers it in JSON-RPC's words.
   app.use(
     JSONRPC_PATH,
     express.json({ limit: "100kb" }),
+    (req: Request, _res: Response, next: NextFunction) => {
+      if (!isJsonRpc(req.body)) component.metrics.badRequests.inc({ reason: "not_jsonrpc" });
+      next();
+    },
     (error: Error & { type?: string }, _req: Request, _res: Response, next: NextFunction) => {
       component.metrics.badRequests.inc({
         reason: error.type === "entity.too.large" ? "too_large" : "not_json",

@@ -10,6 +10,7 @@ import { serverTls, peerIdentity } from "../tls.js";
 import { refuseCaller } from "../callers.js";
 import { newTrace, parseTraceparent, withTrace } from "../trace.js";
 import { JsonHttpServerTransport, jsonError } from "./server-transport.js";
+import { isJsonRpc } from "../json-rpc.js";
 
 /** One MCP tool: name, schemas, behaviour annotations and the code behind it. */
 export interface ToolDefinition<I extends z.ZodObject = z.ZodObject, O extends z.ZodObject = z.ZodObject> {
@@ -198,10 +199,6 @@ function readJson(
     }
     then(body);
   });
-}
-
-function isJsonRpc(value: unknown): boolean {
-  return value !== null && typeof value === "object" && (value as { jsonrpc?: unknown }).jsonrpc === "2.0";
 }
 
 function mcpServer(component: Component, tools: readonly ToolDefinition[]): McpServer {

@@ -114,6 +114,8 @@ describe("every server of the running fleet, attacked", () => {
       expect(await counted(name, "soc_bad_requests_total", 'reason="too_large"'), name).toBe(
         name === "prefilter" ? 2 : 1,
       );
+      // The nested array, JSON but no JSON-RPC message, counted on every A2A and MCP server.
+      expect(await counted(name, "soc_bad_requests_total", 'reason="not_jsonrpc"'), name).toBe(1);
     }
     expect(await send("falco", config.ingestUrl, "POST", JSON.stringify(alerts.autoReject()))).toBe(200);
   });

@@ -30,7 +30,7 @@ analyst: [coordinator]
 reviewer: [coordinator]
 remediate: [coordinator]
 notify: [coordinator]
-policy-engine: [reviewer, prefilter, notify]
+policy-engine: [reviewer, prefilter, coordinator]
 cluster-actions: [remediate, detect, reviewer]
 {{- end }}
 
