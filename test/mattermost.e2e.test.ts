@@ -580,7 +580,7 @@ describe("the Mattermost front end against a real Mattermost server (PostgreSQL)
     const config = loadConfig(FleetConfig, stage.fleet.env);
     const tooLarge = async () => {
       const text = await (await fetch(`${config.opsUrl("notify")}/metrics`)).text();
-      const line = text.split("\n").find((l) => l.startsWith('soc_bad_requests_total{reason="too_large"}'));
+      const line = text.split("\n").find((l) => l.startsWith('soc_bad_requests_total{reason="too_large"'));
       return Number(line?.split(" ").pop() ?? 0);
     };
     const before = await tooLarge();
