@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Post } from "@mattermost/types/posts";
+import { SqliteSql } from "../runtime/sql/sqlite.js";
 import { CaseStore } from "../agents/coordinator/store.js";
 import { Anomaly } from "../contracts/anomaly.js";
 import { falcoAlert } from "../fleet/alerts.js";
@@ -110,9 +111,9 @@ try {
 }
 
 /** Closed cases (so the coordinator resumes none of them) with a five-step chain each. */
-function seedCases(dataDir: string, count: number, ids: string[]): void {
+async function seedCases(dataDir: string, count: number, ids: string[]): Promise<void> {
   mkdirSync(dataDir, { recursive: true });
-  const store = new CaseStore(join(dataDir, "cases.db"));
+  const store = await CaseStore.open(new SqliteSql(join(dataDir, "cases.db")));
   try {
     for (let i = 0; i < count; i++) {
       const anomaly = Anomaly.parse({
@@ -128,7 +129,7 @@ function seedCases(dataDir: string, count: number, ids: string[]): void {
         model_version: "bench",
         threshold: 0.7,
       });
-      const { case: opened } = store.open(anomaly);
+      const { case: opened } = await store.open(anomaly);
       for (const [agent, skill] of [
         ["prefilter", "open_case"],
         ["detect", "gather_evidence"],
@@ -136,7 +137,7 @@ function seedCases(dataDir: string, count: number, ids: string[]): void {
         ["reviewer", "review"],
         ["coordinator", "close"],
       ] as const) {
-        store.addStep(opened.id, anomaly.trace_id, skill, {
+        await store.addStep(opened.id, anomaly.trace_id, skill, {
           agent,
           skill,
           summary: `${skill} for web-${i}`,
@@ -151,11 +152,11 @@ function seedCases(dataDir: string, count: number, ids: string[]): void {
           error: null,
         });
       }
-      store.update(opened.id, { status: "closed", resolution: "rejected" });
+      await store.update(opened.id, { status: "closed", resolution: "rejected" });
       ids.push(opened.id);
     }
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

@@ -138,6 +138,15 @@ export const FleetConfig = z
       .default(""),
     /** Tokens each agent may spend in any hour; past it, cases go on without the model and say so. 0: no limit. */
     SOC_LLM_TOKENS_PER_HOUR: z.coerce.number().int().min(0).default(0),
+    /**
+     * Where the coordinator keeps cases and its graphs' checkpoints: a PostgreSQL URL
+     * (`postgres://user:password@host:5432/soc?sslmode=verify-full`), shared by replicas. Unset:
+     * SQLite files in SOC_HOME/data.
+     */
+    SOC_DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "SOC_DATABASE_URL is a postgres:// URL")
+      .optional(),
     /** Extra Node options for every component process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
     SOC_NODE_ARGS: z.string().default(""),
     /** Mattermost as the front end; unset means the terminal. */
@@ -222,6 +231,7 @@ export const FleetConfig = z
       opaBin: env.SOC_OPA_BIN,
       policyEvaluator: env.SOC_POLICY_EVALUATOR,
       kafka: kafkaOf(env),
+      databaseUrl: env.SOC_DATABASE_URL ?? null,
       /** Who may decide cases, with their roles; checked by the coordinator whatever the front end. */
       approvers: approversOf(env.SOC_APPROVERS),
       operatorApprover: env.SOC_OPERATOR_APPROVER ?? null,

@@ -1,7 +1,5 @@
 import { join } from "node:path";
 import { Command } from "@langchain/langgraph";
-import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
-import Database from "better-sqlite3";
 import { Analysis, type Evidence } from "../../contracts/analysis.js";
 import { describeForwarding, WhyForwarded, type Anomaly } from "../../contracts/anomaly.js";
 import type { Decision } from "../../contracts/case.js";
@@ -20,7 +18,7 @@ import { exportCaseGauges } from "./gauges.js";
 import { caseGraph, evidenceRequest, type CaseGraph } from "./graph.js";
 import { fleetHealth } from "./health.js";
 import { StepRunner } from "./steps.js";
-import { CaseStore } from "./store.js";
+import { openStorage, type Storage } from "./storage.js";
 import { privateDir } from "../../runtime/private-dir.js";
 
 /** Cases triaged at once when anomalies come from Kafka; more wait on the topic. */
@@ -32,13 +30,9 @@ export const coordinator: Agent = {
   description: "Owns every case: runs its state machine from triage to verdict to the human decision.",
   async skills({ component, config, peers, mcp }) {
     privateDir(config.dataDir);
-    const store = new CaseStore(join(config.dataDir, "cases.db"));
+    const storage = await openStorage(config.databaseUrl, config.dataDir);
+    const { store, checkpointer } = storage;
     exportCaseGauges(component, store);
-    const checkpoints = new Database(join(config.dataDir, "checkpoints.db"));
-    // WAL with NORMAL sync survives a killed process (the failure the fleet must ride out) without an fsync per step.
-    checkpoints.pragma("journal_mode = WAL");
-    checkpoints.pragma("synchronous = NORMAL");
-    const checkpointer = new SqliteSaver(checkpoints);
     let stopping = false;
     const graph = caseGraph({ store, peers, log: component.log, stopping: () => stopping }, checkpointer);
     const steps = new StepRunner(store, peers);
@@ -54,8 +48,7 @@ export const coordinator: Agent = {
     component.onStop(async () => {
       stopping = true;
       await Promise.allSettled(running.values());
-      store.close();
-      checkpoints.close();
+      await storage.close();
     });
 
     /** Moves a case on from wherever its graph stands; one run per case at a time. */
@@ -78,7 +71,7 @@ export const coordinator: Agent = {
      * or null (no model, no analysis yet, or the analyst failed: the evidence stands on its own).
      */
     const askNext = async (caseId: string, at: string, event: FalcoEvent, evidence: Evidence) => {
-      const analysed = Analysis.safeParse(store.step(caseId, "analyse")?.output);
+      const analysed = Analysis.safeParse((await store.step(caseId, "analyse"))?.output);
       if (!analysed.success) return null;
       const result = await steps.call(
         caseId,
@@ -94,16 +87,16 @@ export const coordinator: Agent = {
     };
 
     // Cases in flight when the process stopped carry on from their last checkpoint.
-    const unfinished = store.unfinished();
+    const unfinished = await store.unfinished();
     if (unfinished.length > 0) component.log.info({ cases: unfinished.length }, "resuming unfinished cases");
     for (const c of unfinished) void advance(c.id);
 
     /** Opens a case for an anomaly and starts its triage; an anomaly seen before returns its case. */
-    const openCase = (anomaly: Anomaly) => {
-      const { case: opened, duplicate } = store.open(anomaly);
+    const openCase = async (anomaly: Anomaly) => {
+      const { case: opened, duplicate } = await store.open(anomaly);
       if (!duplicate) {
-        withCase(opened.id, () => {
-          steps.record(opened.id, "open", {
+        await withCase(opened.id, async () => {
+          await steps.record(opened.id, "open", {
             agent: "prefilter",
             skill: "open_case",
             summary: `${anomaly.event.priority} ${anomaly.event.rule} forwarded: ${describeForwarding(anomaly)}`,
@@ -122,7 +115,7 @@ export const coordinator: Agent = {
       // at once: a burst waits on Kafka, not in memory.
       await consumeAnomalies(component, config.kafka, async (anomaly) => {
         while (running.size >= MAX_TRIAGING) await Promise.race(running.values());
-        openCase(anomaly);
+        await openCase(anomaly);
       });
     }
 
@@ -150,11 +143,11 @@ export const coordinator: Agent = {
     };
 
     return [
-      handler(skills.openCase, (anomaly) => Promise.resolve(openCase(anomaly))),
+      handler(skills.openCase, openCase),
       handler(skills.decide, async ({ case_id, action, by: named, reason: given }, { caller }) => {
         const approver = await gated(caller, named, case_id, () => decider(config, caller, named));
         const by = approver.id;
-        const current = store.get(case_id);
+        const current = await store.get(case_id);
         if (!current) throw new SocError("case_not_found", `no case ${case_id}`);
         return withTrace({ ...newTrace(current.trace_id), caseId: case_id }, async () => {
           if (current.status !== "awaiting_human" || current.decision) {
@@ -171,7 +164,7 @@ export const coordinator: Agent = {
           const reason = given ?? approvedBy;
           const decision: Decision = { action, by, reason, at: new Date().toISOString() };
           if (action === "investigate") {
-            const request = evidenceRequest(store.anomaly(case_id));
+            const request = evidenceRequest(await store.anomaly(case_id));
             const result = await steps.call(
               case_id,
               `investigate@${decision.at}`,
@@ -181,25 +174,25 @@ export const coordinator: Agent = {
             );
             if (!result.ok) throw new SocError("investigation_failed", result.error, { retryable: true });
             return {
-              case: store.get(case_id) ?? current,
+              case: (await store.get(case_id)) ?? current,
               evidence: result.output,
               questions: await askNext(case_id, decision.at, request.event, result.output),
             };
           }
           if (action === "dismiss" && !reason)
             throw new SocError("reason_required", "dismiss needs a reason");
-          if (!store.decide(case_id, decision))
+          if (!(await store.decide(case_id, decision)))
             throw new SocError("case_not_awaiting", `case ${case_id} was decided by someone else`);
           component.log.info({ action, by }, "decision recorded");
-          await feedback.record(case_id, store.anomaly(case_id), decision);
+          await feedback.record(case_id, await store.anomaly(case_id), decision);
           await advance(case_id);
-          return { case: store.get(case_id) ?? current, evidence: null };
+          return { case: (await store.get(case_id)) ?? current, evidence: null };
         });
       }),
       handler(skills.undo, async ({ case_id, by: named }, { caller }) => {
         const approver = await gated(caller, named, case_id, () => decider(config, caller, named));
         const by = approver.id;
-        const current = store.get(case_id);
+        const current = await store.get(case_id);
         if (!current) throw new SocError("case_not_found", `no case ${case_id}`);
         return withTrace({ ...newTrace(current.trace_id), caseId: case_id }, async () => {
           if (current.resolution !== "remediated")
@@ -217,19 +210,19 @@ export const coordinator: Agent = {
           );
           if (!result.ok) throw new SocError("undo_failed", result.error);
           component.log.info({ by, undone: result.output.undone.length }, "actions undone");
-          return { case: store.get(case_id) ?? current, undone: result.output.undone };
+          return { case: (await store.get(case_id)) ?? current, undone: result.output.undone };
         });
       }),
-      handler(skills.listCases, ({ status, limit }) => Promise.resolve({ cases: store.list(status, limit) })),
-      handler(skills.trace, ({ id }) => {
-        const found = store.get(id);
+      handler(skills.listCases, async ({ status, limit }) => ({ cases: await store.list(status, limit) })),
+      handler(skills.trace, async ({ id }) => {
+        const found = await store.get(id);
         if (!found) throw new SocError("case_not_found", `no case or trace ${id}`);
-        return Promise.resolve({ case: found, steps: store.steps(found.id) });
+        return { case: found, steps: await store.steps(found.id) };
       }),
       handler(skills.status, async () => ({
-        counts: store.counts(),
-        oldest_waiting: store.oldestWaiting(),
-        today: store.todaysDecisions(),
+        counts: await store.counts(),
+        oldest_waiting: await store.oldestWaiting(),
+        today: await store.todaysDecisions(),
         health: await fleetHealth(config),
         remediation: config.remediateMode,
       })),
@@ -237,8 +230,8 @@ export const coordinator: Agent = {
   },
 };
 
-async function runGraph(graph: CaseGraph, store: CaseStore, caseId: string): Promise<void> {
-  const current = store.get(caseId);
+async function runGraph(graph: CaseGraph, store: Storage["store"], caseId: string): Promise<void> {
+  const current = await store.get(caseId);
   if (!current || current.status === "closed") return;
   // Checkpoint when the graph stops (at the human interrupt or the end), not after every node: the
   // step store already journals each hop, and a node re-run after a crash reuses its recorded step.

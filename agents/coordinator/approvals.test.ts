@@ -7,6 +7,7 @@ import type { ApprovalInput, PolicyInput } from "../../contracts/policy.js";
 import type { Peers } from "../../runtime/a2a/client.js";
 import type { McpPeer } from "../../runtime/mcp/client.js";
 import { ApprovalGate } from "./approvals.js";
+import { SqliteSql } from "../../runtime/sql/sqlite.js";
 import { StepRunner } from "./steps.js";
 import { CaseStore } from "./store.js";
 
@@ -62,9 +63,9 @@ describe("the coordinator's approval gate", () => {
   let asked: ApprovalInput[];
   let caseId: string;
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), "soc-approvals-"));
-    store = new CaseStore(join(dir, "cases.db"));
+    store = await CaseStore.open(new SqliteSql(join(dir, "cases.db")));
     asked = [];
     const policy = {
       call: (tool: string, args: { input: ApprovalInput }) => {
@@ -75,8 +76,8 @@ describe("the coordinator's approval gate", () => {
     } as unknown as McpPeer;
     const steps = new StepRunner(store, {} as Peers);
     gate = new ApprovalGate(store, steps, policy);
-    caseId = store.open(anomaly).case.id;
-    steps.record(caseId, "review", {
+    caseId = (await store.open(anomaly)).case.id;
+    await steps.record(caseId, "review", {
       agent: "reviewer",
       skill: "review",
       summary: "escalate",
@@ -84,8 +85,8 @@ describe("the coordinator's approval gate", () => {
       output: { input: policyInput },
     });
   });
-  afterEach(() => {
-    store.close();
+  afterEach(async () => {
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -97,8 +98,8 @@ describe("the coordinator's approval gate", () => {
       code: "approval_pending",
       message: `the approval of ${caseId} by ann is recorded: 1 of 2 approvers`,
     });
-    expect(store.approvals(caseId)).toEqual([ann]);
-    expect(store.steps(caseId).at(-1)).toMatchObject({
+    expect(await store.approvals(caseId)).toEqual([ann]);
+    expect((await store.steps(caseId)).at(-1)).toMatchObject({
       agent: "coordinator",
       skill: "approve",
       summary: "approval by ann kept: 1 of 2 approvers",
@@ -118,7 +119,7 @@ describe("the coordinator's approval gate", () => {
       code: "forbidden",
       message: "cid may not approve this: second approver required; cid is no lead",
     });
-    expect(store.approvals(caseId)).toEqual([]);
+    expect(await store.approvals(caseId)).toEqual([]);
     await expect(gate.mayUndo(caseId, { id: "cid", roles: ["responder"] })).rejects.toMatchObject({
       code: "forbidden",
     });
@@ -127,7 +128,7 @@ describe("the coordinator's approval gate", () => {
 
   it("refuses to approve a case with no policy input recorded", async () => {
     const other = { ...anomaly.event, rule: "Write below etc" };
-    const bare = store.open({ ...anomaly, trace_id: "b".repeat(32), event: other }).case.id;
+    const bare = (await store.open({ ...anomaly, trace_id: "b".repeat(32), event: other })).case.id;
     await expect(gate.approve(bare, ann)).rejects.toMatchObject({
       code: "forbidden",
       message: expect.stringContaining("no recorded policy input") as string,

@@ -24,20 +24,20 @@ export class ApprovalGate {
    * approved.
    */
   async approve(caseId: string, me: Approver): Promise<string | null> {
-    const input = this.#input(caseId);
-    const ask = () =>
-      this.#ask(caseId, input, [...this.store.approvals(caseId).filter((a) => a.id !== me.id), me]);
+    const input = await this.#input(caseId);
+    const ask = async () =>
+      this.#ask(caseId, input, [...(await this.store.approvals(caseId)).filter((a) => a.id !== me.id), me]);
     let answer = await ask();
     if (!answer.approved_by.includes(me.id))
       throw new SocError("forbidden", `${me.id} may not approve this: ${answer.reasons.join("; ")}`);
     if (!answer.approved) {
-      this.store.addApproval(caseId, me);
+      await this.store.addApproval(caseId, me);
       // Someone else may have approved meanwhile: ask again with every approval kept.
       answer = await ask();
     }
     if (!answer.approved) {
       const tally = `${String(answer.approved_by.length)} of ${String(answer.required_approvers)} approvers`;
-      this.steps.record(caseId, `approval@${me.id}`, {
+      await this.steps.record(caseId, `approval@${me.id}`, {
         agent: "coordinator",
         skill: "approve",
         summary: `approval by ${me.id} kept: ${tally}`,
@@ -51,7 +51,7 @@ export class ApprovalGate {
 
   /** Throws unless the approvals policy lets `me` approve the action an undo would lift. */
   async mayUndo(caseId: string, me: Approver): Promise<void> {
-    const answer = await this.#ask(caseId, this.#input(caseId), [me]);
+    const answer = await this.#ask(caseId, await this.#input(caseId), [me]);
     if (!answer.approved_by.includes(me.id))
       throw new SocError("forbidden", `${me.id} may not undo this: ${answer.reasons.join("; ")}`);
   }
@@ -62,8 +62,8 @@ export class ApprovalGate {
     );
   }
 
-  #input(caseId: string): PolicyInput {
-    const input = policyInputOf(this.store.steps(caseId));
+  async #input(caseId: string): Promise<PolicyInput> {
+    const input = policyInputOf(await this.store.steps(caseId));
     if (!input)
       throw new SocError(
         "forbidden",

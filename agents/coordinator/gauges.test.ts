@@ -6,7 +6,10 @@ import { exportCaseGauges } from "./gauges.js";
 it("exports every status's count and the age of the oldest case awaiting a human, when scraped", async () => {
   const component = clientComponentForTests("coordinator");
   let waiting: typeof escalatedCase | null = escalatedCase;
-  const store = { counts: () => ({ open: 2, awaiting_human: 1 }), oldestWaiting: () => waiting };
+  const store = {
+    counts: () => Promise.resolve({ open: 2, awaiting_human: 1 }),
+    oldestWaiting: () => Promise.resolve(waiting),
+  };
   const opened = Date.parse(escalatedCase.created_at);
   exportCaseGauges(component, store, () => opened + 90_000);
   const scrape = async () =>

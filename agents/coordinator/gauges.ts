@@ -19,8 +19,8 @@ export function exportCaseGauges(
     help: "Cases in the case store, by status",
     labelNames: ["status"],
     registers,
-    collect() {
-      const counts = store.counts();
+    async collect() {
+      const counts = await store.counts();
       for (const status of caseStatuses) cases.set({ status }, counts[status] ?? 0);
     },
   });
@@ -28,8 +28,8 @@ export function exportCaseGauges(
     name: "soc_case_oldest_awaiting_seconds",
     help: "Age of the oldest case awaiting a human decision, since it was opened; 0 when none waits",
     registers,
-    collect() {
-      const waiting = store.oldestWaiting();
+    async collect() {
+      const waiting = await store.oldestWaiting();
       oldest.set(waiting ? Math.max(0, (now() - Date.parse(waiting.created_at)) / 1000) : 0);
     },
   });

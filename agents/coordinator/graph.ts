@@ -60,8 +60,8 @@ export function caseGraph(
   });
 
   const detect = async (state: State): Promise<Partial<State>> => {
-    store.update(state.caseId, { status: "reviewing" });
-    const anomaly = store.anomaly(state.caseId);
+    await store.update(state.caseId, { status: "reviewing" });
+    const anomaly = await store.anomaly(state.caseId);
     const result = await steps.call(
       state.caseId,
       "detect",
@@ -74,7 +74,7 @@ export function caseGraph(
 
   const analyse = async (state: State): Promise<Partial<State>> => {
     if (!state.evidence) return {};
-    const { event } = store.anomaly(state.caseId);
+    const { event } = await store.anomaly(state.caseId);
     const result = await steps.call(
       state.caseId,
       "analyse",
@@ -85,7 +85,7 @@ export function caseGraph(
     );
     if (!result.ok) return escalateWith(state, result.error);
     const a = result.output;
-    store.update(state.caseId, {
+    await store.update(state.caseId, {
       technique: a.technique?.id ?? null,
       severity: a.severity,
       confidence: a.confidence,
@@ -109,7 +109,7 @@ export function caseGraph(
 
   const remediate = async (state: State): Promise<Partial<State>> => {
     if (!state.analysis) return { resolution: "failed" };
-    store.update(state.caseId, { status: "executing" });
+    await store.update(state.caseId, { status: "executing" });
     const allowedBy = state.decision
       ? state.decision.by
       : `policy ${state.verdict?.policy_version ?? "unknown"}`;
@@ -133,7 +133,7 @@ export function caseGraph(
   };
 
   const escalate = async (state: State): Promise<Partial<State>> => {
-    const current = store.update(state.caseId, {
+    const current = await store.update(state.caseId, {
       status: "awaiting_human",
       outcome: "escalate",
       reasons: state.verdict?.reasons ?? [],
@@ -146,11 +146,11 @@ export function caseGraph(
         state.caseId,
         "notify",
         skills.escalate,
-        { case: current, analysis, steps: store.steps(state.caseId) },
+        { case: current, analysis, steps: await store.steps(state.caseId) },
         () => "escalation shown to the humans on call",
       );
       // Shown, or decided meanwhile by someone who saw it elsewhere (`npx soc`): move on to the decision.
-      if (shown.ok || store.get(state.caseId)?.decision) return {};
+      if (shown.ok || (await store.get(state.caseId))?.decision) return {};
       if (stopping())
         throw new Error(`stopping before ${state.caseId} was shown: it resumes on the next start`);
       log.warn({ err: shown.error, retry_in_ms: wait }, "escalation not shown; trying again");
@@ -158,9 +158,9 @@ export function caseGraph(
     }
   };
 
-  const awaitDecision = (state: State): Partial<State> => {
+  const awaitDecision = async (state: State): Promise<Partial<State>> => {
     const decision = interrupt<AwaitingDecision, Decision>({ case_id: state.caseId });
-    steps.record(state.caseId, "decision", {
+    await steps.record(state.caseId, "decision", {
       agent: decision.by,
       skill: decision.action,
       summary: `${decision.action} by ${decision.by}${decision.reason ? `: ${decision.reason}` : ""}`,
@@ -172,14 +172,14 @@ export function caseGraph(
 
   const close = async (state: State): Promise<Partial<State>> => {
     const resolution = state.resolution ?? "rejected";
-    const closed = store.update(state.caseId, {
+    const closed = await store.update(state.caseId, {
       status: "closed",
       resolution,
       ...(state.decision
         ? {}
         : { outcome: state.verdict?.outcome ?? null, reasons: state.verdict?.reasons ?? [] }),
     });
-    steps.record(state.caseId, "close", {
+    await steps.record(state.caseId, "close", {
       agent: "coordinator",
       skill: "close",
       summary: `closed: ${resolution}`,

@@ -24,13 +24,13 @@ export class StepRunner {
     input: z.input<S["input"]>,
     summarize: (output: z.output<S["output"]>) => string,
   ): Promise<StepResult<z.output<S["output"]>>> {
-    const done = this.store.step(caseId, key);
+    const done = await this.store.step(caseId, key);
     if (done && !done.error)
       return { ok: true, output: spec.output.parse(done.output) as z.output<S["output"]> };
     const started = performance.now();
     try {
       const { output, usage } = await this.peers.call(spec, input);
-      this.#add(caseId, key, {
+      await this.#add(caseId, key, {
         agent: spec.agent,
         skill: spec.id,
         summary: summarize(output),
@@ -44,7 +44,7 @@ export class StepRunner {
     } catch (cause) {
       const error = SocError.from(cause);
       const message = `${spec.agent} ${spec.id} failed: ${error.message}`;
-      this.#add(caseId, `${key}#failed@${Date.now()}`, {
+      await this.#add(caseId, `${key}#failed@${Date.now()}`, {
         agent: spec.agent,
         skill: spec.id,
         summary: message,
@@ -60,12 +60,12 @@ export class StepRunner {
   }
 
   /** Records a step the coordinator itself took. */
-  record(
+  async record(
     caseId: string,
     key: string,
     step: Pick<NewStep, "agent" | "skill" | "summary" | "input" | "output">,
-  ): void {
-    this.#add(caseId, key, {
+  ): Promise<void> {
+    await this.#add(caseId, key, {
       ...step,
       mcp_calls: [],
       tokens: { in: 0, out: 0, cost: 0 },
@@ -74,7 +74,7 @@ export class StepRunner {
     });
   }
 
-  #add(caseId: string, key: string, step: NewStep): void {
-    this.store.addStep(caseId, currentTrace()?.traceId ?? "", key, step);
+  async #add(caseId: string, key: string, step: NewStep): Promise<void> {
+    await this.store.addStep(caseId, currentTrace()?.traceId ?? "", key, step);
   }
 }

@@ -1,14 +1,29 @@
-import Database from "better-sqlite3";
 import type { Anomaly } from "../../contracts/anomaly.js";
 import type { Case, CaseStatus, Decision } from "../../contracts/case.js";
 import { eventIdOf, workloadOf } from "../../contracts/falco.js";
 import type { Approver } from "../../contracts/policy.js";
 import type { DecisionFigures } from "../../contracts/skills.js";
 import { Tokens, type Step } from "../../contracts/step.js";
+import type { Param, Sql } from "../../runtime/sql/engine.js";
+import { migrate } from "../../runtime/sql/migrate.js";
 import { newCaseId } from "./case-id.js";
 
-const schema = `
+/**
+ * The case store's tables, one migration per release that changed them (runtime/sql/migrate.ts).
+ * The first creates what earlier releases made without a version, if missing. PostgreSQL has no
+ * implicit rowid: its cases table declares one, so that both engines order ties as inserted.
+ */
+const migrations = [
+  {
+    sqlite: casesTable(""),
+    postgres: casesTable("rowid BIGSERIAL,"),
+  },
+];
+
+function casesTable(rowid: string): string {
+  return `
 CREATE TABLE IF NOT EXISTS cases (
+  ${rowid}
   id TEXT PRIMARY KEY,
   trace_id TEXT NOT NULL UNIQUE,
   event_id TEXT UNIQUE,
@@ -16,7 +31,7 @@ CREATE TABLE IF NOT EXISTS cases (
   rule TEXT NOT NULL,
   priority TEXT NOT NULL,
   namespace TEXT, pod TEXT, image TEXT,
-  technique TEXT, severity TEXT, confidence REAL,
+  technique TEXT, severity TEXT, confidence DOUBLE PRECISION,
   outcome TEXT, reasons TEXT NOT NULL DEFAULT '[]',
   decision TEXT, resolution TEXT,
   anomaly TEXT NOT NULL,
@@ -31,7 +46,7 @@ CREATE TABLE IF NOT EXISTS steps (
   agent TEXT NOT NULL, skill TEXT NOT NULL, summary TEXT NOT NULL,
   input TEXT, output TEXT,
   mcp_calls TEXT NOT NULL, tokens TEXT NOT NULL,
-  duration_ms REAL NOT NULL, error TEXT, at TEXT NOT NULL,
+  duration_ms DOUBLE PRECISION NOT NULL, error TEXT, at TEXT NOT NULL,
   PRIMARY KEY (case_id, seq),
   UNIQUE (case_id, key)
 );
@@ -42,6 +57,7 @@ CREATE TABLE IF NOT EXISTS approvals (
   at TEXT NOT NULL,
   PRIMARY KEY (case_id, approver)
 );`;
+}
 
 interface CaseRow {
   id: string;
@@ -83,30 +99,28 @@ interface StepRow {
 
 export type NewStep = Omit<Step, "case_id" | "seq" | "trace_id" | "at">;
 
-/** The case store: every case and every step of its reasoning chain, in one SQLite file. */
+/** A unique constraint broken by a concurrent writer, on either engine. */
+function conflicted(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === "23505" || (typeof code === "string" && code.startsWith("SQLITE_CONSTRAINT"));
+}
+
+/**
+ * The case store: every case, every step of its reasoning chain and the approvals kept for it, on
+ * SQLite (one file, the default) or PostgreSQL (shared by replicas). Every write is one statement
+ * that a concurrent writer on another connection cannot make half-true.
+ */
 export class CaseStore {
-  readonly #db: Database.Database;
-  readonly #statements = new Map<string, Database.Statement>();
+  private constructor(private readonly sql: Sql) {}
 
-  constructor(path: string) {
-    this.#db = new Database(path);
-    this.#db.pragma("journal_mode = WAL");
-    this.#db.pragma("synchronous = NORMAL");
-    this.#db.exec(schema);
+  /** The store on `sql`, its tables migrated to this release's. */
+  static async open(sql: Sql): Promise<CaseStore> {
+    await migrate(sql, "cases", migrations);
+    return new CaseStore(sql);
   }
 
-  /** Prepared once per SQL text: preparing on every call was a hot spot. */
-  #sql<P extends unknown[], R = unknown>(sql: string): Database.Statement<P, R> {
-    let statement = this.#statements.get(sql);
-    if (!statement) {
-      statement = this.#db.prepare(sql);
-      this.#statements.set(sql, statement);
-    }
-    return statement as unknown as Database.Statement<P, R>;
-  }
-
-  close(): void {
-    this.#db.close();
+  close(): Promise<void> {
+    return this.sql.close();
   }
 
   /**
@@ -114,90 +128,94 @@ export class CaseStore {
    * Falco said) returns its existing case, however long ago and whatever the pre-filter remembers:
    * a replayed event never opens a second case nor runs a second action.
    */
-  open(anomaly: Anomaly): { case: Case; duplicate: boolean } {
-    const existing = this.#sql<[string, string | null], CaseRow>(
-      "SELECT * FROM cases WHERE trace_id = ? OR event_id = ?",
-    ).get(anomaly.trace_id, eventIdOf(anomaly.event));
-    if (existing) return { case: toCase(existing), duplicate: true };
+  async open(anomaly: Anomaly): Promise<{ case: Case; duplicate: boolean }> {
+    const eventId = eventIdOf(anomaly.event);
     const now = new Date().toISOString();
     const workload = workloadOf(anomaly.event);
     for (;;) {
-      const id = newCaseId();
-      const inserted = this.#sql(
-        `INSERT OR IGNORE INTO cases (id, trace_id, event_id, status, rule, priority, namespace, pod, image, anomaly, created_at, updated_at)
-           VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        id,
+      const existing = await this.sql.get<CaseRow>("SELECT * FROM cases WHERE trace_id = ? OR event_id = ?", [
         anomaly.trace_id,
-        eventIdOf(anomaly.event),
-        anomaly.event.rule,
-        anomaly.event.priority,
-        workload.namespace,
-        workload.pod,
-        workload.image,
-        JSON.stringify(anomaly),
-        now,
-        now,
+        eventId,
+      ]);
+      if (existing) return { case: toCase(existing), duplicate: true };
+      const id = newCaseId();
+      const inserted = await this.sql.run(
+        `INSERT INTO cases (id, trace_id, event_id, status, rule, priority, namespace, pod, image, anomaly, created_at, updated_at)
+           VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+        [
+          id,
+          anomaly.trace_id,
+          eventId,
+          anomaly.event.rule,
+          anomaly.event.priority,
+          workload.namespace,
+          workload.pod,
+          workload.image,
+          JSON.stringify(anomaly),
+          now,
+          now,
+        ],
       );
-      if (inserted.changes === 1) return { case: this.get(id) as Case, duplicate: false };
+      // Not inserted: the id was taken (another try), or another writer opened this event (found above).
+      if (inserted === 1) return { case: (await this.get(id)) as Case, duplicate: false };
     }
   }
 
-  get(id: string): Case | undefined {
-    const row = this.#sql<[string, string], CaseRow>("SELECT * FROM cases WHERE id = ? OR trace_id = ?").get(
-      id,
-      id,
-    );
+  async get(id: string): Promise<Case | undefined> {
+    const row = await this.sql.get<CaseRow>("SELECT * FROM cases WHERE id = ? OR trace_id = ?", [id, id]);
     return row ? toCase(row) : undefined;
   }
 
-  anomaly(id: string): Anomaly {
-    const row = this.#sql<[string], { anomaly: string }>("SELECT anomaly FROM cases WHERE id = ?").get(id);
+  async anomaly(id: string): Promise<Anomaly> {
+    const row = await this.sql.get<{ anomaly: string }>("SELECT anomaly FROM cases WHERE id = ?", [id]);
     if (!row) throw new Error(`no case ${id}`);
     return JSON.parse(row.anomaly) as Anomaly;
   }
 
-  list(status: CaseStatus | null, limit: number): Case[] {
+  async list(status: CaseStatus | null, limit: number): Promise<Case[]> {
     const rows = status
-      ? this.#sql<[string, number], CaseRow>(
+      ? await this.sql.all<CaseRow>(
           "SELECT * FROM cases WHERE status = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
-        ).all(status, limit)
-      : this.#sql<[number], CaseRow>("SELECT * FROM cases ORDER BY created_at DESC, rowid DESC LIMIT ?").all(
+          [status, limit],
+        )
+      : await this.sql.all<CaseRow>("SELECT * FROM cases ORDER BY created_at DESC, rowid DESC LIMIT ?", [
           limit,
-        );
+        ]);
     return rows.map(toCase);
   }
 
   /** Cases whose graph has not finished: to resume after a restart. */
-  unfinished(): Case[] {
-    return this.#sql<[], CaseRow>("SELECT * FROM cases WHERE status != 'closed' ORDER BY created_at")
-      .all()
-      .map(toCase);
+  async unfinished(): Promise<Case[]> {
+    return (
+      await this.sql.all<CaseRow>("SELECT * FROM cases WHERE status != 'closed' ORDER BY created_at")
+    ).map(toCase);
   }
 
-  counts(): Record<string, number> {
-    const rows = this.#sql<[], { status: string; n: number }>(
-      "SELECT status, COUNT(*) AS n FROM cases GROUP BY status",
-    ).all();
+  async counts(): Promise<Record<string, number>> {
+    const rows = await this.sql.all<{ status: string; n: number }>(
+      "SELECT status, CAST(COUNT(*) AS INTEGER) AS n FROM cases GROUP BY status",
+    );
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
   }
 
-  oldestWaiting(): Case | null {
-    const row = this.#sql<[], CaseRow>(
+  async oldestWaiting(): Promise<Case | null> {
+    const row = await this.sql.get<CaseRow>(
       "SELECT * FROM cases WHERE status = 'awaiting_human' AND decision IS NULL ORDER BY created_at LIMIT 1",
-    ).get();
+    );
     return row ? toCase(row) : null;
   }
 
   /** Today's (UTC) human decisions: counts, rates and the median wait from case to decision. */
-  todaysDecisions(now = new Date()): DecisionFigures {
+  async todaysDecisions(now = new Date()): Promise<DecisionFigures> {
     const midnight = `${now.toISOString().slice(0, 10)}T00:00:00.000Z`;
-    const rows = this.#sql<[string], { decision: string; confidence: number | null; created_at: string }>(
-      "SELECT decision, confidence, created_at FROM cases WHERE decision IS NOT NULL AND json_extract(decision, '$.at') >= ?",
-    ).all(midnight);
+    // A case changed since midnight may have been decided today (a decision changes the case).
+    const rows = await this.sql.all<{ decision: string; confidence: number | null; created_at: string }>(
+      "SELECT decision, confidence, created_at FROM cases WHERE decision IS NOT NULL AND updated_at >= ?",
+      [midnight],
+    );
     const final = rows
       .map((r) => ({ ...r, decision: JSON.parse(r.decision) as Decision }))
-      .filter((r) => r.decision.action !== "investigate");
+      .filter((r) => r.decision.at >= midnight && r.decision.action !== "investigate");
     const approved = final.filter((r) => r.decision.action === "approve").length;
     const dismissed = final.length - approved;
     const overrides = final.filter((r) =>
@@ -223,88 +241,99 @@ export class CaseStore {
     };
   }
 
-  update(
+  async update(
     id: string,
     fields: Partial<
       Pick<Case, "status" | "technique" | "severity" | "confidence" | "outcome" | "reasons" | "resolution">
     >,
-  ): Case {
+  ): Promise<Case> {
     const columns = Object.entries(fields).map(
-      ([k, v]) => [k, k === "reasons" ? JSON.stringify(v) : v] as const,
+      ([k, v]) => [k, k === "reasons" ? JSON.stringify(v) : (v as Param)] as const,
     );
     const sets = [...columns.map(([k]) => `${k} = ?`), "updated_at = ?"].join(", ");
-    this.#sql(`UPDATE cases SET ${sets} WHERE id = ?`).run(
+    await this.sql.run(`UPDATE cases SET ${sets} WHERE id = ?`, [
       ...columns.map(([, v]) => v),
       new Date().toISOString(),
       id,
-    );
-    return this.get(id) as Case;
+    ]);
+    return (await this.get(id)) as Case;
   }
 
   /** Records a human decision at most once: only on a case awaiting one, compare-and-set. */
-  decide(id: string, decision: Decision): boolean {
-    const result = this.#sql(
+  async decide(id: string, decision: Decision): Promise<boolean> {
+    const changed = await this.sql.run(
       "UPDATE cases SET decision = ?, updated_at = ? WHERE id = ? AND status = 'awaiting_human' AND decision IS NULL",
-    ).run(JSON.stringify(decision), decision.at, id);
-    return result.changes === 1;
+      [JSON.stringify(decision), decision.at, id],
+    );
+    return changed === 1;
   }
 
   /** Keeps one approver's approval of a case whose action needs more than one. */
-  addApproval(caseId: string, approver: Approver): void {
-    this.#sql("INSERT OR REPLACE INTO approvals (case_id, approver, roles, at) VALUES (?, ?, ?, ?)").run(
-      caseId,
-      approver.id,
-      JSON.stringify(approver.roles),
-      new Date().toISOString(),
+  async addApproval(caseId: string, approver: Approver): Promise<void> {
+    await this.sql.run(
+      `INSERT INTO approvals (case_id, approver, roles, at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (case_id, approver) DO UPDATE SET roles = excluded.roles, at = excluded.at`,
+      [caseId, approver.id, JSON.stringify(approver.roles), new Date().toISOString()],
     );
   }
 
   /** The approvals kept for a case, first first. */
-  approvals(caseId: string): Approver[] {
-    return this.#sql<[string], { approver: string; roles: string }>(
+  async approvals(caseId: string): Promise<Approver[]> {
+    const rows = await this.sql.all<{ approver: string; roles: string }>(
       "SELECT approver, roles FROM approvals WHERE case_id = ? ORDER BY at, approver",
-    )
-      .all(caseId)
-      .map((r) => ({ id: r.approver, roles: JSON.parse(r.roles) as string[] }));
+      [caseId],
+    );
+    return rows.map((r) => ({ id: r.approver, roles: JSON.parse(r.roles) as string[] }));
   }
 
   /** A step already recorded under this key, so a re-run node does not repeat its work. */
-  step(caseId: string, key: string): Step | undefined {
-    const row = this.#sql<[string, string], StepRow>("SELECT * FROM steps WHERE case_id = ? AND key = ?").get(
+  async step(caseId: string, key: string): Promise<Step | undefined> {
+    const row = await this.sql.get<StepRow>("SELECT * FROM steps WHERE case_id = ? AND key = ?", [
       caseId,
       key,
-    );
+    ]);
     return row ? toStep(row) : undefined;
   }
 
-  /** Appends a step; a step with the same key is recorded once. */
-  addStep(caseId: string, traceId: string, key: string, step: NewStep): Step {
-    this.#sql(
-      `INSERT OR IGNORE INTO steps (case_id, seq, key, trace_id, agent, skill, summary, input, output, mcp_calls, tokens, duration_ms, error, at)
-         VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM steps WHERE case_id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      caseId,
-      caseId,
-      key,
-      traceId,
-      step.agent,
-      step.skill,
-      step.summary,
-      JSON.stringify(step.input ?? null),
-      JSON.stringify(step.output ?? null),
-      JSON.stringify(step.mcp_calls),
-      JSON.stringify(step.tokens),
-      step.duration_ms,
-      step.error,
-      new Date().toISOString(),
-    );
-    return this.step(caseId, key) as Step;
+  /**
+   * Appends a step as the case's next; a step with the same key is recorded once. Two writers
+   * appending to one case at once take the same number: the one that loses tries the next.
+   */
+  async addStep(caseId: string, traceId: string, key: string, step: NewStep): Promise<Step> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.sql.run(
+          `INSERT INTO steps (case_id, seq, key, trace_id, agent, skill, summary, input, output, mcp_calls, tokens, duration_ms, error, at)
+             VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM steps WHERE case_id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (case_id, key) DO NOTHING`,
+          [
+            caseId,
+            caseId,
+            key,
+            traceId,
+            step.agent,
+            step.skill,
+            step.summary,
+            JSON.stringify(step.input ?? null),
+            JSON.stringify(step.output ?? null),
+            JSON.stringify(step.mcp_calls),
+            JSON.stringify(step.tokens),
+            step.duration_ms,
+            step.error,
+            new Date().toISOString(),
+          ],
+        );
+        return (await this.step(caseId, key)) as Step;
+      } catch (error) {
+        if (!conflicted(error) || attempt >= 10) throw error;
+      }
+    }
   }
 
-  steps(caseId: string): Step[] {
-    return this.#sql<[string], StepRow>("SELECT * FROM steps WHERE case_id = ? ORDER BY seq")
-      .all(caseId)
-      .map(toStep);
+  async steps(caseId: string): Promise<Step[]> {
+    return (await this.sql.all<StepRow>("SELECT * FROM steps WHERE case_id = ? ORDER BY seq", [caseId])).map(
+      toStep,
+    );
   }
 }
 

@@ -1,0 +1,45 @@
+import { join } from "node:path";
+import type { BaseCheckpointSaver } from "@langchain/langgraph";
+import { openSql } from "../../runtime/sql/open.js";
+import { CaseStore } from "./store.js";
+
+/** What the coordinator keeps: the cases and their chains, and each case graph's checkpoints. */
+export interface Storage {
+  store: CaseStore;
+  checkpointer: BaseCheckpointSaver;
+  close(): Promise<void>;
+}
+
+/**
+ * The coordinator's storage: SQLite files in the data directory (one replica), or PostgreSQL when
+ * `databaseUrl` is set (shared by replicas), with LangGraph's PostgreSQL checkpointer.
+ */
+export async function openStorage(databaseUrl: string | null, dataDir: string): Promise<Storage> {
+  const store = await CaseStore.open(await openSql(databaseUrl, join(dataDir, "cases.db")));
+  if (databaseUrl) {
+    const { PostgresSaver } = await import("@langchain/langgraph-checkpoint-postgres");
+    const checkpointer = PostgresSaver.fromConnString(databaseUrl);
+    await checkpointer.setup();
+    return {
+      store,
+      checkpointer,
+      close: async () => {
+        await Promise.all([store.close(), checkpointer.end()]);
+      },
+    };
+  }
+  const { default: Database } = await import("better-sqlite3");
+  const { SqliteSaver } = await import("@langchain/langgraph-checkpoint-sqlite");
+  const checkpoints = new Database(join(dataDir, "checkpoints.db"));
+  // WAL with NORMAL sync survives a killed process (the failure the fleet must ride out) without an fsync per step.
+  checkpoints.pragma("journal_mode = WAL");
+  checkpoints.pragma("synchronous = NORMAL");
+  return {
+    store,
+    checkpointer: new SqliteSaver(checkpoints),
+    close: async () => {
+      await store.close();
+      checkpoints.close();
+    },
+  };
+}
