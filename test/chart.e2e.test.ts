@@ -249,10 +249,9 @@ describe("the chart's contract with the code, with every option on", () => {
       expect(find("AgentConfig", name), name).toEqual(
         parse(readFileSync(agentConfigPath(root, name) ?? "", "utf8")),
       );
-    // The coordinator is a deterministic graph: no prompt, no tools, no model to configure.
-    expect(calls.names.filter((n) => calls.kind[n] === "agent" && !withFile.includes(n))).toEqual([
-      "coordinator",
-    ]);
+    // The front end calls no tool and asks no model: nothing to configure (the coordinator asks the
+    // approvals policy, and so lists that tool).
+    expect(calls.names.filter((n) => calls.kind[n] === "agent" && !withFile.includes(n))).toEqual(["notify"]);
   });
 
   it("turns on every option values.yaml offers (a new switch must be added to the all-options file)", () => {

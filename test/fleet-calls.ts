@@ -7,7 +7,7 @@ import { skills, type AgentName, type McpServerName } from "../contracts/skills.
 
 export type ComponentName = AgentName | McpServerName;
 /** A service outside the fleet that a component's code calls. */
-export type Service = "kafka" | "mattermost" | "opa" | "kubernetes" | "llm";
+export type Service = "kafka" | "postgres" | "mattermost" | "opa" | "kubernetes" | "llm";
 
 /** Who calls whom in the fleet, read from the code: the contracts, the servers' definitions, the imports. */
 export interface FleetCalls {
@@ -35,6 +35,7 @@ const root = join(import.meta.dirname, "..");
  */
 const serviceModules: Record<Exclude<Service, "llm">, string> = {
   kafka: "kafkajs",
+  postgres: "pg",
   mattermost: "@mattermost/client",
   opa: join("agents", "policy-engine", "opa.ts"),
   kubernetes: "@kubernetes/client-node",

@@ -177,8 +177,14 @@ describe("the Helm chart helm/soc-fleet", () => {
         const pod = podSpec(find(objects, "Deployment", `soc-${name}`) as K8sObject);
         const main = pod.containers.find((c) => c.name === name) as Container;
         // The process reads only these names: the config it would load, with the secrets stubbed.
+        // A value from a Secret stands in as one the configuration accepts.
+        const fromSecret = (name: string) =>
+          name === "SOC_DATABASE_URL" ? "postgres://db/soc" : "x".repeat(40);
         const env = Object.fromEntries(
-          (main.env ?? []).map((e) => [e.name, e.value ?? (e.valueFrom?.secretKeyRef ? "x".repeat(40) : "")]),
+          (main.env ?? []).map((e) => [
+            e.name,
+            e.value ?? (e.valueFrom?.secretKeyRef ? fromSecret(e.name) : ""),
+          ]),
         );
         const parsed = FleetConfig.safeParse(env);
         expect(parsed.error?.issues ?? [], name).toEqual([]);
@@ -244,11 +250,38 @@ describe("the Helm chart helm/soc-fleet", () => {
       values.secrets.llm.apiKeyKey,
     ];
     expect(secretNames).toEqual(["MATTERMOST_BOT_TOKEN", "SOC_BOT_SECRET", "OPENAI_API_KEY"]);
-    // Kafka's CA file and password come from kafka.caSecret and kafka.passwordSecret.
-    secretNames.push("KAFKA_CA_FILE", "KAFKA_SASL_PASSWORD");
+    // Kafka's CA file and password come from kafka.caSecret and kafka.passwordSecret, the database's
+    // URL from database.urlSecret.
+    secretNames.push("KAFKA_CA_FILE", "KAFKA_SASL_PASSWORD", "SOC_DATABASE_URL");
     expect([...Object.keys(values.config), ...secretNames].sort()).toEqual(
       Object.keys(FleetConfig.in.shape).sort(),
     );
+  });
+
+  it("gives the coordinator its PostgreSQL URL from database.urlSecret, and then no volume", () => {
+    const coordinator = (objects: K8sObject[]) => {
+      const pod = podSpec(find(objects, "Deployment", "soc-coordinator") as K8sObject);
+      return {
+        url: pod.containers[0]?.env?.find((e) => e.name === "SOC_DATABASE_URL")?.valueFrom?.secretKeyRef,
+        data: pod.volumes.some((v) => v.name === "data"),
+        claim: find(objects, "PersistentVolumeClaim", "soc-coordinator-data") !== undefined,
+      };
+    };
+    expect(coordinator(render())).toEqual({ url: undefined, data: true, claim: true });
+    const objects = render([everythingFile]);
+    expect(coordinator(objects)).toEqual({
+      url: { name: "soc-db-app", key: "uri" },
+      data: false,
+      claim: false,
+    });
+    // The URL reaches the coordinator alone.
+    for (const deployment of objects.filter(
+      (o) => o.kind === "Deployment" && o.metadata.name !== "soc-coordinator",
+    ))
+      expect(
+        podSpec(deployment).containers[0]?.env?.some((e) => e.name === "SOC_DATABASE_URL"),
+        deployment.metadata.name,
+      ).toBe(false);
   });
 
   it("mounts the embedded model's volume read-only in the pods that ask a model, and only there", () => {

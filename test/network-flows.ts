@@ -84,6 +84,7 @@ export function ciliumPolicyFlows(policy: KubeObject): Flow[] {
 export interface NetworkValues {
   config: Record<string, unknown>;
   falcoNamespace: string;
+  database: { urlSecret: { name: string }; port: number };
   networkPolicy: {
     opsFrom: Peer[];
     ingestFrom: Peer[];
@@ -92,6 +93,7 @@ export interface NetworkValues {
       enabled: boolean;
       dnsTo: Peer[];
       kafkaTo: Peer[];
+      databaseTo: Peer[];
       llmTo: Peer[];
       mattermostTo: Peer[];
       opaTo: Peer[];
@@ -158,6 +160,8 @@ export function expectedFlows(
     if (calls.uses[name].includes("kafka") && brokers)
       for (const port of new Set(brokers.split(",").map((broker) => broker.split(":").at(-1))))
         outside.push(...to(egress.kafkaTo).map((p) => `out ${port ?? ""}/TCP to ${p}`));
+    if (calls.uses[name].includes("postgres") && values.database.urlSecret.name)
+      outside.push(...to(egress.databaseTo).map((p) => `out ${String(values.database.port)}/TCP to ${p}`));
     const portOf = (url: URL) => url.port || (url.protocol === "https:" ? "443" : "80");
     if (calls.uses[name].includes("mattermost") && mattermost)
       outside.push(...to(egress.mattermostTo).map((p) => `out ${portOf(new URL(mattermost))}/TCP to ${p}`));

@@ -35,14 +35,14 @@ cluster-actions: [remediate, detect, reviewer]
 {{- end }}
 
 {{/*
-The services outside the fleet each component calls: Kafka (with KAFKA_BROKERS), Mattermost (with
-MATTERMOST_URL), an OPA of its own (with SOC_OPA_URL), the Kubernetes API, a model server (the
+The services outside the fleet each component calls: Kafka (with KAFKA_BROKERS), PostgreSQL (with
+database.urlSecret), Mattermost (with MATTERMOST_URL), an OPA of its own (with SOC_OPA_URL), the Kubernetes API, a model server (the
 agents of the skills that ask a model, with SOC_LLM=openai). Besides, the coordinator reads every
 component's /readyz on its ops port (agents/coordinator/health.ts).
 */}}
 {{- define "soc-fleet.uses" -}}
 prefilter: [kafka]
-coordinator: [kafka]
+coordinator: [kafka, postgres]
 analyst: [llm]
 reviewer: [llm]
 notify: [mattermost]
@@ -145,7 +145,12 @@ app.kubernetes.io/component: {{ .name }}
 {{/* A component's settings: componentDefaults overridden by components.<name>. */}}
 {{- define "soc-fleet.settings" -}}
 {{- $own := index .root.Values.components .name | default dict }}
-{{- mergeOverwrite (deepCopy .root.Values.componentDefaults) (deepCopy $own) | toYaml }}
+{{- $settings := mergeOverwrite (deepCopy .root.Values.componentDefaults) (deepCopy $own) }}
+{{- /* On PostgreSQL the coordinator keeps nothing on a volume. */ -}}
+{{- if and (eq .name "coordinator") .root.Values.database.urlSecret.name }}
+{{- $_ := set $settings.persistence "enabled" false }}
+{{- end }}
+{{- $settings | toYaml }}
 {{- end }}
 
 {{/* The ServiceAccount a component runs as: cluster-actions is the remediation identity. */}}
@@ -260,6 +265,13 @@ three quarters of that again, agents/prefilter/judge.ts), so the heaps never gro
 {{- end }}
 {{- if $kafka }}
 {{- include "soc-fleet.kafkaEnv" $root }}
+{{- end }}
+{{- if and (eq .name "coordinator") $root.Values.database.urlSecret.name }}
+- name: SOC_DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ $root.Values.database.urlSecret.name }}
+      key: {{ $root.Values.database.urlSecret.key }}
 {{- end }}
 {{- if and (has "llm" (index (include "soc-fleet.uses" $root | fromYaml) .name | default list)) $root.Values.secrets.llm.existingSecret }}
 - name: OPENAI_API_KEY
