@@ -27,8 +27,8 @@ RUN npx tsc -p tsconfig.build.json
 
 # What every component needs at run time: the build, production node_modules, package.json (it
 # makes dist/ ESM), and the files the processes read beside the code: every agent-config.yaml
-# (agents/<name>/, and bot/notify/ for the front end), the pre-filter's model, policies/ (the Wasm
-# evaluator's bundle) and the `soc` command. test/image.test.ts looks for each where the code does.
+# (agents/<name>/), the pre-filter's model, policies/ (the Wasm evaluator's bundle) and the `soc`
+# command. test/image.test.ts looks for each where the code does.
 FROM node:20-slim AS app
 ENV NODE_ENV=production
 WORKDIR /app
@@ -37,9 +37,8 @@ COPY --from=build /app/dist dist
 COPY package.json ./
 COPY bin bin
 COPY policies policies
-# agents/ and bot/ whole: every agent-config.yaml and the model, so a new agent needs no line here.
+# agents/ whole: every agent-config.yaml and the model, so a new agent needs no line here.
 COPY agents agents
-COPY bot bot
 # The image's `node` user; numeric, so that Kubernetes' runAsNonRoot can verify it.
 USER 1000:1000
 ENTRYPOINT ["node"]

@@ -130,9 +130,6 @@ describe("the image (Dockerfile) holds what each component reads at run time", (
       expect(at, line).toBeGreaterThan(0);
       return dockerfile.slice(0, at) + dockerfile.slice(at + line.length + 1);
     };
-    expect(runTimeProblems(without("COPY bot bot"))).toEqual([
-      "notify: its AgentConfig is missing from the image",
-    ]);
     expect(runTimeProblems(without("COPY policies policies"))).toEqual([
       "policies/: the compiled policy engine finds no policy bundle",
     ]);
@@ -159,6 +156,6 @@ describe("the image (Dockerfile) holds what each component reads at run time", (
     expect(["agents/dist", "logs/a.log", "helm/keep.yaml", "distance"].filter(ignored)).toEqual([]);
     const { app } = image(dockerfile);
     expect(existsSync(join(app, "agents", "prefilter", "agent-config.yaml"))).toBe(true);
-    expect(readdirSync(app).sort()).toEqual(["agents", "bin", "bot", "package.json", "policies"]);
+    expect(readdirSync(app).sort()).toEqual(["agents", "bin", "package.json", "policies"]);
   });
 });
