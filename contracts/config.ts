@@ -139,9 +139,10 @@ export const FleetConfig = z
     /** Tokens each agent may spend in any hour; past it, cases go on without the model and say so. 0: no limit. */
     SOC_LLM_TOKENS_PER_HOUR: z.coerce.number().int().min(0).default(0),
     /**
-     * Where the coordinator keeps cases and its graphs' checkpoints: a PostgreSQL URL
-     * (`postgres://user:password@host:5432/soc?sslmode=verify-full`), shared by replicas. Unset:
-     * SQLite files in SOC_HOME/data.
+     * Where the coordinator keeps cases and its graphs' checkpoints, and the Mattermost bot its
+     * outbox, claims and audit: a PostgreSQL URL
+     * (`postgres://user:password@host:5432/soc?sslmode=verify-full`). Unset: SQLite files in
+     * SOC_HOME/data.
      */
     SOC_DATABASE_URL: z
       .string()

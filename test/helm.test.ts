@@ -258,25 +258,28 @@ describe("the Helm chart helm/soc-fleet", () => {
     );
   });
 
-  it("gives the coordinator its PostgreSQL URL from database.urlSecret, and then no volume", () => {
-    const coordinator = (objects: K8sObject[]) => {
-      const pod = podSpec(find(objects, "Deployment", "soc-coordinator") as K8sObject);
+  it("gives the coordinator and the bot their PostgreSQL URL from database.urlSecret, and then no volume", () => {
+    const stateOf = (objects: K8sObject[], name: string) => {
+      const pod = podSpec(find(objects, "Deployment", `soc-${name}`) as K8sObject);
       return {
         url: pod.containers[0]?.env?.find((e) => e.name === "SOC_DATABASE_URL")?.valueFrom?.secretKeyRef,
         data: pod.volumes.some((v) => v.name === "data"),
-        claim: find(objects, "PersistentVolumeClaim", "soc-coordinator-data") !== undefined,
+        claim: find(objects, "PersistentVolumeClaim", `soc-${name}-data`) !== undefined,
       };
     };
-    expect(coordinator(render())).toEqual({ url: undefined, data: true, claim: true });
     const objects = render([everythingFile]);
-    expect(coordinator(objects)).toEqual({
-      url: { name: "soc-db-app", key: "uri" },
-      data: false,
-      claim: false,
-    });
-    // The URL reaches the coordinator alone.
+    for (const name of ["coordinator", "notify"]) {
+      expect(stateOf(render(), name), name).toEqual({ url: undefined, data: true, claim: true });
+      expect(stateOf(objects, name), name).toEqual({
+        url: { name: "soc-db-app", key: "uri" },
+        data: false,
+        claim: false,
+      });
+    }
+    // The URL reaches those two alone.
+    const holders = ["soc-coordinator", "soc-notify"];
     for (const deployment of objects.filter(
-      (o) => o.kind === "Deployment" && o.metadata.name !== "soc-coordinator",
+      (o) => o.kind === "Deployment" && !holders.includes(o.metadata.name),
     ))
       expect(
         podSpec(deployment).containers[0]?.env?.some((e) => e.name === "SOC_DATABASE_URL"),

@@ -5,10 +5,8 @@ import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vites
 import { Anomaly } from "../../contracts/anomaly.js";
 import { Case, type Decision } from "../../contracts/case.js";
 import { Step } from "../../contracts/step.js";
-import { PostgresServer } from "../../fleet/postgres.js";
 import type { Sql } from "../../runtime/sql/engine.js";
-import { PostgresSql } from "../../runtime/sql/postgres.js";
-import { SqliteSql } from "../../runtime/sql/sqlite.js";
+import { freshDatabase, sqlEngines, stopPostgres } from "../../test/databases.js";
 import { CaseStore, type NewStep } from "./store.js";
 
 let dir: string;
@@ -16,10 +14,7 @@ let store: CaseStore;
 /** A new connection to the test's database. */
 let connect: () => Sql;
 
-/** One PostgreSQL server for the file, started by the first test that needs it; a database per test. */
-let postgres: Promise<PostgresServer> | undefined;
-let databases = 0;
-afterAll(async () => (await postgres)?.stop());
+afterAll(stopPostgres);
 
 let traces = 0;
 function anomaly(options: { uuid?: string; traceId?: string; rule?: string } = {}): Anomaly {
@@ -85,17 +80,10 @@ async function awaiting(): Promise<string> {
 }
 
 /** The same contract on both engines: what the coordinator relies on, whichever it runs on. */
-describe.each(["sqlite", "postgres"] as const)("the case store on %s", (engine) => {
+describe.each(sqlEngines)("the case store on %s", (engine) => {
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), "soc-store-"));
-    if (engine === "sqlite") {
-      const path = join(dir, "cases.db");
-      connect = () => new SqliteSql(path);
-    } else {
-      postgres ??= PostgresServer.start();
-      const url = (await postgres).createDatabase(`cases_${String(++databases)}`);
-      connect = () => new PostgresSql(url, 4);
-    }
+    connect = await freshDatabase(engine, dir);
     store = await CaseStore.open(connect());
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(new Date("2026-11-24T09:00:00.000Z"));

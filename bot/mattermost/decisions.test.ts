@@ -10,6 +10,7 @@ import type { MattermostApi } from "./api.js";
 import { SocError } from "../../runtime/errors.js";
 import { Decisions, type Person } from "./decisions.js";
 import { Outbox } from "./outbox.js";
+import { SqliteSql } from "../../runtime/sql/sqlite.js";
 import { BotStore } from "./store.js";
 
 /** What detect found when asked to investigate: a pod gone, a namespace label trying a mention. */
@@ -44,9 +45,9 @@ describe("Decisions", () => {
   let undone: { caseId: string; by: string }[];
   let decisions: Decisions;
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), "soc-decisions-"));
-    store = new BotStore(join(dir, "bot.db"));
+    store = await BotStore.open(new SqliteSql(join(dir, "bot.db")));
     decided = [];
     undone = [];
     // The coordinator as the bot meets it: cid's roles allow nothing, ann's approval waits for a second.
@@ -75,8 +76,8 @@ describe("Decisions", () => {
     const outbox = new Outbox(component, store, {} as MattermostApi, () => undefined, 3_600_000);
     decisions = new Decisions(component, store, desk, outbox);
   });
-  afterEach(() => {
-    store.close();
+  afterEach(async () => {
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -88,7 +89,7 @@ describe("Decisions", () => {
   it("decides for the approver the user id was resolved to, whatever name the command passes", async () => {
     await approve("ben");
     expect(decided).toEqual([{ action: "approve", by: "ben", reason: null }]);
-    expect(store.auditTrail(escalatedCase.id).map((e) => [e.user, e.via, e.outcome])).toEqual([
+    expect((await store.auditTrail(escalatedCase.id)).map((e) => [e.user, e.via, e.outcome])).toEqual([
       ["ben-now", "button", "applied"],
     ]);
   });
@@ -98,7 +99,7 @@ describe("Decisions", () => {
     await expect(undo("eve")).rejects.toMatchObject({ code: "forbidden" });
     expect(decided).toEqual([]);
     expect(undone).toEqual([]);
-    expect(store.auditTrail().map((e) => [e.user, e.action, e.outcome, e.detail])).toEqual([
+    expect((await store.auditTrail()).map((e) => [e.user, e.action, e.outcome, e.detail])).toEqual([
       ["eve-now", "approve", "refused", "not an approver"],
       ["eve-now", "undo", "refused", "not an approver"],
     ]);
@@ -107,7 +108,7 @@ describe("Decisions", () => {
   it("audits the coordinator's refusal as a refusal and gives the claim back", async () => {
     await expect(approve("cid")).rejects.toMatchObject({ code: "forbidden" });
     await expect(undo("cid")).rejects.toMatchObject({ code: "forbidden" });
-    expect(store.auditTrail().map((e) => [e.user, e.outcome, e.detail])).toEqual([
+    expect((await store.auditTrail()).map((e) => [e.user, e.outcome, e.detail])).toEqual([
       ["cid-now", "refused", "cid may not approve this"],
       ["cid-now", "refused", "cid may not undo this"],
     ]);
@@ -118,13 +119,13 @@ describe("Decisions", () => {
   it("keeps a pending approval in the audit and the thread, and lets the second approver decide", async () => {
     await expect(approve("ann")).rejects.toMatchObject({ code: "approval_pending" });
     expect(decided).toEqual([]);
-    const reply = JSON.parse(store.nextPending()?.body ?? "{}") as { message?: string };
+    const reply = JSON.parse((await store.nextPending())?.body ?? "{}") as { message?: string };
     expect(reply.message).toBe(
       `Approval of \`${escalatedCase.id}\` by \`ann\` recorded: \`recorded: 1 of 2 approvers\``,
     );
     await approve("ben");
     expect(decided).toEqual([{ action: "approve", by: "ben", reason: null }]);
-    expect(store.auditTrail(escalatedCase.id).map((e) => [e.user, e.outcome])).toEqual([
+    expect((await store.auditTrail(escalatedCase.id)).map((e) => [e.user, e.outcome])).toEqual([
       ["ann-now", "pending"],
       ["ben-now", "applied"],
     ]);
@@ -133,7 +134,7 @@ describe("Decisions", () => {
   it("undoes for an approver, in the thread", async () => {
     await undo("ann");
     expect(undone).toEqual([{ caseId: escalatedCase.id, by: "ann" }]);
-    expect(store.auditTrail().map((e) => [e.user, e.action, e.outcome])).toEqual([
+    expect((await store.auditTrail()).map((e) => [e.user, e.action, e.outcome])).toEqual([
       ["ann-now", "undo", "applied"],
     ]);
   });
@@ -148,7 +149,7 @@ describe("Decisions", () => {
 
   it("puts the evidence and the cluster's context in the case's thread when asked to investigate", async () => {
     await desk("button", "ben").decide(escalatedCase.id, "investigate", "root", null);
-    const queued = store.nextPending();
+    const queued = await store.nextPending();
     expect(queued?.kind).toBe("reply");
     expect((JSON.parse(queued?.body ?? "{}") as { message?: string }).message?.split("\n")).toEqual([
       `**More evidence** for \`${escalatedCase.id}\`, asked by \`ben\`:`,

@@ -69,9 +69,9 @@ export class Decisions {
   }
 
   /** Records a refusal made before the desk was reached (a forged or expired button, a stranger). */
-  refuse(entry: Omit<AuditEntry, "outcome">, reason: string): void {
+  async refuse(entry: Omit<AuditEntry, "outcome">, reason: string): Promise<void> {
     this.#refused.inc({ reason, via: entry.via });
-    this.store.audit({ ...entry, outcome: "refused" });
+    await this.store.audit({ ...entry, outcome: "refused" });
     this.component.log.warn({ ...entry, reason }, "decision refused");
   }
 
@@ -102,7 +102,7 @@ export class Decisions {
       detail: null,
     };
     if (!person.approver) {
-      this.refuse({ ...entry, detail: "not an approver" }, "not_approver");
+      await this.refuse({ ...entry, detail: "not an approver" }, "not_approver");
       throw new SocError(
         "forbidden",
         `@${person.username} may not undo actions: ask an approver (SOC_APPROVERS)`,
@@ -111,23 +111,23 @@ export class Decisions {
     try {
       const result = await this.desk.undo(caseId, person.approver);
       const lifted = result.undone.map((u) => u.action).join(", ") || "nothing was left to undo";
-      this.store.audit({ ...entry, outcome: "applied", detail: lifted });
-      this.outbox.add(caseId, {
+      await this.store.audit({ ...entry, outcome: "applied", detail: lifted });
+      await this.outbox.add(caseId, {
         kind: "reply",
         message: `\`${caseId}\` undone by ${inert(person.approver, 64)}: ${lifted}`,
       });
       return result;
     } catch (error) {
-      throw this.#failed(entry, error);
+      throw await this.#failed(entry, error);
     }
   }
 
   /** Audits a decision the fleet did not apply, by why; the error to throw on. */
-  #failed(entry: Omit<AuditEntry, "outcome">, error: unknown): SocError {
+  async #failed(entry: Omit<AuditEntry, "outcome">, error: unknown): Promise<SocError> {
     const failure = SocError.from(error);
-    if (refusedBy.has(failure.code)) this.refuse({ ...entry, detail: failure.message }, "policy");
+    if (refusedBy.has(failure.code)) await this.refuse({ ...entry, detail: failure.message }, "policy");
     else
-      this.store.audit({
+      await this.store.audit({
         ...entry,
         outcome: failure.code === "case_not_awaiting" ? "refused" : "failed",
         detail: failure.message,
@@ -154,7 +154,7 @@ export class Decisions {
     };
     const by = person.approver;
     if (!by) {
-      this.refuse({ ...entry, detail: "not an approver" }, "not_approver");
+      await this.refuse({ ...entry, detail: "not an approver" }, "not_approver");
       throw new SocError(
         "forbidden",
         `@${person.username} may not decide cases: ask an approver (SOC_APPROVERS)`,
@@ -162,9 +162,9 @@ export class Decisions {
     }
     const final = action !== "investigate";
     if (final) {
-      const claim = this.store.claim(caseId, action, by);
+      const claim = await this.store.claim(caseId, action, by);
       if (!claim.ok) {
-        this.refuse({ ...entry, detail: `already ${claim.action} by ${claim.by}` }, "already_decided");
+        await this.refuse({ ...entry, detail: `already ${claim.action} by ${claim.by}` }, "already_decided");
         throw new SocError(
           "case_not_awaiting",
           `${caseId} was already ${pastTense[claim.action as DecisionAction] ?? claim.action} by @${claim.by}`,
@@ -173,11 +173,11 @@ export class Decisions {
     }
     try {
       const result = await this.desk.decide(caseId, action, by, reason);
-      this.store.audit({ ...entry, outcome: "applied" });
+      await this.store.audit({ ...entry, outcome: "applied" });
       this.component.log.info({ case: caseId, action, by, via }, "decision applied");
-      if (final) this.#followUp(result.case);
+      if (final) await this.#followUp(result.case);
       else if (result.evidence) {
-        this.outbox.add(caseId, {
+        await this.outbox.add(caseId, {
           kind: "reply",
           message: [
             `**More evidence** for \`${caseId}\`, asked by ${inert(by, 64)}:`,
@@ -191,25 +191,25 @@ export class Decisions {
     } catch (error) {
       const failure = SocError.from(error);
       // A case someone else decided stays claimed; any other outcome gives the claim back.
-      if (final && failure.code !== "case_not_awaiting") this.store.release(caseId);
+      if (final && failure.code !== "case_not_awaiting") await this.store.release(caseId);
       if (failure.code === "approval_pending") {
         // One approval of the several the policy asks for: kept by the coordinator, shown in the thread.
-        this.store.audit({ ...entry, outcome: "pending", detail: failure.message });
-        this.outbox.add(caseId, {
+        await this.store.audit({ ...entry, outcome: "pending", detail: failure.message });
+        await this.outbox.add(caseId, {
           kind: "reply",
           message: `Approval of \`${caseId}\` by ${inert(by, 64)} recorded: ${inert(failure.message, 300)}`,
         });
         throw failure;
       }
       this.component.log.warn({ case: caseId, action, by, err: causeChain(error) }, "decision not applied");
-      throw this.#failed(entry, failure);
+      throw await this.#failed(entry, failure);
     }
   }
 
-  #followUp(decided: Case): void {
+  async #followUp(decided: Case): Promise<void> {
     const d = decided.decision;
     if (!d) return;
-    const post = this.store.post(decided.id);
+    const post = await this.store.post(decided.id);
     const waited = post ? (Date.parse(d.at) - post.escalated_at) / 1000 : null;
     if (waited !== null) this.#wait.observe({ outcome: d.action }, Math.max(0, waited));
     const confidence = decided.confidence ?? 0;
@@ -220,8 +220,8 @@ export class Decisions {
       technique: decided.technique ?? "none",
       override: String(override),
     });
-    this.outbox.add(decided.id, { kind: "decided", case: decided });
-    this.outbox.add(decided.id, {
+    await this.outbox.add(decided.id, { kind: "decided", case: decided });
+    await this.outbox.add(decided.id, {
       kind: "reply",
       message: `\`${decided.id}\` ${pastTense[d.action]} by ${inert(d.by, 64)} at ${d.at}${d.reason ? `: ${inert(d.reason, 500)}` : ""}`,
     });

@@ -20,6 +20,7 @@ import { callbackPaths, setUp, type Workspace } from "./setup.js";
 import { actionDigest, Signer } from "./signing.js";
 import { BotStore } from "./store.js";
 import { privateDir } from "../../runtime/private-dir.js";
+import { openSql } from "../../runtime/sql/open.js";
 
 type Settings = NonNullable<FleetConfig["mattermost"]>;
 
@@ -35,10 +36,12 @@ export async function mattermostFrontEnd(
   settings: Settings,
 ): Promise<SkillHandler[]> {
   privateDir(config.dataDir);
-  const store = new BotStore(join(config.dataDir, "mattermost-bot.db"));
+  const store = await BotStore.open(
+    await openSql(config.databaseUrl, join(config.dataDir, "mattermost-bot.db")),
+  );
   component.onStop(() => store.close());
   const signer = new Signer(
-    settings.secret ?? store.setting("secret", () => randomBytes(32).toString("hex")),
+    settings.secret ?? (await store.setting("secret", () => randomBytes(32).toString("hex"))),
   );
   const api = new MattermostApi(settings.url, settings.token);
   let workspace: Workspace | undefined;
@@ -83,8 +86,8 @@ export async function mattermostFrontEnd(
   }
 
   return [
-    handler(skills.escalate, ({ case: escalated, analysis, steps }) => {
-      if (store.hasEscalation(escalated.id)) return Promise.resolve({ ok: true as const });
+    handler(skills.escalate, async ({ case: escalated, analysis, steps }) => {
+      if (await store.hasEscalation(escalated.id)) return { ok: true as const };
       const digest = actionDigest(proposedAction(steps));
       const expires = Date.now() + settings.buttonTtlMs;
       const buttons = (Object.keys(buttonNames) as ButtonAction[]).map((action) => ({
@@ -97,20 +100,20 @@ export async function mattermostFrontEnd(
           context: { grant: signer.sign({ case_id: escalated.id, action, digest, expires }) },
         },
       }));
-      outbox.add(escalated.id, {
+      await outbox.add(escalated.id, {
         kind: "escalation",
         message: `**Escalated \`${escalated.id}\`** · ${analysis.severity} · awaiting a decision`,
         attachment: escalationAttachment(escalated, analysis, steps, buttons),
         group_key: groupKey(escalated),
         escalated_at: Date.now(),
       });
-      for (const step of steps) outbox.add(escalated.id, { kind: "reply", message: stepMessage(step) });
+      for (const step of steps) await outbox.add(escalated.id, { kind: "reply", message: stepMessage(step) });
       component.log.info({ case: escalated.id }, "escalation queued for Mattermost");
-      return Promise.resolve({ ok: true as const });
+      return { ok: true as const };
     }),
-    handler(skills.caseUpdate, ({ case: updated, note }) => {
+    handler(skills.caseUpdate, async ({ case: updated, note }) => {
       if (updated.decision && updated.decision.action !== "investigate") {
-        outbox.add(updated.id, { kind: "decided", case: updated });
+        await outbox.add(updated.id, { kind: "decided", case: updated });
       }
       // What was carried out can be undone from the thread, by whoever may approve it: a reply of
       // its own, as Mattermost keeps a post's buttons as they were created.
@@ -140,12 +143,12 @@ export async function mattermostFrontEnd(
               ],
             }
           : undefined;
-      outbox.add(updated.id, {
+      await outbox.add(updated.id, {
         kind: "reply",
         message: `\`${updated.id}\` ${inert(note, 500)}`,
         ...(undo ? { attachment: undo } : {}),
       });
-      return Promise.resolve({ ok: true as const });
+      return { ok: true as const };
     }),
   ];
 }

@@ -35,8 +35,8 @@ async function check(
     digest: typeof claimed.digest === "string" ? claimed.digest.slice(0, 64) : null,
     via,
   };
-  const refuse = (reason: string, text: string) => {
-    ctx.decisions.refuse({ ...entry, detail: text }, reason);
+  const refuse = async (reason: string, text: string) => {
+    await ctx.decisions.refuse({ ...entry, detail: text }, reason);
     return { refusal: text };
   };
   if (!verified.ok)
@@ -157,7 +157,7 @@ export async function submit(ctx: CallbackContext, req: Request, res: Response):
     checked.grant.user === undefined ||
     body.callback_id !== "dismiss"
   ) {
-    ctx.decisions.refuse(
+    await ctx.decisions.refuse(
       {
         user: checked.person.username,
         user_id: checked.person.id,

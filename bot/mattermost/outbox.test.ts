@@ -8,6 +8,7 @@ import type { Component } from "../../runtime/component.js";
 import type { MattermostApi, NewPost } from "./api.js";
 import { ClientError } from "./client4.js";
 import { Outbox } from "./outbox.js";
+import { SqliteSql } from "../../runtime/sql/sqlite.js";
 import { BotStore } from "./store.js";
 
 /** Mattermost's REST API as the outbox uses it, in memory: it can be down, or lose its answers. */
@@ -61,9 +62,9 @@ describe("Outbox", () => {
   let mattermost: FakeMattermost;
   let outbox: Outbox;
   let component: Component;
-  const settle = async (test: () => boolean) => {
-    for (let i = 0; i < 200 && !test(); i++) await new Promise((resolve) => setTimeout(resolve, 25));
-    expect(test()).toBe(true);
+  const settle = async (test: () => boolean | Promise<boolean>) => {
+    for (let i = 0; i < 200 && !(await test()); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(await test()).toBe(true);
   };
   const escalation = (n: number) => ({
     kind: "escalation" as const,
@@ -73,9 +74,9 @@ describe("Outbox", () => {
     escalated_at: Date.now(),
   });
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), "soc-outbox-"));
-    store = new BotStore(join(dir, "bot.db"));
+    store = await BotStore.open(new SqliteSql(join(dir, "bot.db")));
     mattermost = new FakeMattermost();
     component = clientComponentForTests("notify");
     outbox = new Outbox(
@@ -86,19 +87,19 @@ describe("Outbox", () => {
       3_600_000,
     );
   });
-  afterEach(() => {
+  afterEach(async () => {
     outbox.stop();
-    store.close();
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it("delivers escalations in order ahead of thread replies, each reply into its case's thread", async () => {
-    outbox.add("C-22222", escalation(1));
-    outbox.add("C-22222", { kind: "reply", message: "step 1" });
-    outbox.add("C-22222", { kind: "reply", message: "step 2" });
-    outbox.add("C-33333", escalation(2));
-    outbox.add("C-33333", { kind: "reply", message: "step 1 of 2" });
-    await settle(() => store.pendingCount() === 0);
+    await outbox.add("C-22222", escalation(1));
+    await outbox.add("C-22222", { kind: "reply", message: "step 1" });
+    await outbox.add("C-22222", { kind: "reply", message: "step 2" });
+    await outbox.add("C-33333", escalation(2));
+    await outbox.add("C-33333", { kind: "reply", message: "step 1 of 2" });
+    await settle(async () => (await store.pendingCount()) === 0);
     expect(mattermost.posts.map((p) => [p.message, p.root_id ?? null])).toEqual([
       ["escalated 1", null],
       ["escalated 2", null],
@@ -110,26 +111,26 @@ describe("Outbox", () => {
 
   it("waits while Mattermost is down and then delivers everything, in order", async () => {
     mattermost.down = true;
-    for (let n = 1; n <= 3; n++) outbox.add(`C-2222${n + 1}`, escalation(n));
+    for (let n = 1; n <= 3; n++) await outbox.add(`C-2222${n + 1}`, escalation(n));
     await new Promise((resolve) => setTimeout(resolve, 400));
-    expect(store.pendingCount()).toBe(3);
+    expect(await store.pendingCount()).toBe(3);
     mattermost.down = false;
-    await settle(() => store.pendingCount() === 0);
+    await settle(async () => (await store.pendingCount()) === 0);
     expect(mattermost.posts.map((p) => p.message)).toEqual(["escalated 1", "escalated 2", "escalated 3"]);
   });
 
   it("does not post twice when Mattermost made the post but its answer was lost", async () => {
     mattermost.loseNextAnswer = true;
-    outbox.add("C-22222", escalation(1));
-    await settle(() => store.pendingCount() === 0);
+    await outbox.add("C-22222", escalation(1));
+    await settle(async () => (await store.pendingCount()) === 0);
     expect(mattermost.posts).toHaveLength(1);
-    expect(store.post("C-22222")?.post_id).toBe("p1");
+    expect((await store.post("C-22222"))?.post_id).toBe("p1");
   });
 
   it("takes no decoy for its post: someone else's post carrying the next delivery key is counted and the escalation still posted", async () => {
     mattermost.down = true;
-    outbox.add("C-22222", escalation(1));
-    await settle(() => store.nextPending()?.attempted_at != null);
+    await outbox.add("C-22222", escalation(1));
+    await settle(async () => (await store.nextPending())?.attempted_at != null);
     // A member of the channel guesses the key the retry will look for (instance:seq) and posts it.
     mattermost.posts.push({
       channel_id: "channel-1",
@@ -140,23 +141,23 @@ describe("Outbox", () => {
       create_at: Date.now(),
     });
     mattermost.down = false;
-    await settle(() => store.pendingCount() === 0);
+    await settle(async () => (await store.pendingCount()) === 0);
     const escalations = mattermost.posts.filter((p) => p.message === "escalated 1");
     expect(escalations.map((p) => p.user_id)).toEqual(["soc-bot"]);
-    expect(store.post("C-22222")?.post_id).toBe(escalations[0]?.id);
+    expect((await store.post("C-22222"))?.post_id).toBe(escalations[0]?.id);
     const decoys = await component.metrics.registry.getSingleMetricAsString("soc_bot_decoy_posts_total");
     expect(decoys).toMatch(/soc_bot_decoy_posts_total\{[^}]*\} 1$/m);
   });
 
   it("updates the case's post in place once decided: no buttons, who and when", async () => {
-    outbox.add("C-7K2F9", escalation(1));
+    await outbox.add("C-7K2F9", escalation(1));
     const decided = {
       ...escalatedCase,
       status: "closed" as const,
       decision: { action: "approve" as const, by: "alice", reason: null, at: "2026-11-24T10:00:00.000Z" },
     };
-    outbox.add("C-7K2F9", { kind: "decided", case: decided });
-    await settle(() => store.pendingCount() === 0);
+    await outbox.add("C-7K2F9", { kind: "decided", case: decided });
+    await settle(async () => (await store.pendingCount()) === 0);
     const [attachment] = mattermost.patched[0]?.props.attachments as {
       actions?: unknown;
       fields: { title: string; value: string }[];
@@ -170,26 +171,10 @@ describe("Outbox", () => {
   });
 
   it("joins a second escalation of the same group to the first one's thread", async () => {
-    outbox.add("C-22222", escalation(1));
-    outbox.add("C-33333", { ...escalation(1), message: "escalated again" });
-    await settle(() => store.pendingCount() === 0);
+    await outbox.add("C-22222", escalation(1));
+    await outbox.add("C-33333", { ...escalation(1), message: "escalated again" });
+    await settle(async () => (await store.pendingCount()) === 0);
     expect(mattermost.posts[1]?.root_id).toBe("p1");
-    expect(store.post("C-33333")).toMatchObject({ post_id: "p2", root_id: "p1" });
-  });
-});
-
-describe("BotStore claims", () => {
-  it("lets one decision claim a case, until it is released", () => {
-    const dir = mkdtempSync(join(tmpdir(), "soc-claims-"));
-    const store = new BotStore(join(dir, "bot.db"));
-    try {
-      expect(store.claim("C-22222", "approve", "alice")).toEqual({ ok: true });
-      expect(store.claim("C-22222", "dismiss", "bob")).toEqual({ ok: false, action: "approve", by: "alice" });
-      store.release("C-22222");
-      expect(store.claim("C-22222", "dismiss", "bob")).toEqual({ ok: true });
-    } finally {
-      store.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    expect(await store.post("C-33333")).toMatchObject({ post_id: "p2", root_id: "p1" });
   });
 });

@@ -22,6 +22,7 @@ export type Delivery =
  */
 export class Outbox {
   #running = false;
+  #again = false;
   #stopped = false;
   #wake: (() => void) | undefined;
   readonly #pending: Gauge;
@@ -44,7 +45,7 @@ export class Outbox {
       name: "soc_bot_outbox_pending",
       help: "Posts and updates waiting to reach Mattermost",
       registers,
-      collect: () => this.#pending.set(this.store.pendingCount()),
+      collect: async () => this.#pending.set(await this.store.pendingCount()),
     });
     this.#delivered = new Counter({
       name: "soc_bot_deliveries_total",
@@ -63,17 +64,37 @@ export class Outbox {
       for (const result of ["delivered", "retried", "refused"]) this.#delivered.inc({ kind, result }, 0);
   }
 
-  add(caseId: string, delivery: Delivery): void {
-    this.store.enqueue(caseId, delivery.kind, delivery);
+  /** Queues a delivery (durably: it is in the store when this resolves) and wakes the loop. */
+  async add(caseId: string, delivery: Delivery): Promise<void> {
+    await this.store.enqueue(caseId, delivery.kind, delivery);
     this.#wake?.();
     this.start();
   }
 
-  /** Starts the delivery loop if it is not running. */
+  /**
+   * Starts the delivery loop if it is not running; if it is, it looks again once it has found the
+   * outbox empty, so nothing queued while it was finishing waits for the next delivery.
+   */
   start(): void {
-    if (this.#running || this.#stopped || !this.workspace()) return;
+    if (this.#stopped || !this.workspace()) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
     this.#running = true;
-    void this.#run().finally(() => (this.#running = false));
+    void (async () => {
+      do {
+        this.#again = false;
+        await this.#run();
+      } while (this.#again && !this.#stopped);
+    })()
+      .catch((error: unknown) =>
+        this.component.log.error(
+          { err: causeChain(error) },
+          "the outbox stopped; it resumes at the next delivery",
+        ),
+      )
+      .finally(() => (this.#running = false));
   }
 
   stop(): void {
@@ -83,12 +104,16 @@ export class Outbox {
 
   async #run(): Promise<void> {
     let backoff = 250;
-    for (let item = this.store.nextPending(); item && !this.#stopped; item = this.store.nextPending()) {
+    for (
+      let item = await this.store.nextPending();
+      item && !this.#stopped;
+      item = await this.store.nextPending()
+    ) {
       const delivery = JSON.parse(item.body) as Delivery;
       try {
-        this.store.markAttempted(item.seq);
+        await this.store.markAttempted(item.seq);
         const postId = await this.#deliver(item, delivery);
-        this.store.markDelivered(item.seq, postId);
+        await this.store.markDelivered(item.seq, postId);
         this.#delivered.inc({ kind: delivery.kind, result: "delivered" });
         backoff = 250;
       } catch (error) {
@@ -102,7 +127,7 @@ export class Outbox {
           backoff = Math.min(backoff * 2, 5_000);
         } else {
           // Refused for good (a deleted channel, a post too long): kept with its error, never retried.
-          this.store.markDelivered(item.seq, null, causeChain(error).join(": "));
+          await this.store.markDelivered(item.seq, null, causeChain(error).join(": "));
           this.#delivered.inc({ kind: delivery.kind, result: "refused" });
           this.component.log.error(
             { err: causeChain(error), seq: item.seq, case: item.case_id },
@@ -114,16 +139,19 @@ export class Outbox {
   }
 
   async #deliver(item: OutboxItem, delivery: Delivery): Promise<string | null> {
-    const post = this.store.post(item.case_id);
+    const post = await this.store.post(item.case_id);
     switch (delivery.kind) {
       case "escalation": {
-        const rootId = this.store.groupThread(delivery.group_key, delivery.escalated_at - this.groupWindowMs);
+        const rootId = await this.store.groupThread(
+          delivery.group_key,
+          delivery.escalated_at - this.groupWindowMs,
+        );
         const created = await this.#createOnce(item, {
           message: delivery.message,
           root_id: rootId,
           props: { attachments: [delivery.attachment] },
         });
-        this.store.savePost({
+        await this.store.savePost({
           case_id: item.case_id,
           post_id: created,
           root_id: rootId ?? created,

@@ -30,7 +30,7 @@ export async function slash(ctx: CallbackContext, req: Request, res: Response): 
   const workspace = ctx.workspace();
   const token = body.token ?? req.headers.authorization?.replace(/^Token\s+/i, "") ?? "";
   if (!workspace || !sameSecret(token, workspace.commandToken)) {
-    ctx.decisions.refuse(
+    await ctx.decisions.refuse(
       {
         user: `unknown:${String(body.user_id).slice(0, 40)}`,
         user_id: null,
@@ -60,7 +60,7 @@ export async function slash(ctx: CallbackContext, req: Request, res: Response): 
   // Who asks is the user the request's user_id names, looked up: its user_name is not read.
   const person = await personOf(ctx, body.user_id);
   if (!person) {
-    ctx.decisions.refuse(
+    await ctx.decisions.refuse(
       {
         user: `unknown:${String(body.user_id).slice(0, 40)}`,
         user_id: null,
@@ -83,7 +83,7 @@ export async function slash(ctx: CallbackContext, req: Request, res: Response): 
     elsewhere &&
     !ctx.decisions.mayDecide(person)
   ) {
-    ctx.decisions.refuse(
+    await ctx.decisions.refuse(
       {
         user: person.username,
         user_id: person.id,

@@ -1,16 +1,32 @@
 import { randomBytes } from "node:crypto";
-import Database from "better-sqlite3";
+import type { Sql } from "../../runtime/sql/engine.js";
+import { migrate } from "../../runtime/sql/migrate.js";
 
-const schema = `
+/**
+ * The bot's tables, one migration per release that changed them (runtime/sql/migrate.ts). The first
+ * creates what earlier releases made without a version, if missing; PostgreSQL numbers rows with
+ * BIGSERIAL where SQLite has AUTOINCREMENT, and millisecond times are BIGINT on both.
+ */
+const migrations = [
+  {
+    sqlite: botTables("INTEGER PRIMARY KEY AUTOINCREMENT"),
+    postgres: botTables("BIGSERIAL PRIMARY KEY"),
+  },
+  // Who acted, by Mattermost user id as well as by the name they had then.
+  "ALTER TABLE audit ADD COLUMN user_id TEXT",
+];
+
+function botTables(serial: string): string {
+  return `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq ${serial},
   case_id TEXT NOT NULL,
   kind TEXT NOT NULL,
   body TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  attempted_at INTEGER,
-  delivered_at INTEGER,
+  created_at BIGINT NOT NULL,
+  attempted_at BIGINT,
+  delivered_at BIGINT,
   post_id TEXT,
   error TEXT
 );
@@ -20,7 +36,7 @@ CREATE TABLE IF NOT EXISTS posts (
   post_id TEXT NOT NULL,
   root_id TEXT NOT NULL,
   group_key TEXT NOT NULL,
-  escalated_at INTEGER NOT NULL,
+  escalated_at BIGINT NOT NULL,
   message TEXT NOT NULL,
   attachment TEXT NOT NULL
 );
@@ -29,13 +45,12 @@ CREATE TABLE IF NOT EXISTS claims (
   case_id TEXT PRIMARY KEY,
   action TEXT NOT NULL,
   by TEXT NOT NULL,
-  at INTEGER NOT NULL
+  at BIGINT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS audit (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  id ${serial},
   at TEXT NOT NULL,
-  user TEXT NOT NULL,
-  user_id TEXT,
+  "user" TEXT NOT NULL,
   case_id TEXT,
   action TEXT NOT NULL,
   digest TEXT,
@@ -43,6 +58,7 @@ CREATE TABLE IF NOT EXISTS audit (
   outcome TEXT NOT NULL,
   detail TEXT
 );`;
+}
 
 export interface OutboxItem {
   seq: number;
@@ -77,55 +93,49 @@ export interface AuditEntry {
 }
 
 /**
- * The bot's own durable state (SQLite): the outbox of what must reach Mattermost, in order; where
- * each case's post is; claims that let a decision apply once; and the audit of every decision and
- * refusal.
+ * The bot's own durable state, on SQLite (one file, the default) or PostgreSQL: the outbox of what
+ * must reach Mattermost, in order; where each case's post is; claims that let a decision apply once;
+ * and the audit of every decision and refusal.
  */
 export class BotStore {
-  readonly #db: Database.Database;
-  /** Marks this database's posts, so a delivery can be recognised after a crash. */
-  readonly instance: string;
+  private constructor(
+    private readonly sql: Sql,
+    /** Marks this database's posts, so a delivery can be recognised after a crash. */
+    readonly instance: string,
+  ) {}
 
-  constructor(path: string) {
-    this.#db = new Database(path);
-    this.#db.pragma("journal_mode = WAL");
-    this.#db.pragma("synchronous = NORMAL");
-    this.#db.exec(schema);
-    // Audits written before user ids were kept get the column, empty for their rows.
-    const columns = this.#db.prepare("SELECT name FROM pragma_table_info('audit')").all() as {
-      name: string;
-    }[];
-    if (!columns.some((c) => c.name === "user_id"))
-      this.#db.exec("ALTER TABLE audit ADD COLUMN user_id TEXT");
-    this.#db
-      .prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('instance', ?)")
-      .run(randomBytes(8).toString("hex"));
-    this.instance = (
-      this.#db.prepare("SELECT value FROM meta WHERE key = 'instance'").get() as { value: string }
-    ).value;
+  /** The store on `sql`, its tables migrated to this release's. */
+  static async open(sql: Sql): Promise<BotStore> {
+    await migrate(sql, "bot", migrations);
+    await sql.run("INSERT INTO meta (key, value) VALUES ('instance', ?) ON CONFLICT DO NOTHING", [
+      randomBytes(8).toString("hex"),
+    ]);
+    const row = await sql.get<{ value: string }>("SELECT value FROM meta WHERE key = 'instance'");
+    return new BotStore(sql, row?.value ?? "");
   }
 
   /** A value kept across restarts, made once by `make`. */
-  setting(key: string, make: () => string): string {
-    this.#db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)").run(key, make());
-    return (this.#db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as { value: string }).value;
+  async setting(key: string, make: () => string): Promise<string> {
+    await this.sql.run("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT DO NOTHING", [key, make()]);
+    const row = await this.sql.get<{ value: string }>("SELECT value FROM meta WHERE key = ?", [key]);
+    return row?.value ?? "";
   }
 
-  enqueue(caseId: string, kind: string, body: unknown): number {
-    return Number(
-      this.#db
-        .prepare("INSERT INTO outbox (case_id, kind, body, created_at) VALUES (?, ?, ?, ?)")
-        .run(caseId, kind, JSON.stringify(body), Date.now()).lastInsertRowid,
+  async enqueue(caseId: string, kind: string, body: unknown): Promise<number> {
+    const row = await this.sql.get<{ seq: number }>(
+      "INSERT INTO outbox (case_id, kind, body, created_at) VALUES (?, ?, ?, ?) RETURNING seq",
+      [caseId, kind, JSON.stringify(body), Date.now()],
     );
+    return row?.seq ?? 0;
   }
 
   /** Whether a case's escalation is already in the outbox (the coordinator may ask twice after a crash). */
-  hasEscalation(caseId: string): boolean {
-    return (
-      this.#db
-        .prepare("SELECT 1 FROM outbox WHERE case_id = ? AND kind = 'escalation' LIMIT 1")
-        .get(caseId) !== undefined
+  async hasEscalation(caseId: string): Promise<boolean> {
+    const row = await this.sql.get(
+      "SELECT 1 AS found FROM outbox WHERE case_id = ? AND kind = 'escalation' LIMIT 1",
+      [caseId],
     );
+    return row !== undefined;
   }
 
   /**
@@ -133,93 +143,118 @@ export class BotStore {
    * them, in order. An escalation never waits behind another case's replies, and a reply always
    * follows its case's escalation, which was queued before it.
    */
-  nextPending(): OutboxItem | undefined {
-    return this.#db
-      .prepare(
-        "SELECT seq, case_id, kind, body, created_at, attempted_at FROM outbox WHERE delivered_at IS NULL ORDER BY kind = 'reply', seq LIMIT 1",
-      )
-      .get() as OutboxItem | undefined;
+  async nextPending(): Promise<OutboxItem | undefined> {
+    const row = await this.sql.get<OutboxItem>(
+      "SELECT seq, case_id, kind, body, created_at, attempted_at FROM outbox WHERE delivered_at IS NULL ORDER BY kind = 'reply', seq LIMIT 1",
+    );
+    return row;
   }
 
-  pendingCount(): number {
-    return (
-      this.#db.prepare("SELECT count(*) AS n FROM outbox WHERE delivered_at IS NULL").get() as { n: number }
-    ).n;
+  async pendingCount(): Promise<number> {
+    const row = await this.sql.get<{ n: number }>(
+      "SELECT CAST(COUNT(*) AS INTEGER) AS n FROM outbox WHERE delivered_at IS NULL",
+    );
+    return row?.n ?? 0;
   }
 
-  markAttempted(seq: number): void {
-    this.#db
-      .prepare("UPDATE outbox SET attempted_at = coalesce(attempted_at, ?) WHERE seq = ?")
-      .run(Date.now(), seq);
+  async markAttempted(seq: number): Promise<void> {
+    await this.sql.run("UPDATE outbox SET attempted_at = coalesce(attempted_at, ?) WHERE seq = ?", [
+      Date.now(),
+      seq,
+    ]);
   }
 
-  markDelivered(seq: number, postId: string | null, error: string | null = null): void {
-    this.#db
-      .prepare("UPDATE outbox SET delivered_at = ?, post_id = ?, error = ? WHERE seq = ?")
-      .run(Date.now(), postId, error, seq);
+  async markDelivered(seq: number, postId: string | null, error: string | null = null): Promise<void> {
+    await this.sql.run("UPDATE outbox SET delivered_at = ?, post_id = ?, error = ? WHERE seq = ?", [
+      Date.now(),
+      postId,
+      error,
+      seq,
+    ]);
   }
 
-  savePost(record: PostRecord): void {
-    this.#db
-      .prepare(
-        `INSERT OR REPLACE INTO posts (case_id, post_id, root_id, group_key, escalated_at, message, attachment)
-         VALUES (@case_id, @post_id, @root_id, @group_key, @escalated_at, @message, @attachment)`,
-      )
-      .run(record);
+  async savePost(record: PostRecord): Promise<void> {
+    await this.sql.run(
+      `INSERT INTO posts (case_id, post_id, root_id, group_key, escalated_at, message, attachment)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (case_id) DO UPDATE SET post_id = excluded.post_id, root_id = excluded.root_id,
+           group_key = excluded.group_key, escalated_at = excluded.escalated_at, message = excluded.message,
+           attachment = excluded.attachment`,
+      [
+        record.case_id,
+        record.post_id,
+        record.root_id,
+        record.group_key,
+        record.escalated_at,
+        record.message,
+        record.attachment,
+      ],
+    );
   }
 
-  post(caseId: string): PostRecord | undefined {
-    return this.#db.prepare("SELECT * FROM posts WHERE case_id = ?").get(caseId) as PostRecord | undefined;
+  async post(caseId: string): Promise<PostRecord | undefined> {
+    const row = await this.sql.get<PostRecord>("SELECT * FROM posts WHERE case_id = ?", [caseId]);
+    return row;
   }
 
   /** The thread a new escalation of this group joins, if one was opened within the window. */
-  groupThread(groupKey: string, since: number): string | undefined {
-    const row = this.#db
-      .prepare(
-        "SELECT root_id FROM posts WHERE group_key = ? AND escalated_at >= ? ORDER BY escalated_at DESC LIMIT 1",
-      )
-      .get(groupKey, since) as { root_id: string } | undefined;
+  async groupThread(groupKey: string, since: number): Promise<string | undefined> {
+    const row = await this.sql.get<{ root_id: string }>(
+      "SELECT root_id FROM posts WHERE group_key = ? AND escalated_at >= ? ORDER BY escalated_at DESC LIMIT 1",
+      [groupKey, since],
+    );
     return row?.root_id;
   }
 
   /** Claims a case for a final decision; false when someone already holds it. */
-  claim(
+  async claim(
     caseId: string,
     action: string,
     by: string,
-  ): { ok: true } | { ok: false; action: string; by: string } {
-    const inserted = this.#db
-      .prepare("INSERT OR IGNORE INTO claims (case_id, action, by, at) VALUES (?, ?, ?, ?)")
-      .run(caseId, action, by, Date.now()).changes;
+  ): Promise<{ ok: true } | { ok: false; action: string; by: string }> {
+    const inserted = await this.sql.run(
+      "INSERT INTO claims (case_id, action, by, at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+      [caseId, action, by, Date.now()],
+    );
     if (inserted === 1) return { ok: true };
-    const holder = this.#db.prepare("SELECT action, by FROM claims WHERE case_id = ?").get(caseId) as {
-      action: string;
-      by: string;
-    };
-    return { ok: false, ...holder };
+    const holder = await this.sql.get<{ action: string; by: string }>(
+      "SELECT action, by FROM claims WHERE case_id = ?",
+      [caseId],
+    );
+    return { ok: false, action: holder?.action ?? "unknown", by: holder?.by ?? "unknown" };
   }
 
   /** Gives a claim back when the decision could not be applied, so it can be tried again. */
-  release(caseId: string): void {
-    this.#db.prepare("DELETE FROM claims WHERE case_id = ?").run(caseId);
+  async release(caseId: string): Promise<void> {
+    await this.sql.run("DELETE FROM claims WHERE case_id = ?", [caseId]);
   }
 
-  audit(entry: AuditEntry): void {
-    this.#db
-      .prepare(
-        `INSERT INTO audit (at, user, user_id, case_id, action, digest, via, outcome, detail)
-         VALUES (?, @user, @user_id, @case_id, @action, @digest, @via, @outcome, @detail)`,
-      )
-      .run(new Date().toISOString(), entry);
+  async audit(entry: AuditEntry): Promise<void> {
+    await this.sql.run(
+      `INSERT INTO audit (at, "user", user_id, case_id, action, digest, via, outcome, detail)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        new Date().toISOString(),
+        entry.user,
+        entry.user_id,
+        entry.case_id,
+        entry.action,
+        entry.digest,
+        entry.via,
+        entry.outcome,
+        entry.detail,
+      ],
+    );
   }
 
-  auditTrail(caseId?: string): (AuditEntry & { at: string })[] {
-    const sql = `SELECT at, user, user_id, case_id, action, digest, via, outcome, detail FROM audit ${caseId ? "WHERE case_id = ?" : ""} ORDER BY id`;
-    const statement = this.#db.prepare(sql);
-    return (caseId ? statement.all(caseId) : statement.all()) as (AuditEntry & { at: string })[];
+  async auditTrail(caseId?: string): Promise<(AuditEntry & { at: string })[]> {
+    const columns = `at, "user", user_id, case_id, action, digest, via, outcome, detail`;
+    return caseId
+      ? this.sql.all(`SELECT ${columns} FROM audit WHERE case_id = ? ORDER BY id`, [caseId])
+      : this.sql.all(`SELECT ${columns} FROM audit ORDER BY id`);
   }
 
-  close(): void {
-    this.#db.close();
+  close(): Promise<void> {
+    return this.sql.close();
   }
 }

@@ -13,6 +13,10 @@ function placeholders(sql: string): string {
   return converted;
 }
 
+// BIGINT (BIGSERIAL numbers, millisecond times, counts) as a JS number, as SQLite gives it: the
+// fleet's values stay far below 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, Number);
+
 type Queryable = Pick<pg.Pool | pg.PoolClient, "query">;
 
 /** The statements of one connection or of the pool. */

@@ -45,7 +45,7 @@ prefilter: [kafka]
 coordinator: [kafka, postgres]
 analyst: [llm]
 reviewer: [llm]
-notify: [mattermost]
+notify: [mattermost, postgres]
 policy-engine: [opa]
 cluster-actions: [kubernetes]
 {{- end }}
@@ -146,8 +146,8 @@ app.kubernetes.io/component: {{ .name }}
 {{- define "soc-fleet.settings" -}}
 {{- $own := index .root.Values.components .name | default dict }}
 {{- $settings := mergeOverwrite (deepCopy .root.Values.componentDefaults) (deepCopy $own) }}
-{{- /* On PostgreSQL the coordinator keeps nothing on a volume. */ -}}
-{{- if and (eq .name "coordinator") .root.Values.database.urlSecret.name }}
+{{- /* On PostgreSQL the coordinator and the bot keep nothing on a volume. */ -}}
+{{- if and (has .name (list "coordinator" "notify")) .root.Values.database.urlSecret.name }}
 {{- $_ := set $settings.persistence "enabled" false }}
 {{- end }}
 {{- $settings | toYaml }}
@@ -266,7 +266,7 @@ three quarters of that again, agents/prefilter/judge.ts), so the heaps never gro
 {{- if $kafka }}
 {{- include "soc-fleet.kafkaEnv" $root }}
 {{- end }}
-{{- if and (eq .name "coordinator") $root.Values.database.urlSecret.name }}
+{{- if and (has "postgres" (index (include "soc-fleet.uses" $root | fromYaml) .name | default list)) $root.Values.database.urlSecret.name }}
 - name: SOC_DATABASE_URL
   valueFrom:
     secretKeyRef:
