@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { request } from "node:https";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Case } from "../../contracts/case.js";
 import { FleetConfig } from "../../contracts/config.js";
 import { mcpServerNames, skills, type McpServerName } from "../../contracts/skills.js";
 import { alerts } from "../../fleet/alerts.js";
@@ -9,18 +10,23 @@ import { components } from "../../fleet/components.js";
 import { LocalFleet } from "../../fleet/local.js";
 import { loadConfig } from "../../runtime/config.js";
 
+type TraceReply = { ok: true; case: Case };
+
 /**
  * Every server of the running fleet, attacked through its own door: a valid certificate of the
  * fleet's CA whose identity it does not serve (Falco's on every agent and MCP server, every
  * component's on the Falco ingest) is refused (403) and counted by caller, and nothing reaches a
  * skill; an oversized and a deeply nested body from an allowed caller are refused with a status,
- * and the server goes on serving.
+ * and the server goes on serving. The fleet has approvers, none of them the terminal's: the
+ * terminal's certificate, which anyone at it may use, decides nothing under any name.
  */
 describe("every server of the running fleet, attacked", () => {
   let fleet: LocalFleet;
   let config: FleetConfig;
   beforeAll(async () => {
-    fleet = await LocalFleet.start({ env: { SOC_PREFILTER: "priority" } });
+    fleet = await LocalFleet.start({
+      env: { SOC_PREFILTER: "priority", SOC_APPROVERS: "alice:incident-commander,bob:responder" },
+    });
     config = loadConfig(FleetConfig, fleet.env);
   });
   afterAll(async () => {
@@ -131,5 +137,33 @@ describe("every server of the running fleet, attacked", () => {
     const before = await cases();
     expect(await send("falco", config.ingestUrl, "POST", event)).toBe(200);
     expect(await cases()).toBe(before + 1);
+  });
+
+  it("may look at a case but not approve, dismiss or undo it, whoever it says it is", async () => {
+    const { body } = await fleet.post(alerts.escalate());
+    const id = body.case_id as string;
+    await fleet.waitFor(
+      async () =>
+        ((await fleet.soc(["trace", id])).json as TraceReply | undefined)?.case.status === "awaiting_human",
+      30_000,
+      `case ${id} to await a human`,
+    );
+    for (const args of [
+      ["approve", id],
+      ["dismiss", id, "not", "ours"],
+      ["undo", id],
+    ]) {
+      const refused = await fleet.soc(args);
+      expect(refused.code, args.join(" ")).toBe(1);
+      expect(JSON.stringify(refused.json), args.join(" ")).toContain(
+        "SOC_OPERATOR_APPROVER, which is not set",
+      );
+    }
+    // The desk as alice: the name a request gives is not who the certificate is.
+    await expect(fleet.desk().decide(id, "approve", "alice", null)).rejects.toThrow("SOC_OPERATOR_APPROVER");
+    const after = (await fleet.soc(["trace", id])).json as TraceReply;
+    expect(after.case).toMatchObject({ status: "awaiting_human", decision: null });
+    const log = readFileSync(join(fleet.home, "logs", "coordinator.log"), "utf8");
+    expect(log.split("\n").filter((line) => line.includes('"decision refused"'))).toHaveLength(4);
   });
 });
