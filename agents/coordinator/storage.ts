@@ -15,11 +15,13 @@ export interface Storage {
  * `databaseUrl` is set (shared by replicas), with LangGraph's PostgreSQL checkpointer.
  */
 export async function openStorage(databaseUrl: string | null, dataDir: string): Promise<Storage> {
-  const store = await CaseStore.open(await openSql(databaseUrl, join(dataDir, "cases.db")));
+  const sql = await openSql(databaseUrl, join(dataDir, "cases.db"));
+  const store = await CaseStore.open(sql);
   if (databaseUrl) {
     const { PostgresSaver } = await import("@langchain/langgraph-checkpoint-postgres");
     const checkpointer = PostgresSaver.fromConnString(databaseUrl);
-    await checkpointer.setup();
+    // Its own migrations, one replica at a time when several start together.
+    await sql.exclusive("soc-migrations-checkpoints", () => checkpointer.setup());
     return {
       store,
       checkpointer,

@@ -369,6 +369,19 @@ describe.each(sqlEngines)("the case store on %s", (engine) => {
       await store.update(second, { status: "closed" });
       expect((await store.oldestWaiting())?.id).not.toBe(second);
     });
+
+    it("gives the oldest case not yet at a verdict, open or reviewing", async () => {
+      expect(await store.oldestUntriaged()).toBeNull();
+      const first = (await store.open(anomaly())).case.id;
+      later();
+      const second = (await store.open(anomaly())).case.id;
+      await store.update(second, { status: "reviewing" });
+      expect((await store.oldestUntriaged())?.id).toBe(first);
+      await store.update(first, { status: "awaiting_human" });
+      expect((await store.oldestUntriaged())?.id).toBe(second);
+      await store.update(second, { status: "closed" });
+      expect(await store.oldestUntriaged()).toBeNull();
+    });
   });
 
   describe("today's decisions", () => {

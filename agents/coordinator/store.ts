@@ -205,6 +205,14 @@ export class CaseStore {
     return row ? toCase(row) : null;
   }
 
+  /** The oldest case not yet at a verdict (open or reviewing): how far behind triage is. */
+  async oldestUntriaged(): Promise<Case | null> {
+    const row = await this.sql.get<CaseRow>(
+      "SELECT * FROM cases WHERE status IN ('open', 'reviewing') ORDER BY created_at LIMIT 1",
+    );
+    return row ? toCase(row) : null;
+  }
+
   /** Today's (UTC) human decisions: counts, rates and the median wait from case to decision. */
   async todaysDecisions(now = new Date()): Promise<DecisionFigures> {
     const midnight = `${now.toISOString().slice(0, 10)}T00:00:00.000Z`;
