@@ -4,7 +4,7 @@ import { eventIdOf, workloadOf } from "../../contracts/falco.js";
 import type { Approver } from "../../contracts/policy.js";
 import type { DecisionFigures } from "../../contracts/skills.js";
 import { Tokens, type Step } from "../../contracts/step.js";
-import type { Param, Sql } from "../../runtime/sql/engine.js";
+import { uniqueViolation, type Param, type Sql } from "../../runtime/sql/engine.js";
 import { migrate } from "../../runtime/sql/migrate.js";
 import { newCaseId } from "./case-id.js";
 
@@ -98,12 +98,6 @@ interface StepRow {
 }
 
 export type NewStep = Omit<Step, "case_id" | "seq" | "trace_id" | "at">;
-
-/** A unique constraint broken by a concurrent writer, on either engine. */
-function conflicted(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  return code === "23505" || (typeof code === "string" && code.startsWith("SQLITE_CONSTRAINT"));
-}
 
 /**
  * The case store: every case, every step of its reasoning chain and the approvals kept for it, on
@@ -333,7 +327,7 @@ export class CaseStore {
         );
         return (await this.step(caseId, key)) as Step;
       } catch (error) {
-        if (!conflicted(error) || attempt >= 10) throw error;
+        if (!uniqueViolation(error) || attempt >= 10) throw error;
       }
     }
   }

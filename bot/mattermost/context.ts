@@ -6,7 +6,7 @@ import { SocError } from "../../runtime/errors.js";
 import type { MattermostApi } from "./api.js";
 import type { Decisions, Person } from "./decisions.js";
 import { replyMessages } from "./reply.js";
-import type { Workspace } from "./setup.js";
+import { mattermostId, type Workspace } from "./setup.js";
 import type { Signer } from "./signing.js";
 
 /** What every Mattermost callback handler works with. */
@@ -33,7 +33,7 @@ export async function personOf(
   ctx: Pick<CallbackContext, "api" | "workspace">,
   userId: unknown,
 ): Promise<Person | null> {
-  if (typeof userId !== "string" || !/^[a-z0-9]{26}$/.test(userId)) return null;
+  if (typeof userId !== "string" || !mattermostId.test(userId)) return null;
   const user = await ctx.api.user(userId).catch(() => null);
   if (!user) return null;
   const approver = user.delete_at === 0 && !user.is_bot ? ctx.workspace()?.approvers.get(user.id) : undefined;

@@ -94,7 +94,8 @@ export async function setUp(api: MattermostApi, settings: BotSettings): Promise<
   };
 }
 
-const userId = /^[a-z0-9]{26}$/;
+/** A Mattermost id: 26 lowercase letters and digits. */
+export const mattermostId = /^[a-z0-9]{26}$/;
 
 /**
  * Finds the user each SOC_APPROVERS entry names, by id or by username, once at start. An entry that
@@ -110,7 +111,7 @@ async function resolveApprovers(
   for (const name of names) {
     let user: UserProfile;
     try {
-      user = await (userId.test(name) ? api.user(name) : api.userByUsername(name));
+      user = await (mattermostId.test(name) ? api.user(name) : api.userByUsername(name));
     } catch (error) {
       if (unreachable(error)) throw error;
       problems.push(

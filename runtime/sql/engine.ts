@@ -1,3 +1,9 @@
+/** Whether `error` is a unique constraint broken by a concurrent writer, on either engine. */
+export function uniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "23505" || (typeof code === "string" && code.startsWith("SQLITE_CONSTRAINT"));
+}
+
 /** A value bound to a `?` placeholder. */
 export type Param = string | number | null;
 
