@@ -10,7 +10,12 @@ const fleet = {
 // its own deadlines), and the prefilter's flood and partition tests (they keep both cores busy and
 // would starve the deadlines of others): these run last, one file at a time.
 // (The TLS/SCRAM test starts a broker of its own but never stops it mid-test: it runs with the fleet's.)
-const kafka = ["test/kafka.e2e.test.ts", "test/kafka-broker.test.ts", "test/prefilter-*.e2e.test.ts"];
+const kafka = [
+  "test/kafka.e2e.test.ts",
+  "test/kafka-broker.test.ts",
+  "test/prefilter-*.e2e.test.ts",
+  "test/replicas.e2e.test.ts",
+];
 
 export default defineConfig({
   test: {

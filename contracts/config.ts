@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { resolve, join } from "node:path";
 import { z } from "zod";
 import { Priority } from "./falco.js";
@@ -20,6 +21,11 @@ const kafkaFields = {
   KAFKA_SASL_MECHANISM: z.enum(["scram-sha-256", "scram-sha-512"]).optional(),
   KAFKA_SASL_USERNAME: z.string().min(1).optional(),
   KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
+  /**
+   * How long a group's consumer may go silent (a replica killed) before its partitions go to the
+   * others; no less than the broker's group.min.session.timeout.ms (6 s by default).
+   */
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(10_000),
 };
 type KafkaEnv = z.output<z.ZodObject<typeof kafkaFields>>;
 
@@ -39,6 +45,7 @@ function checkKafka(env: KafkaEnv, ctx: z.RefinementCtx): void {
 function kafkaOf(env: KafkaEnv) {
   return {
     brokers: env.KAFKA_BROKERS?.split(",") ?? [],
+    sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS,
     ...(env.KAFKA_TLS && { tls: { caFile: env.KAFKA_CA_FILE } }),
     ...(env.KAFKA_SASL_MECHANISM && {
       sasl: {
@@ -76,6 +83,24 @@ export const FleetConfig = z
       .optional(),
     // The fleet uses base+1 … base+30.
     SOC_PORT_BASE: z.coerce.number().int().min(1024).max(65_505).default(2800),
+    /**
+     * The ports this process listens on, laid out as SOC_PORT_BASE's; default SOC_PORT_BASE. Replicas
+     * of one component on one machine each have their own, behind the component's address.
+     */
+    SOC_LISTEN_PORT_BASE: z.coerce.number().int().min(1024).max(65_505).optional(),
+    /**
+     * This process among its component's replicas, unique while it lives (the pod's name in a
+     * cluster); default the host name and process id. Names the leases it holds in the database.
+     */
+    SOC_REPLICA: z
+      .string()
+      .regex(/^[\w.-]{1,100}$/, "SOC_REPLICA is a name: letters, digits, '.', '_', '-'")
+      .optional(),
+    /**
+     * How long a replica's hold on a case or on the bot's outbox lasts without renewal: after its
+     * holder dies, another replica takes over within this.
+     */
+    SOC_LEASE_MS: z.coerce.number().int().min(300).default(10_000),
     SOC_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
     /** How the prefilter picks events: the anomaly model, or every event at or above SOC_MIN_PRIORITY. */
     SOC_PREFILTER: z.enum(["model", "priority"]).default("model"),
@@ -212,6 +237,7 @@ export const FleetConfig = z
   .transform((env) => {
     const home = resolve(env.SOC_HOME);
     const base = env.SOC_PORT_BASE;
+    const listenBase = env.SOC_LISTEN_PORT_BASE ?? base;
     const peerHost = (name: Identity) => (env.SOC_PEER_HOST ?? env.SOC_HOST).replaceAll("{name}", name);
     const url = (name: Identity) => `https://${peerHost(name)}:${base + ports[name]}`;
     return {
@@ -233,6 +259,8 @@ export const FleetConfig = z
       policyEvaluator: env.SOC_POLICY_EVALUATOR,
       kafka: kafkaOf(env),
       databaseUrl: env.SOC_DATABASE_URL ?? null,
+      replica: env.SOC_REPLICA ?? `${hostname()}-${String(process.pid)}`,
+      leaseMs: env.SOC_LEASE_MS,
       /** Who may decide cases, with their roles; checked by the coordinator whatever the front end. */
       approvers: approversOf(env.SOC_APPROVERS),
       operatorApprover: env.SOC_OPERATOR_APPROVER ?? null,
@@ -255,6 +283,11 @@ export const FleetConfig = z
       ingestPort: base + 1,
       port: (name: AgentName | McpServerName) => base + ports[name],
       opsPort: (name: AgentName | McpServerName) => base + 20 + ports[name],
+      /** Where this process listens as `name`: its A2A or MCP port and its ops port. */
+      listen: (name: AgentName | McpServerName) => ({
+        port: listenBase + ports[name],
+        opsPort: listenBase + 20 + ports[name],
+      }),
       /** A peer's plain-HTTP ops address (/healthz, /readyz, /metrics). */
       opsUrl: (name: AgentName | McpServerName) => `http://${peerHost(name)}:${base + 20 + ports[name]}`,
       url,
@@ -266,6 +299,7 @@ export const FleetConfig = z
             channel: env.MATTERMOST_CHANNEL ?? "",
             publicUrl: (env.SOC_BOT_PUBLIC_URL ?? `http://${env.SOC_HOST}:${base + 12}`).replace(/\/+$/, ""),
             port: base + 12,
+            listenPort: listenBase + 12,
             approvers: approversOf(env.SOC_APPROVERS),
             secret: env.SOC_BOT_SECRET,
             buttonTtlMs: env.SOC_BOT_BUTTON_TTL_MS,

@@ -2,7 +2,6 @@ import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createServer } from "node:net";
 import { createInterface } from "node:readline";
 import { a2aDesk } from "../bot/desk.js";
 import type { CaseDesk } from "../commands/index.js";
@@ -11,6 +10,7 @@ import { Peers } from "../runtime/a2a/client.js";
 import { clientComponent } from "../runtime/component.js";
 import { loadConfig } from "../runtime/config.js";
 import { falcoOutput } from "./falco-output.js";
+import { freePortBase } from "./ports.js";
 
 /** The package root, from the source (fleet/) or the build (dist/fleet/). */
 const root = [join(import.meta.dirname, ".."), join(import.meta.dirname, "..", "..")].find((dir) =>
@@ -198,20 +198,3 @@ function parseJson(text: string): unknown {
 }
 
 /** A random base whose 31 ports (base … base+30) are all free now; test files run fleets in parallel. */
-async function freePortBase(): Promise<number> {
-  for (;;) {
-    // Below Linux's ephemeral range (32768–60999): a client's outgoing connection (Kafka, OPA,
-    // Mattermost) can take any port there, and a fleet restarting a component would find it taken.
-    const base = 10_000 + 40 * Math.floor(Math.random() * 568);
-    const free = await Promise.all(Array.from({ length: 31 }, (_, i) => portFree(base + i)));
-    if (free.every(Boolean)) return base;
-  }
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-}

@@ -32,7 +32,7 @@ async function main(name: string | undefined): Promise<void> {
   const options = {
     name: definition.name,
     host: config.host,
-    opsPort: config.opsPort(definition.name),
+    opsPort: config.listen(definition.name).opsPort,
     certDir: config.certDir,
     logLevel: config.logLevel,
   };
@@ -46,7 +46,7 @@ async function main(name: string | undefined): Promise<void> {
         new McpPeer(component, server, config.url(server), config.agentTimeoutMs, grant),
       llm: new Llm(component, () => grant.llmSettings(config.llm)),
     };
-    const listen = { host: config.host, port: config.port(definition.name) };
+    const listen = { host: config.host, port: config.listen(definition.name).port };
     // Each kind's server library is loaded only by the processes that serve it.
     if (definition.kind === "agent") {
       const { serveAgent } = await import("../runtime/a2a/server.js");

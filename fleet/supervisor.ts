@@ -9,6 +9,8 @@ export interface ProcessSpec {
   args: string[];
   /** Where its stderr lines go besides the log: the terminal with a prefix, as they are, or nowhere. */
   terminal: "prefixed" | "raw" | "log-only";
+  /** Its own environment, over the fleet's. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -34,7 +36,10 @@ export class Supervisor {
       createWriteStream(join(this.dirs.logs, `${spec.name}.log`), { flags: "a" });
     this.#logs.set(spec.name, log);
     const started = Date.now();
-    const child = spawn(spec.command, spec.args, { env: this.env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(spec.command, spec.args, {
+      env: { ...this.env, ...spec.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     this.#children.set(spec.name, child);
     if (child.pid) writeFileSync(join(this.dirs.run, `${spec.name}.pid`), `${child.pid}\n`);
     child.stdout?.pipe(log, { end: false });

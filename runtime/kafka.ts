@@ -30,6 +30,8 @@ export interface KafkaConnection {
   tls?: { caFile?: string };
   /** SASL/SCRAM: the user's name and password (over TLS, or the password crosses in the clear). */
   sasl?: { mechanism: "scram-sha-256" | "scram-sha-512"; username: string; password: string };
+  /** How long a consumer of a group may go silent before its partitions go to the others. */
+  sessionTimeoutMs?: number;
 }
 
 /** The kafkajs client configuration every client in the project uses. */

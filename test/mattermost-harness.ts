@@ -22,7 +22,14 @@ export class MattermostStage {
 
   static async start(
     env: Record<string, string> = {},
-    { sample = false }: { sample?: boolean } = {},
+    {
+      sample = false,
+      database = false,
+    }: {
+      sample?: boolean;
+      /** The fleet's state in a database of its own on Mattermost's PostgreSQL (SOC_DATABASE_URL). */
+      database?: boolean;
+    } = {},
   ): Promise<MattermostStage> {
     const postgres = await PostgresServer.start();
     try {
@@ -31,6 +38,7 @@ export class MattermostStage {
       const fleet = await LocalFleet.start({
         sample,
         env: {
+          ...(database ? { SOC_DATABASE_URL: postgres.createDatabase("soc") } : {}),
           // The priority baseline makes each verdict path deterministic; the model has its own tests.
           SOC_PREFILTER: "priority",
           MATTERMOST_URL: server.url,

@@ -19,6 +19,7 @@ import { caseGraph, evidenceRequest, type CaseGraph } from "./graph.js";
 import { fleetHealth } from "./health.js";
 import { StepRunner } from "./steps.js";
 import { openStorage, type Storage } from "./storage.js";
+import { caseLease } from "./store.js";
 import { privateDir } from "../../runtime/private-dir.js";
 
 /** Cases triaged at once when anomalies come from Kafka; more wait on the topic. */
@@ -30,11 +31,20 @@ export const coordinator: Agent = {
   description: "Owns every case: runs its state machine from triage to verdict to the human decision.",
   async skills({ component, config, peers, mcp }) {
     privateDir(config.dataDir);
-    const storage = await openStorage(config.databaseUrl, config.dataDir);
-    const { store, checkpointer } = storage;
+    const storage = await openStorage(config);
+    const { store, checkpointer, leases } = storage;
     exportCaseGauges(component, store);
     let stopping = false;
-    const graph = caseGraph({ store, peers, log: component.log, stopping: () => stopping }, checkpointer);
+    const graph = caseGraph(
+      {
+        store,
+        peers,
+        log: component.log,
+        stopping: () => stopping,
+        holds: (id) => leases.holds(caseLease(id)),
+      },
+      checkpointer,
+    );
     const steps = new StepRunner(store, peers);
     const gate = new ApprovalGate(store, steps, mcp("policy-engine"));
     const running = new Map<string, Promise<void>>();
@@ -47,15 +57,30 @@ export const coordinator: Agent = {
     component.onStop(() => feedback.close());
     component.onStop(async () => {
       stopping = true;
+      leases.stop();
       await Promise.allSettled(running.values());
       await storage.close();
     });
 
-    /** Moves a case on from wherever its graph stands; one run per case at a time. */
+    /**
+     * Moves a case on from wherever its graph stands, holding its lease: one run per case at a time
+     * in this process and among replicas. A case another replica holds is left to it. A run that
+     * fails gives the case up for any replica to try again after a lease's time.
+     */
     const advance = (caseId: string): Promise<void> => {
       const previous = running.get(caseId) ?? Promise.resolve();
+      const lease = caseLease(caseId);
       const next = previous
-        .then(() => runGraph(graph, store, caseId))
+        .then(async () => {
+          if (stopping || !(await leases.take(lease))) return;
+          try {
+            await runGraph(graph, store, caseId);
+          } catch (error) {
+            await leases.drop(lease, config.leaseMs);
+            throw error;
+          }
+          await leases.release(lease);
+        })
         .catch((error: unknown) => {
           component.log.error({ case: caseId, err: causeChain(error) }, "case failed to advance");
         });
@@ -86,10 +111,28 @@ export const coordinator: Agent = {
       return result.ok ? result.output.questions : null;
     };
 
-    // Cases in flight when the process stopped carry on from their last checkpoint.
-    const unfinished = await store.unfinished();
-    if (unfinished.length > 0) component.log.info({ cases: unfinished.length }, "resuming unfinished cases");
-    for (const c of unfinished) void advance(c.id);
+    // Cases that no replica is working on (in flight when their replica stopped or died, opened
+    // while every replica was busy, decided but not moved on) carry on from their last checkpoint,
+    // here or on another replica: whichever takes the case's lease first.
+    leases.keepAlive((error) => component.log.error({ err: causeChain(error) }, "case leases not renewed"));
+    const takeOver = async () => {
+      const room = MAX_TRIAGING - running.size;
+      if (room <= 0 || stopping) return;
+      const found = (await store.unattended(room + running.size)).filter((id) => !running.has(id));
+      if (found.length > 0) component.log.info({ cases: found.length }, "resuming unattended cases");
+      for (const id of found.slice(0, room)) void advance(id);
+    };
+    await takeOver();
+    const scanning = setInterval(
+      () => {
+        takeOver().catch((error: unknown) =>
+          component.log.error({ err: causeChain(error) }, "unattended cases not looked for"),
+        );
+      },
+      Math.min(1_000, config.leaseMs / 4),
+    );
+    scanning.unref();
+    component.onStop(() => clearInterval(scanning));
 
     /** Opens a case for an anomaly and starts its triage; an anomaly seen before returns its case. */
     const openCase = async (anomaly: Anomaly) => {
@@ -105,7 +148,8 @@ export const coordinator: Agent = {
           });
           component.log.info({ rule: anomaly.event.rule }, "case opened");
         });
-        void advance(opened.id);
+        // With every slot taken, the case waits in the store for the first replica with room.
+        if (running.size < MAX_TRIAGING) void advance(opened.id);
       }
       return { case_id: opened.id, trace_id: opened.trace_id, duplicate };
     };

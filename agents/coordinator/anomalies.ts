@@ -34,7 +34,12 @@ export async function consumeAnomalies(
   });
   const kafka = new Kafka(kafkaClientOptions(connection, component.name));
   await ensureTopics(kafka, [topics.anomalies]);
-  const consumer = await connectConsumer(kafka, COORDINATOR_GROUP, topics.anomalies);
+  // A replica that dies keeps its partitions for a session's time: their anomalies wait that long.
+  const session = connection.sessionTimeoutMs ?? 10_000;
+  const consumer = await connectConsumer(kafka, COORDINATOR_GROUP, topics.anomalies, {
+    sessionTimeout: session,
+    heartbeatInterval: Math.max(500, Math.floor(session / 5)),
+  });
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,

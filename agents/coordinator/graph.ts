@@ -32,6 +32,11 @@ export interface GraphDependencies {
   log: Logger;
   /** True once the process is stopping: retries give up and the case resumes on the next start. */
   stopping?: () => boolean;
+  /**
+   * Whether this replica still holds the case's lease: no agent is called for a case once another
+   * replica may have taken it over.
+   */
+  holds?: (caseId: string) => boolean;
 }
 
 /** How long an escalation waits between tries while the front end is unreachable. */
@@ -47,10 +52,14 @@ export interface AwaitingDecision {
  * and wait for a human. A failed or silent agent never stalls a case: it escalates.
  */
 export function caseGraph(
-  { store, peers, log, stopping = () => false }: GraphDependencies,
+  { store, peers, log, stopping = () => false, holds }: GraphDependencies,
   checkpointer: BaseCheckpointSaver,
 ) {
-  const steps = new StepRunner(store, peers);
+  const steps = new StepRunner(store, peers, {
+    holds,
+    repeated: (caseId, key) =>
+      log.warn({ case: caseId, step: key }, "step already recorded by another run of the case: done twice"),
+  });
   const escalateWith = (state: State, reason: string): Partial<State> => ({
     verdict: {
       outcome: "escalate",

@@ -15,6 +15,12 @@ export class StepRunner {
   constructor(
     private readonly store: CaseStore,
     private readonly peers: Peers,
+    private readonly guard: {
+      /** Whether this process may still work on the case (holds its lease); default always. */
+      holds?: (caseId: string) => boolean;
+      /** Told of a step that another run of the case recorded first: the same work done twice. */
+      repeated?: (caseId: string, key: string) => void;
+    } = {},
   ) {}
 
   async call<S extends SkillContract>(
@@ -27,10 +33,15 @@ export class StepRunner {
     const done = await this.store.step(caseId, key);
     if (done && !done.error)
       return { ok: true, output: spec.output.parse(done.output) as z.output<S["output"]> };
+    if (this.guard.holds && !this.guard.holds(caseId))
+      throw new SocError(
+        "lease_lost",
+        `case ${caseId} is no longer this replica's: its lease ran out, another replica carries it on`,
+      );
     const started = performance.now();
     try {
       const { output, usage } = await this.peers.call(spec, input);
-      await this.#add(caseId, key, {
+      const added = await this.#add(caseId, key, {
         agent: spec.agent,
         skill: spec.id,
         summary: summarize(output),
@@ -40,6 +51,8 @@ export class StepRunner {
         duration_ms: performance.now() - started,
         error: null,
       });
+      // Recorded meanwhile by another run: two runs of the case at once, which leases exclude.
+      if (!added) this.guard.repeated?.(caseId, key);
       return { ok: true, output };
     } catch (cause) {
       const error = SocError.from(cause);
@@ -74,7 +87,8 @@ export class StepRunner {
     });
   }
 
-  async #add(caseId: string, key: string, step: NewStep): Promise<void> {
-    await this.store.addStep(caseId, currentTrace()?.traceId ?? "", key, step);
+  async #add(caseId: string, key: string, step: NewStep): Promise<boolean> {
+    const { added } = await this.store.addStep(caseId, currentTrace()?.traceId ?? "", key, step);
+    return added;
   }
 }

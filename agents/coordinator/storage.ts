@@ -1,22 +1,36 @@
 import { join } from "node:path";
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
+import type { FleetConfig } from "../../contracts/config.js";
+import { Leases } from "../../runtime/sql/lease.js";
 import { openSql } from "../../runtime/sql/open.js";
 import { CaseStore } from "./store.js";
 
-/** What the coordinator keeps: the cases and their chains, and each case graph's checkpoints. */
+/**
+ * What the coordinator keeps: the cases and their chains, each case graph's checkpoints, and which
+ * replica is working on which case.
+ */
 export interface Storage {
   store: CaseStore;
   checkpointer: BaseCheckpointSaver;
+  leases: Leases;
   close(): Promise<void>;
 }
 
 /**
  * The coordinator's storage: SQLite files in the data directory (one replica), or PostgreSQL when
- * `databaseUrl` is set (shared by replicas), with LangGraph's PostgreSQL checkpointer.
+ * `databaseUrl` is set (shared by replicas, each holding its cases' leases as `replica`), with
+ * LangGraph's PostgreSQL checkpointer.
  */
-export async function openStorage(databaseUrl: string | null, dataDir: string): Promise<Storage> {
+export async function openStorage({
+  databaseUrl,
+  dataDir,
+  replica,
+  leaseMs,
+}: Pick<FleetConfig, "databaseUrl" | "dataDir" | "replica" | "leaseMs">): Promise<Storage> {
   const sql = await openSql(databaseUrl, join(dataDir, "cases.db"));
   const store = await CaseStore.open(sql);
+  // One process has a SQLite file: whatever it held before a restart is its own to take back.
+  const leases = await Leases.open(sql, databaseUrl ? `coordinator/${replica}` : "coordinator", leaseMs);
   if (databaseUrl) {
     const { PostgresSaver } = await import("@langchain/langgraph-checkpoint-postgres");
     const checkpointer = PostgresSaver.fromConnString(databaseUrl);
@@ -25,6 +39,7 @@ export async function openStorage(databaseUrl: string | null, dataDir: string): 
     return {
       store,
       checkpointer,
+      leases,
       close: async () => {
         await Promise.all([store.close(), checkpointer.end()]);
       },
@@ -39,6 +54,7 @@ export async function openStorage(databaseUrl: string | null, dataDir: string): 
   return {
     store,
     checkpointer: new SqliteSaver(checkpoints),
+    leases,
     close: async () => {
       await store.close();
       checkpoints.close();

@@ -1,13 +1,14 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from "vitest";
 import { Anomaly } from "../../contracts/anomaly.js";
 import { Case, type Decision } from "../../contracts/case.js";
 import { Step } from "../../contracts/step.js";
 import type { Sql } from "../../runtime/sql/engine.js";
 import { freshDatabase, sqlEngines, stopPostgres } from "../../test/databases.js";
-import { CaseStore, type NewStep } from "./store.js";
+import { Leases } from "../../runtime/sql/lease.js";
+import { caseLease, CaseStore, type NewStep } from "./store.js";
 
 let dir: string;
 let store: CaseStore;
@@ -263,8 +264,8 @@ describe.each(sqlEngines)("the case store on %s", (engine) => {
   describe("steps", () => {
     it("appends steps with increasing seq and reads them back", async () => {
       const { case: opened } = await store.open(anomaly({ traceId: "d".repeat(32) }));
-      const first = await store.addStep(opened.id, "d".repeat(32), "detect", step("evidence"));
-      const second = await store.addStep(
+      const { step: first } = await store.addStep(opened.id, "d".repeat(32), "detect", step("evidence"));
+      const { step: second } = await store.addStep(
         opened.id,
         "d".repeat(32),
         "analyst",
@@ -293,11 +294,11 @@ describe.each(sqlEngines)("the case store on %s", (engine) => {
 
     it("records a step with the same key once, keeping the first", async () => {
       const { case: opened } = await store.open(anomaly());
-      const first = await store.addStep(opened.id, opened.trace_id, "detect", step("first run"));
+      const { step: first } = await store.addStep(opened.id, opened.trace_id, "detect", step("first run"));
       const again = await store.addStep(opened.id, opened.trace_id, "detect", step("re-run after restart"));
-      expect(again).toEqual(first);
+      expect(again).toEqual({ step: first, added: false });
       expect(await store.steps(opened.id)).toHaveLength(1);
-      const next = await store.addStep(opened.id, opened.trace_id, "analyst", step("next"));
+      const { step: next } = await store.addStep(opened.id, opened.trace_id, "analyst", step("next"));
       expect(next.seq).toBe(2);
     });
 
@@ -306,7 +307,10 @@ describe.each(sqlEngines)("the case store on %s", (engine) => {
       const b = (await store.open(anomaly())).case;
       await store.addStep(a.id, a.trace_id, "one", step("a1"));
       await store.addStep(a.id, a.trace_id, "two", step("a2"));
-      expect((await store.addStep(b.id, b.trace_id, "one", step("b1"))).seq).toBe(1);
+      expect(await store.addStep(b.id, b.trace_id, "one", step("b1"))).toMatchObject({
+        step: { seq: 1 },
+        added: true,
+      });
       expect((await store.steps(b.id)).map((s) => s.summary)).toEqual(["b1"]);
     });
 
@@ -331,19 +335,41 @@ describe.each(sqlEngines)("the case store on %s", (engine) => {
     });
   });
 
-  describe("unfinished, counts and oldestWaiting", () => {
-    it("lists every case not closed, oldest first", async () => {
-      const a = (await store.open(anomaly())).case.id;
-      later();
-      const b = (await store.open(anomaly())).case.id;
-      later();
-      const c = (await store.open(anomaly())).case.id;
-      later();
-      const d = (await store.open(anomaly())).case.id;
-      await store.update(b, { status: "closed" });
-      await store.update(c, { status: "awaiting_human" });
-      await store.update(d, { status: "executing" });
-      expect((await store.unfinished()).map((x) => x.id)).toEqual([a, c, d]);
+  describe("unattended, counts and oldestWaiting", () => {
+    it("lists the cases with work to do that no replica holds, oldest first", async () => {
+      const sql = connect();
+      onTestFinished(() => sql.close());
+      const leases = await Leases.open(sql, "coordinator/a", 10_000);
+      const ids: string[] = [];
+      for (let i = 0; i < 7; i++) {
+        ids.push((await store.open(anomaly())).case.id);
+        later();
+      }
+      const [opened, closed, waiting, decided, running, abandoned, held] = ids as [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+      ];
+      await store.update(closed, { status: "closed" });
+      await store.update(waiting, { status: "awaiting_human" });
+      await store.update(decided, { status: "awaiting_human" });
+      expect(await store.decide(decided, decision())).toBe(true);
+      await store.update(running, { status: "reviewing" });
+      await leases.take(caseLease(running));
+      await store.update(abandoned, { status: "executing" });
+      await leases.take(caseLease(abandoned));
+      await leases.drop(caseLease(abandoned), 0);
+      await leases.take(caseLease(held));
+      later(1);
+      expect(await store.unattended(10)).toEqual([opened, decided, abandoned]);
+      expect(await store.unattended(2)).toEqual([opened, decided]);
+      // Its holder gone quiet for a lease's time: the running case is anyone's.
+      later(10_000);
+      expect(await store.unattended(10)).toEqual([opened, decided, running, abandoned, held]);
     });
 
     it("counts cases by status", async () => {

@@ -8,6 +8,9 @@ import { uniqueViolation, type Param, type Sql } from "../../runtime/sql/engine.
 import { migrate } from "../../runtime/sql/migrate.js";
 import { newCaseId } from "./case-id.js";
 
+/** The lease (runtime/sql/lease.ts) a replica holds while it works on case `id`. */
+export const caseLease = (id: string) => `case/${id}`;
+
 /**
  * The case store's tables, one migration per release that changed them (runtime/sql/migrate.ts).
  * The first creates what earlier releases made without a version, if missing. PostgreSQL has no
@@ -178,11 +181,20 @@ export class CaseStore {
     return rows.map(toCase);
   }
 
-  /** Cases whose graph has not finished: to resume after a restart. */
-  async unfinished(): Promise<Case[]> {
-    return (
-      await this.sql.all<CaseRow>("SELECT * FROM cases WHERE status != 'closed' ORDER BY created_at")
-    ).map(toCase);
+  /**
+   * Cases with work to do that no replica is doing, oldest first, at most `limit`: opened but not
+   * started, decided but not moved on, or held by a lease that expired (its holder died or gave it
+   * up unfinished). A case waiting for a human holds no lease and is not listed until decided.
+   */
+  async unattended(limit: number, now = Date.now()): Promise<string[]> {
+    const rows = await this.sql.all<{ id: string }>(
+      `SELECT c.id FROM cases c LEFT JOIN leases l ON l.name = 'case/' || c.id
+         WHERE c.status != 'closed'
+           AND (l.expires_at < ? OR (l.name IS NULL AND (c.status = 'open' OR c.decision IS NOT NULL)))
+         ORDER BY c.created_at LIMIT ?`,
+      [now, limit],
+    );
+    return rows.map((r) => r.id);
   }
 
   async counts(): Promise<Record<string, number>> {
@@ -298,13 +310,19 @@ export class CaseStore {
   }
 
   /**
-   * Appends a step as the case's next; a step with the same key is recorded once. Two writers
-   * appending to one case at once take the same number: the one that loses tries the next.
+   * Appends a step as the case's next; a step with the same key is recorded once: the step kept,
+   * and whether it is this one (`added`). Two writers appending to one case at once take the same
+   * number: the one that loses tries the next.
    */
-  async addStep(caseId: string, traceId: string, key: string, step: NewStep): Promise<Step> {
+  async addStep(
+    caseId: string,
+    traceId: string,
+    key: string,
+    step: NewStep,
+  ): Promise<{ step: Step; added: boolean }> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.sql.run(
+        const added = await this.sql.run(
           `INSERT INTO steps (case_id, seq, key, trace_id, agent, skill, summary, input, output, mcp_calls, tokens, duration_ms, error, at)
              VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM steps WHERE case_id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (case_id, key) DO NOTHING`,
@@ -325,7 +343,7 @@ export class CaseStore {
             new Date().toISOString(),
           ],
         );
-        return (await this.step(caseId, key)) as Step;
+        return { step: (await this.step(caseId, key)) as Step, added: added === 1 };
       } catch (error) {
         if (!uniqueViolation(error) || attempt >= 10) throw error;
       }

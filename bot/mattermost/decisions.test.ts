@@ -11,6 +11,7 @@ import { SocError } from "../../runtime/errors.js";
 import { Decisions, type Person } from "./decisions.js";
 import { Outbox } from "./outbox.js";
 import { SqliteSql } from "../../runtime/sql/sqlite.js";
+import { Leases } from "../../runtime/sql/lease.js";
 import { BotStore } from "./store.js";
 
 /** What detect found when asked to investigate: a pod gone, a namespace label trying a mention. */
@@ -47,7 +48,9 @@ describe("Decisions", () => {
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), "soc-decisions-"));
-    store = await BotStore.open(new SqliteSql(join(dir, "bot.db")));
+    const sql = new SqliteSql(join(dir, "bot.db"));
+    store = await BotStore.open(sql);
+    const leases = await Leases.open(sql, "notify", 10_000);
     decided = [];
     undone = [];
     // The coordinator as the bot meets it: cid's roles allow nothing, ann's approval waits for a second.
@@ -73,7 +76,7 @@ describe("Decisions", () => {
       status: () => Promise.reject(new Error("not used")),
     };
     const component = clientComponentForTests("notify");
-    const outbox = new Outbox(component, store, {} as MattermostApi, () => undefined, 3_600_000);
+    const outbox = new Outbox(component, store, {} as MattermostApi, () => undefined, 3_600_000, leases);
     decisions = new Decisions(component, store, desk, outbox);
   });
   afterEach(async () => {

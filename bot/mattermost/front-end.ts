@@ -20,6 +20,7 @@ import { callbackPaths, setUp, type Workspace } from "./setup.js";
 import { actionDigest, Signer } from "./signing.js";
 import { BotStore } from "./store.js";
 import { privateDir } from "../../runtime/private-dir.js";
+import { Leases } from "../../runtime/sql/lease.js";
 import { openSql } from "../../runtime/sql/open.js";
 
 type Settings = NonNullable<FleetConfig["mattermost"]>;
@@ -36,16 +37,25 @@ export async function mattermostFrontEnd(
   settings: Settings,
 ): Promise<SkillHandler[]> {
   privateDir(config.dataDir);
-  const store = await BotStore.open(
-    await openSql(config.databaseUrl, join(config.dataDir, "mattermost-bot.db")),
-  );
+  const sql = await openSql(config.databaseUrl, join(config.dataDir, "mattermost-bot.db"));
+  const store = await BotStore.open(sql);
   component.onStop(() => store.close());
+  // Replicas share the database: one delivers the outbox, one at a time sets Mattermost up.
+  const leases = await Leases.open(
+    sql,
+    config.databaseUrl ? `notify/${config.replica}` : "notify",
+    config.leaseMs,
+  );
+  leases.keepAlive((error) =>
+    component.log.error({ err: causeChain(error) }, "the bot's leases not renewed"),
+  );
+  component.onStop(() => leases.stop());
   const signer = new Signer(
     settings.secret ?? (await store.setting("secret", () => randomBytes(32).toString("hex"))),
   );
   const api = new MattermostApi(settings.url, settings.token);
   let workspace: Workspace | undefined;
-  const outbox = new Outbox(component, store, api, () => workspace, settings.groupWindowMs);
+  const outbox = new Outbox(component, store, api, () => workspace, settings.groupWindowMs, leases);
   component.onStop(() => outbox.stop());
   const desk = a2aDesk(peers);
   const decisions = new Decisions(component, store, desk, outbox);
@@ -67,7 +77,7 @@ export async function mattermostFrontEnd(
   const server = createServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(settings.port, config.host, resolve);
+    server.listen(settings.listenPort, config.host, resolve);
   });
   component.onStop(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
@@ -78,16 +88,17 @@ export async function mattermostFrontEnd(
     component.log.info({ channel: found.channelId, bot: found.botUsername }, "Mattermost front end ready");
     outbox.start();
   };
+  // Two replicas starting together would each create the /soc command.
+  const setUpOnce = () => leases.during("bot/setup", () => setUp(api, settings));
   try {
-    ready(await setUp(api, settings));
+    ready(await setUpOnce());
   } catch (error) {
     if (!unreachable(error)) throw error;
-    void retrySetUp(component, () => setUp(api, settings)).then(ready);
+    void retrySetUp(component, setUpOnce).then(ready);
   }
 
   return [
     handler(skills.escalate, async ({ case: escalated, analysis, steps }) => {
-      if (await store.hasEscalation(escalated.id)) return { ok: true as const };
       const digest = actionDigest(proposedAction(steps));
       const expires = Date.now() + settings.buttonTtlMs;
       const buttons = (Object.keys(buttonNames) as ButtonAction[]).map((action) => ({
@@ -100,15 +111,18 @@ export async function mattermostFrontEnd(
           context: { grant: signer.sign({ case_id: escalated.id, action, digest, expires }) },
         },
       }));
-      await outbox.add(escalated.id, {
-        kind: "escalation",
-        message: `**Escalated \`${escalated.id}\`** · ${analysis.severity} · awaiting a decision`,
-        attachment: escalationAttachment(escalated, analysis, steps, buttons),
-        group_key: groupKey(escalated),
-        escalated_at: Date.now(),
-      });
-      for (const step of steps) await outbox.add(escalated.id, { kind: "reply", message: stepMessage(step) });
-      component.log.info({ case: escalated.id }, "escalation queued for Mattermost");
+      const queued = await outbox.addEscalation(
+        escalated.id,
+        {
+          kind: "escalation",
+          message: `**Escalated \`${escalated.id}\`** · ${analysis.severity} · awaiting a decision`,
+          attachment: escalationAttachment(escalated, analysis, steps, buttons),
+          group_key: groupKey(escalated),
+          escalated_at: Date.now(),
+        },
+        steps.map((step) => ({ kind: "reply" as const, message: stepMessage(step) })),
+      );
+      if (queued) component.log.info({ case: escalated.id }, "escalation queued for Mattermost");
       return { ok: true as const };
     }),
     handler(skills.caseUpdate, async ({ case: updated, note }) => {

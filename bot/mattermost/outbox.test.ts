@@ -10,6 +10,7 @@ import { ClientError } from "./client4.js";
 import { Outbox } from "./outbox.js";
 import { SqliteSql } from "../../runtime/sql/sqlite.js";
 import { BotStore } from "./store.js";
+import { Leases } from "../../runtime/sql/lease.js";
 
 /** Mattermost's REST API as the outbox uses it, in memory: it can be down, or lose its answers. */
 class FakeMattermost {
@@ -74,22 +75,39 @@ describe("Outbox", () => {
     escalated_at: Date.now(),
   });
 
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), "soc-outbox-"));
-    store = await BotStore.open(new SqliteSql(join(dir, "bot.db")));
-    mattermost = new FakeMattermost();
-    component = clientComponentForTests("notify");
-    outbox = new Outbox(
-      component,
-      store,
+  /** A bot replica's outbox on the test's database, holding its leases as `holder`. */
+  const replica = async (holder: string, ttlMs = 10_000) => {
+    const sql = new SqliteSql(join(dir, "bot.db"));
+    const replicaStore = await BotStore.open(sql);
+    const leases = await Leases.open(sql, holder, ttlMs);
+    leases.keepAlive(() => undefined);
+    const replicaComponent = clientComponentForTests("notify");
+    const replicaOutbox = new Outbox(
+      replicaComponent,
+      replicaStore,
       mattermost.api(),
       () => ({ channelId: "channel-1", botId: "soc-bot" }),
       3_600_000,
+      leases,
     );
+    const stop = async () => {
+      replicaOutbox.stop();
+      leases.stop();
+      await replicaStore.close();
+    };
+    stops.push(stop);
+    return { store: replicaStore, outbox: replicaOutbox, leases, component: replicaComponent, stop };
+  };
+  let stops: (() => Promise<void>)[];
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), "soc-outbox-"));
+    stops = [];
+    mattermost = new FakeMattermost();
+    ({ store, outbox, component } = await replica("notify"));
   });
   afterEach(async () => {
-    outbox.stop();
-    await store.close();
+    for (const stop of stops) await stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -106,6 +124,30 @@ describe("Outbox", () => {
       ["step 1", "p1"],
       ["step 2", "p1"],
       ["step 1 of 2", "p2"],
+    ]);
+  });
+
+  it("is delivered by one replica at a time, what any replica queued, in order; another takes over when it dies", async () => {
+    await stops.shift()?.();
+    const a = await replica("notify/a", 400);
+    const b = await replica("notify/b", 400);
+    await b.outbox.add("C-22222", escalation(1));
+    await a.outbox.add("C-33333", escalation(2));
+    await b.outbox.add("C-44444", escalation(3));
+    await settle(async () => (await a.store.pendingCount()) === 0);
+    expect(mattermost.posts.map((p) => p.message)).toEqual(["escalated 1", "escalated 2", "escalated 3"]);
+    // The one delivering dies without a word; the other takes over once its lease runs out.
+    const leader = await a.leases.holderOf("bot/outbox");
+    const [dead, alive] = leader === "notify/a" ? [a, b] : [b, a];
+    await dead.stop();
+    await alive.store.enqueue("C-55555", "escalation", escalation(4));
+    await settle(async () => (await alive.store.pendingCount()) === 0);
+    expect(await alive.leases.holderOf("bot/outbox")).toBe(alive.leases.holder);
+    expect(mattermost.posts.map((p) => p.message)).toEqual([
+      "escalated 1",
+      "escalated 2",
+      "escalated 3",
+      "escalated 4",
     ]);
   });
 

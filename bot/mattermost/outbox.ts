@@ -6,6 +6,7 @@ import { unreachable, type Attachment, type MattermostApi } from "./api.js";
 import { decidedAttachment } from "./posts.js";
 import type { Workspace } from "./setup.js";
 import type { BotStore, OutboxItem } from "./store.js";
+import type { Leases } from "../../runtime/sql/lease.js";
 
 /** What can wait in the outbox: a case's escalation post, a reply in its thread, its decided form. */
 export type Delivery =
@@ -13,18 +14,26 @@ export type Delivery =
   | { kind: "reply"; message: string; attachment?: Attachment }
   | { kind: "decided"; case: Case };
 
+/** The lease of the one replica that delivers the outbox. */
+const DELIVERER = "bot/outbox";
+
 /**
  * Delivers the outbox to Mattermost one item at a time: escalations and updates in order, ahead
  * of thread replies, which follow in order (`BotStore.nextPending`). While Mattermost is
  * unreachable the head item waits and is tried again with backoff, across restarts too (the outbox
- * is in SQLite). A post that may have been created before a crash or a lost response is looked up
- * by its delivery key before it is created again, so nothing is posted twice.
+ * is in the database). A post that may have been created before a crash or a lost response is
+ * looked up by its delivery key before it is created again, so nothing is posted twice.
+ *
+ * Among replicas, one delivers: the holder of the outbox's lease. Every replica queues, and looks
+ * at the outbox every `pollMs`, so what another replica queued is delivered, and the lease is taken
+ * over when its holder dies.
  */
 export class Outbox {
   #running = false;
   #again = false;
   #stopped = false;
   #wake: (() => void) | undefined;
+  readonly #poll: NodeJS.Timeout;
   readonly #pending: Gauge;
   readonly #delivered: Counter<"kind" | "result">;
   readonly #decoys: Counter;
@@ -39,7 +48,11 @@ export class Outbox {
      */
     private readonly workspace: () => Pick<Workspace, "channelId" | "botId"> | undefined,
     private readonly groupWindowMs: number,
+    private readonly leases: Leases,
+    pollMs = Math.min(500, leases.ttlMs / 4),
   ) {
+    this.#poll = setInterval(() => this.start(), pollMs);
+    this.#poll.unref();
     const registers = [component.metrics.registry];
     this.#pending = new Gauge({
       name: "soc_bot_outbox_pending",
@@ -72,6 +85,24 @@ export class Outbox {
   }
 
   /**
+   * Queues a case's escalation and its thread's replies together, unless it is queued already;
+   * whether it was queued now.
+   */
+  async addEscalation(
+    caseId: string,
+    escalation: Extract<Delivery, { kind: "escalation" }>,
+    replies: Extract<Delivery, { kind: "reply" }>[],
+  ): Promise<boolean> {
+    const queued = await this.store.enqueueEscalation(
+      caseId,
+      [escalation, ...replies].map((body) => ({ kind: body.kind, body })),
+    );
+    this.#wake?.();
+    this.start();
+    return queued;
+  }
+
+  /**
    * Starts the delivery loop if it is not running; if it is, it looks again once it has found the
    * outbox empty, so nothing queued while it was finishing waits for the next delivery.
    */
@@ -99,14 +130,16 @@ export class Outbox {
 
   stop(): void {
     this.#stopped = true;
+    clearInterval(this.#poll);
     this.#wake?.();
   }
 
   async #run(): Promise<void> {
+    if (!(await this.leases.take(DELIVERER))) return;
     let backoff = 250;
     for (
       let item = await this.store.nextPending();
-      item && !this.#stopped;
+      item && !this.#stopped && this.leases.holds(DELIVERER);
       item = await this.store.nextPending()
     ) {
       const delivery = JSON.parse(item.body) as Delivery;

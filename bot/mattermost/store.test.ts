@@ -39,19 +39,48 @@ describe.each(sqlEngines)("the bot's store on %s", (engine) => {
     const reply = await store.enqueue("C-22222", "reply", { n: 2 });
     const second = await store.enqueue("C-33333", "escalation", { n: 3 });
     expect([first, reply, second]).toEqual([first, first + 1, first + 2]);
-    expect(await store.hasEscalation("C-22222")).toBe(true);
-    expect(await store.hasEscalation("C-44444")).toBe(false);
     expect(await store.pendingCount()).toBe(3);
-    const order: number[] = [];
+    const order: { seq: number; body: string }[] = [];
     for (let item = await store.nextPending(); item; item = await store.nextPending()) {
       expect(item.attempted_at).toBeNull();
       await store.markAttempted(item.seq);
       expect((await store.nextPending())?.attempted_at).toEqual(expect.any(Number));
       await store.markDelivered(item.seq, `post-${String(item.seq)}`);
-      order.push(item.seq);
+      order.push({ seq: item.seq, body: item.body });
     }
-    expect(order).toEqual([first, second, reply]);
+    expect(order.map((o) => o.seq)).toEqual([first, second, reply]);
+    expect(order.map((o) => JSON.parse(o.body) as unknown)).toEqual([{ n: 1 }, { n: 3 }, { n: 2 }]);
     expect(await store.pendingCount()).toBe(0);
+  });
+
+  it("queues a case's escalation with its replies once, from whichever store asks", async () => {
+    const items = [
+      { kind: "escalation", body: { n: 1 } },
+      { kind: "reply", body: { n: 2 } },
+      { kind: "reply", body: { n: 3 } },
+    ];
+    const other = await BotStore.open(connect());
+    try {
+      const queued = await Promise.all([
+        store.enqueueEscalation("C-22222", items),
+        other.enqueueEscalation("C-22222", items),
+        store.enqueueEscalation("C-22222", items),
+      ]);
+      expect(queued.filter(Boolean)).toHaveLength(1);
+    } finally {
+      await other.close();
+    }
+    const bodies: unknown[] = [];
+    for (let item = await store.nextPending(); item; item = await store.nextPending()) {
+      bodies.push({ kind: item.kind, ...(JSON.parse(item.body) as object) });
+      await store.markDelivered(item.seq, null);
+    }
+    expect(bodies).toEqual([
+      { kind: "escalation", n: 1 },
+      { kind: "reply", n: 2 },
+      { kind: "reply", n: 3 },
+    ]);
+    expect(await store.enqueueEscalation("C-22222", items)).toBe(false);
   });
 
   it("keeps posts, finds a group's thread within its window, and keeps its instance and settings", async () => {

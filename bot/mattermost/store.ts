@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { Sql } from "../../runtime/sql/engine.js";
+import { uniqueViolation, type Sql } from "../../runtime/sql/engine.js";
 import { migrate } from "../../runtime/sql/migrate.js";
 
 /**
@@ -14,6 +14,8 @@ const migrations = [
   },
   // Who acted, by Mattermost user id as well as by the name they had then.
   "ALTER TABLE audit ADD COLUMN user_id TEXT",
+  // One escalation per case, whichever replica the coordinator asks, however often.
+  "CREATE UNIQUE INDEX IF NOT EXISTS outbox_one_escalation ON outbox (case_id) WHERE kind = 'escalation'",
 ];
 
 function botTables(serial: string): string {
@@ -129,13 +131,29 @@ export class BotStore {
     return row?.seq ?? 0;
   }
 
-  /** Whether a case's escalation is already in the outbox (the coordinator may ask twice after a crash). */
-  async hasEscalation(caseId: string): Promise<boolean> {
-    const row = await this.sql.get(
-      "SELECT 1 AS found FROM outbox WHERE case_id = ? AND kind = 'escalation' LIMIT 1",
-      [caseId],
-    );
-    return row !== undefined;
+  /**
+   * Queues a case's escalation and what follows it in its thread, all or nothing, unless the case's
+   * escalation is already queued (the coordinator asks again after a crash or a lost answer, maybe of
+   * another replica); whether they were queued now.
+   */
+  async enqueueEscalation(
+    caseId: string,
+    items: readonly { kind: string; body: unknown }[],
+  ): Promise<boolean> {
+    const now = Date.now();
+    try {
+      const queued = await this.sql.run(
+        `INSERT INTO outbox (case_id, kind, body, created_at)
+           SELECT column1, column2, column3, column4 FROM (VALUES ${items.map(() => "(?, ?, ?, CAST(? AS BIGINT))").join(", ")}) AS queued
+           WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE case_id = ? AND kind = 'escalation')`,
+        [...items.flatMap((i) => [caseId, i.kind, JSON.stringify(i.body), now]), caseId],
+      );
+      return queued > 0;
+    } catch (error) {
+      // Another replica queued it between the check and the insert.
+      if (uniqueViolation(error)) return false;
+      throw error;
+    }
   }
 
   /**
