@@ -34,7 +34,10 @@ interface K8sObject {
 interface EnvVar {
   name: string;
   value?: string;
-  valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } };
+  valueFrom?: {
+    secretKeyRef?: { name: string; key: string; optional?: boolean };
+    fieldRef?: { fieldPath: string };
+  };
 }
 interface Probe {
   httpGet: { path: string; port: string };
@@ -177,13 +180,18 @@ describe("the Helm chart helm/soc-fleet", () => {
         const pod = podSpec(find(objects, "Deployment", `soc-${name}`) as K8sObject);
         const main = pod.containers.find((c) => c.name === name) as Container;
         // The process reads only these names: the config it would load, with the secrets stubbed.
-        // A value from a Secret stands in as one the configuration accepts.
+        // A value from a Secret stands in as one the configuration accepts, the pod's name as a pod's.
         const fromSecret = (name: string) =>
           name === "SOC_DATABASE_URL" ? "postgres://db/soc" : "x".repeat(40);
         const env = Object.fromEntries(
           (main.env ?? []).map((e) => [
             e.name,
-            e.value ?? (e.valueFrom?.secretKeyRef ? fromSecret(e.name) : ""),
+            e.value ??
+              (e.valueFrom?.secretKeyRef
+                ? fromSecret(e.name)
+                : e.valueFrom?.fieldRef
+                  ? `soc-${name}-7d9c8b6f5-x2x9q`
+                  : ""),
           ]),
         );
         const parsed = FleetConfig.safeParse(env);
@@ -251,8 +259,8 @@ describe("the Helm chart helm/soc-fleet", () => {
     ];
     expect(secretNames).toEqual(["MATTERMOST_BOT_TOKEN", "SOC_BOT_SECRET", "OPENAI_API_KEY"]);
     // Kafka's CA file and password come from kafka.caSecret and kafka.passwordSecret, the database's
-    // URL from database.urlSecret.
-    secretNames.push("KAFKA_CA_FILE", "KAFKA_SASL_PASSWORD", "SOC_DATABASE_URL");
+    // URL from database.urlSecret, each pod's replica name from its own.
+    secretNames.push("KAFKA_CA_FILE", "KAFKA_SASL_PASSWORD", "SOC_DATABASE_URL", "SOC_REPLICA");
     expect([...Object.keys(values.config), ...secretNames].sort()).toEqual(
       Object.keys(FleetConfig.in.shape).sort(),
     );
@@ -285,6 +293,51 @@ describe("the Helm chart helm/soc-fleet", () => {
         podSpec(deployment).containers[0]?.env?.some((e) => e.name === "SOC_DATABASE_URL"),
         deployment.metadata.name,
       ).toBe(false);
+  });
+
+  it("runs the coordinator and the bot as replicas only on PostgreSQL, each pod holding leases by its name, a disruption budget keeping one up", () => {
+    const objects = render([everythingFile]);
+    for (const name of ["coordinator", "notify"]) {
+      const deployment = find(objects, "Deployment", `soc-${name}`) as K8sObject;
+      const spec = deployment.spec as {
+        replicas: number;
+        strategy: { type: string; rollingUpdate: unknown };
+      };
+      expect(spec.replicas, name).toBe(2);
+      // 25 % of two: one more pod at a time, none less, through a rollout.
+      expect(spec.strategy, name).toEqual({
+        type: "RollingUpdate",
+        rollingUpdate: { maxSurge: "25%", maxUnavailable: "25%" },
+      });
+      expect(
+        podSpec(deployment).containers[0]?.env?.find((e) => e.name === "SOC_REPLICA"),
+        name,
+      ).toEqual({
+        name: "SOC_REPLICA",
+        valueFrom: { fieldRef: { fieldPath: "metadata.name" } },
+      });
+      expect(find(objects, "PodDisruptionBudget", `soc-${name}`)?.spec, name).toMatchObject({
+        maxUnavailable: 1,
+      });
+    }
+    expect(refusal({ components: { coordinator: { replicas: 2 } } })).toContain(
+      "components.coordinator.replicas above 1 needs database.urlSecret",
+    );
+    expect(refusal({ components: { notify: { replicas: 3 } } })).toContain(
+      "components.notify.replicas above 1 needs database.urlSecret",
+    );
+    expect(
+      refusal({
+        database: { urlSecret: { name: "soc-db-app" } },
+        components: { "cluster-actions": { replicas: 2 } },
+      }),
+    ).toContain("components.cluster-actions.replicas: one replica");
+    expect(
+      refusal({
+        database: { urlSecret: { name: "soc-db-app" } },
+        components: { coordinator: { replicas: 3 } },
+      }),
+    ).toBe("");
   });
 
   it("mounts the embedded model's volume read-only in the pods that ask a model, and only there", () => {

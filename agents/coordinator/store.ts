@@ -265,12 +265,13 @@ export class CaseStore {
       ([k, v]) => [k, k === "reasons" ? JSON.stringify(v) : (v as Param)] as const,
     );
     const sets = [...columns.map(([k]) => `${k} = ?`), "updated_at = ?"].join(", ");
-    await this.sql.run(`UPDATE cases SET ${sets} WHERE id = ?`, [
+    const row = await this.sql.get<CaseRow>(`UPDATE cases SET ${sets} WHERE id = ? RETURNING *`, [
       ...columns.map(([, v]) => v),
       new Date().toISOString(),
       id,
     ]);
-    return (await this.get(id)) as Case;
+    if (!row) throw new Error(`no case ${id}`);
+    return toCase(row);
   }
 
   /** Records a human decision at most once: only on a case awaiting one, compare-and-set. */
@@ -322,10 +323,10 @@ export class CaseStore {
   ): Promise<{ step: Step; added: boolean }> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const added = await this.sql.run(
+        const added = await this.sql.get<StepRow>(
           `INSERT INTO steps (case_id, seq, key, trace_id, agent, skill, summary, input, output, mcp_calls, tokens, duration_ms, error, at)
              VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM steps WHERE case_id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (case_id, key) DO NOTHING`,
+             ON CONFLICT (case_id, key) DO NOTHING RETURNING *`,
           [
             caseId,
             caseId,
@@ -343,7 +344,8 @@ export class CaseStore {
             new Date().toISOString(),
           ],
         );
-        return { step: (await this.step(caseId, key)) as Step, added: added === 1 };
+        if (added) return { step: toStep(added), added: true };
+        return { step: (await this.step(caseId, key)) as Step, added: false };
       } catch (error) {
         if (!uniqueViolation(error) || attempt >= 10) throw error;
       }

@@ -150,6 +150,14 @@ app.kubernetes.io/component: {{ .name }}
 {{- if and (has .name (list "coordinator" "notify")) .root.Values.database.urlSecret.name }}
 {{- $_ := set $settings.persistence "enabled" false }}
 {{- end }}
+{{- /* Replicas share state in PostgreSQL; an action journal or a SQLite file has one writer. */ -}}
+{{- if and (gt (int $settings.replicas) 1) (ne .name "prefilter") }}
+{{- if eq .name "cluster-actions" }}
+{{- fail "components.cluster-actions.replicas: one replica: its action journal (SQLite) has one writer, which is what keeps each action at most once" }}
+{{- else if and (has .name (list "coordinator" "notify")) (not .root.Values.database.urlSecret.name) }}
+{{- fail (printf "components.%s.replicas above 1 needs database.urlSecret: its replicas share their state in PostgreSQL" .name) }}
+{{- end }}
+{{- end }}
 {{- $settings | toYaml }}
 {{- end }}
 
@@ -230,6 +238,11 @@ brokers' CA mounted by soc-fleet.kafkaVolume, the SASL password from its Secret.
 {{- $notifyOnly := include "soc-fleet.notifyOnly" $root }}
 {{- $decidersOnly := include "soc-fleet.decidersOnly" $root }}
 {{- $kafka := has "kafka" (index (include "soc-fleet.uses" $root | fromYaml) .name | default list) }}
+{{- /* Each pod by its name among its Deployment's replicas: the holder of its leases. */}}
+- name: SOC_REPLICA
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
 {{- range $key := keys $config | sortAlpha }}
 {{- $value := index $config $key }}
 {{- if and (not (kindIs "invalid" $value)) (ne (toString $value) "") (or (eq $.name "notify") (not (regexMatch $notifyOnly $key))) (or $kafka (not (hasPrefix "KAFKA_" $key))) (or (has $.name (list "notify" "coordinator")) (not (regexMatch $decidersOnly $key))) }}

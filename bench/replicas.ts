@@ -1,0 +1,165 @@
+import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { falcoAlert } from "../fleet/alerts.js";
+import { LocalFleet } from "../fleet/local.js";
+import { PostgresServer } from "../fleet/postgres.js";
+import { PostgresSql } from "../runtime/sql/postgres.js";
+import { summary } from "./figures.js";
+
+/**
+ * `node dist/bench/replicas.js`: coordinators as replicas, through the launcher as `npm start` runs
+ * it, with the priority pre-filter and HTTP ingest (the replicas share the work through the
+ * database).
+ * 1. Cases per second from event to verdict, `--cases` auto-executed cases posted at once, and the
+ *    coordinators' CPU per case: one coordinator on SQLite, then 1, 2 and 3 on PostgreSQL.
+ * 2. Takeover: `--kills` times, a case held in flight (detect stopped) by one of two coordinators,
+ *    whose holder is killed (kill -9, restarted by the launcher as a kubelet would); the time until
+ *    a coordinator holds the case again, and which.
+ */
+const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=") as [string, string]));
+const cases = Number(args.get("cases") ?? 300);
+const kills = Number(args.get("kills") ?? 20);
+const leaseMs = Number(args.get("lease-ms") ?? 2_000);
+const warmup = 20;
+
+const postgres = await PostgresServer.start();
+try {
+  console.log(
+    `coordinators from event to verdict, ${cases} auto-executed cases posted at once (${availableParallelism()} CPUs):`,
+  );
+  for (const [engine, count] of [
+    ["sqlite", 1],
+    ["postgres", 1],
+    ["postgres", 2],
+    ["postgres", 3],
+  ] as const) {
+    const url = engine === "postgres" ? postgres.createDatabase(`bench_${String(count)}`) : undefined;
+    const fleet = await LocalFleet.start({
+      env: {
+        SOC_LOG_LEVEL: "warn",
+        SOC_PREFILTER: "priority",
+        SOC_LEASE_MS: String(leaseMs),
+        ...(url ? { SOC_DATABASE_URL: url, SOC_REPLICAS: `coordinator=${String(count)}` } : {}),
+      },
+    });
+    try {
+      await throughput(fleet, warmup, `warm-${engine}-${String(count)}`);
+      const coordinators = Object.keys(fleet.pids()).filter((name) => name.startsWith("coordinator"));
+      const cpu0 = cpuMs(fleet, coordinators);
+      const seconds = await throughput(fleet, cases, `run-${engine}-${String(count)}`);
+      const cpu = cpuMs(fleet, coordinators) - cpu0;
+      console.log(
+        `  ${String(count)} on ${engine.padEnd(8)} ${(cases / seconds).toFixed(1).padStart(6)} cases/s  coordinator CPU ${(cpu / cases).toFixed(2)} ms/case`,
+      );
+    } finally {
+      await fleet.stop();
+    }
+  }
+  await takeover(postgres.createDatabase("bench_takeover"));
+} finally {
+  postgres.stop();
+}
+
+/** Posts `count` auto-executed events at once; seconds until every case is closed. */
+async function throughput(fleet: LocalFleet, count: number, batch: string): Promise<number> {
+  const started = performance.now();
+  const traces = await Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const { body } = await fleet.post(autoExecute(`${batch}-${String(i)}`));
+      return body.trace_id as string;
+    }),
+  );
+  const desk = fleet.desk();
+  await fleet.waitFor(
+    async () => {
+      const closed = await desk.cases("closed", 1_000);
+      const ids = new Set(closed.map((c) => c.trace_id));
+      return traces.every((t) => ids.has(t));
+    },
+    600_000,
+    `${String(count)} cases closed`,
+  );
+  return (performance.now() - started) / 1000;
+}
+
+async function takeover(url: string): Promise<void> {
+  const fleet = await LocalFleet.start({
+    env: {
+      SOC_LOG_LEVEL: "warn",
+      SOC_PREFILTER: "priority",
+      SOC_DATABASE_URL: url,
+      SOC_REPLICAS: "coordinator=2",
+      SOC_LEASE_MS: String(leaseMs),
+      SOC_RESTART_MAX_MS: "1000",
+    },
+  });
+  const sql = new PostgresSql(url, 1);
+  /** The case's lease as the database has it, when someone holds it. */
+  const lease = (traceId: string) =>
+    sql.get<{ holder: string; expires_at: number }>(
+      "SELECT l.holder, l.expires_at FROM leases l JOIN cases c ON l.name = 'case/' || c.id WHERE c.trace_id = ? AND l.holder != ''",
+      [traceId],
+    );
+  const times: number[] = [];
+  const by = { restarted: 0, other: 0 };
+  try {
+    for (let i = 0; i < kills; i++) {
+      // The case waits on detect, in flight, holding its lease.
+      fleet.signal("detect", "SIGSTOP");
+      const { body } = await fleet.post(autoExecute(`takeover-${String(i)}`));
+      const traceId = body.trace_id as string;
+      const first = await fleet.waitFor(() => lease(traceId), 30_000, "a coordinator to hold the case");
+      fleet.signal(first.holder.split("/")[1] ?? "", "SIGKILL");
+      const killed = performance.now();
+      // As the dead holder left it (a renewal it sent just before dying has landed by now).
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const dead = (await lease(traceId)) ?? first;
+      // Held again: by the other replica, or by the killed one restarted under its name (it gives up
+      // what it held before at start, and takes it anew: a later end).
+      const next = await fleet.waitFor(
+        async () => {
+          const now = await lease(traceId);
+          return now && (now.holder !== dead.holder || now.expires_at > dead.expires_at) ? now : undefined;
+        },
+        60_000,
+        "another hold of the case",
+      );
+      times.push(performance.now() - killed);
+      if (next.holder === first.holder) by.restarted++;
+      else by.other++;
+      fleet.signal("detect", "SIGCONT");
+      await fleet.waitFor(async () => (await fleet.soc(["trace", traceId])).json, 30_000, "the case");
+    }
+  } finally {
+    fleet.signal("detect", "SIGCONT");
+    await sql.close();
+    await fleet.stop();
+  }
+  console.log(
+    `takeover after kill -9 of the holder, 2 coordinators, lease ${String(leaseMs)} ms, ${String(kills)} kills: ${summary(times, 0)}`,
+  );
+  console.log(
+    `  taken by the other replica ${String(by.other)} times, by the holder restarted ${String(by.restarted)}`,
+  );
+}
+
+function autoExecute(pod: string) {
+  return falcoAlert({
+    rule: "Read sensitive file untrusted",
+    priority: "Warning",
+    tags: ["T1555", "container", "filesystem", "maturity_stable", "mitre_credential_access"],
+    pod: `web-${pod}`,
+  });
+}
+
+/** CPU time (user + system) of the named fleet processes, from /proc, in ms. */
+function cpuMs(fleet: LocalFleet, names: string[]): number {
+  const tick = 10; // USER_HZ = 100
+  return names.reduce((sum, name) => {
+    const fields =
+      readFileSync(`/proc/${String(fleet.pid(name))}/stat`, "utf8")
+        .split(") ")[1]
+        ?.split(" ") ?? [];
+    return sum + (Number(fields[11]) + Number(fields[12])) * tick;
+  }, 0);
+}
