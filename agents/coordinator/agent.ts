@@ -57,8 +57,9 @@ export const coordinator: Agent = {
     component.onStop(() => feedback.close());
     component.onStop(async () => {
       stopping = true;
-      leases.stop();
+      // Leases renewed until the cases in flight are done with: none is taken over while it runs here.
       await Promise.allSettled(running.values());
+      leases.stop();
       await storage.close();
     });
 

@@ -18,14 +18,20 @@ class FakeMattermost {
   patched: { id: string; props: Record<string, unknown> }[] = [];
   down = false;
   loseNextAnswer = false;
+  /** How long a post takes to be made, and how many are on their way. */
+  slowMs = 0;
+  posting = 0;
 
   api(): MattermostApi {
     const gate = () => {
       if (this.down) throw new TypeError("fetch failed: ECONNREFUSED");
     };
     return {
-      createPost: (post: NewPost) => {
+      createPost: async (post: NewPost) => {
         gate();
+        this.posting++;
+        await new Promise((resolve) => setTimeout(resolve, this.slowMs));
+        this.posting--;
         const created = {
           ...post,
           id: `p${this.posts.length + 1}`,
@@ -90,13 +96,24 @@ describe("Outbox", () => {
       3_600_000,
       leases,
     );
+    let stopped = false;
+    /** Stops as on SIGTERM: the delivery on its way finished, the lease given up. */
     const stop = async () => {
-      replicaOutbox.stop();
+      if (stopped) return;
+      stopped = true;
+      await replicaOutbox.stop();
       leases.stop();
       await replicaStore.close();
     };
+    /** Dies as on kill -9: its database gone, its lease left to run out. */
+    const die = async () => {
+      stopped = true;
+      leases.stop();
+      await replicaStore.close();
+      await replicaOutbox.stop().catch(() => undefined);
+    };
     stops.push(stop);
-    return { store: replicaStore, outbox: replicaOutbox, leases, component: replicaComponent, stop };
+    return { store: replicaStore, outbox: replicaOutbox, leases, component: replicaComponent, stop, die };
   };
   let stops: (() => Promise<void>)[];
 
@@ -139,7 +156,7 @@ describe("Outbox", () => {
     // The one delivering dies without a word; the other takes over once its lease runs out.
     const leader = await a.leases.holderOf("bot/outbox");
     const [dead, alive] = leader === "notify/a" ? [a, b] : [b, a];
-    await dead.stop();
+    await dead.die();
     await alive.store.enqueue("C-55555", "escalation", escalation(4));
     await settle(async () => (await alive.store.pendingCount()) === 0);
     expect(await alive.leases.holderOf("bot/outbox")).toBe(alive.leases.holder);
@@ -149,6 +166,21 @@ describe("Outbox", () => {
       "escalated 3",
       "escalated 4",
     ]);
+  });
+
+  it("hands the outbox over on a graceful stop only once the post on its way is made: never posted twice", async () => {
+    await stops.shift()?.();
+    const a = await replica("notify/a", 60_000);
+    const b = await replica("notify/b", 60_000);
+    mattermost.slowMs = 300;
+    await a.outbox.add("C-22222", escalation(1));
+    await settle(() => mattermost.posting > 0);
+    await a.stop();
+    // Handed over at once, not after the minute the lease would take to run out.
+    await b.outbox.add("C-33333", escalation(2));
+    await settle(async () => (await b.store.pendingCount()) === 0);
+    expect(mattermost.posts.map((p) => p.message)).toEqual(["escalated 1", "escalated 2"]);
+    expect(await b.leases.holderOf("bot/outbox")).toBe("notify/b");
   });
 
   it("waits while Mattermost is down and then delivers everything, in order", async () => {

@@ -29,7 +29,8 @@ const DELIVERER = "bot/outbox";
  * over when its holder dies.
  */
 export class Outbox {
-  #running = false;
+  /** The delivery loop while it runs. */
+  #loop: Promise<void> | undefined;
   #again = false;
   #stopped = false;
   #wake: (() => void) | undefined;
@@ -108,12 +109,11 @@ export class Outbox {
    */
   start(): void {
     if (this.#stopped || !this.workspace()) return;
-    if (this.#running) {
+    if (this.#loop) {
       this.#again = true;
       return;
     }
-    this.#running = true;
-    void (async () => {
+    this.#loop = (async () => {
       do {
         this.#again = false;
         await this.#run();
@@ -125,13 +125,19 @@ export class Outbox {
           "the outbox stopped; it resumes at the next delivery",
         ),
       )
-      .finally(() => (this.#running = false));
+      .finally(() => (this.#loop = undefined));
   }
 
-  stop(): void {
+  /**
+   * Stops delivering: the item on its way is finished first, and the outbox's lease given up, so
+   * that another replica carries on at once and never posts what this one was posting.
+   */
+  async stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#poll);
     this.#wake?.();
+    await this.#loop;
+    await this.leases.release(DELIVERER);
   }
 
   async #run(): Promise<void> {
