@@ -61,10 +61,18 @@ export class MattermostApi {
   constructor(
     readonly url: string,
     private readonly token: string,
+    /**
+     * How long a call may go unanswered before it is given up (and, by the outbox, tried again after
+     * looking for what it made): a hung server never stalls the bot.
+     */
+    timeoutMs = 10_000,
   ) {
-    this.client = new Client4();
-    this.client.setUrl(url);
-    this.client.setToken(token);
+    const client = new Client4();
+    const options = client.getOptions.bind(client);
+    client.getOptions = (request) => ({ ...options(request), signal: AbortSignal.timeout(timeoutMs) });
+    client.setUrl(url);
+    client.setToken(token);
+    this.client = client;
   }
 
   me() {
