@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { Case } from "../contracts/case.js";
 import type { Step } from "../contracts/step.js";
 import { alerts, falcoAlert } from "../fleet/alerts.js";
+import { FleetConfig } from "../contracts/config.js";
+import { loadConfig } from "../runtime/config.js";
 import { LocalFleet } from "../fleet/local.js";
 
 type Trace = { case: Case; steps: Step[] };
@@ -101,6 +103,46 @@ describe("reliability: crashes, refusals and silence never lose a case or repeat
       }
     });
   }
+
+  it("coordinators saturated: every event is still answered at once with its case, the backlog waits in the case store, shown by soc_cases, and every case ends", async () => {
+    const f = (fleet = await LocalFleet.start({
+      env: { SOC_PREFILTER: "priority", SOC_AGENT_TIMEOUT_MS: "120000" },
+    }));
+    // Every case the coordinator takes waits on detect: its 32 slots fill, the rest queue.
+    f.signal("detect", "SIGSTOP");
+    const metric = async (name: string, labels = "") => {
+      const text = await (
+        await fetch(`${loadConfig(FleetConfig, f.env).opsUrl("coordinator")}/metrics`)
+      ).text();
+      return Number(
+        new RegExp(`^${name}\\{${labels}[^}]*\\} ([\\d.e+-]+)$`, "m").exec(text)?.[1] ?? Number.NaN,
+      );
+    };
+    let ids: string[] = [];
+    try {
+      ids = await Promise.all(
+        Array.from({ length: 60 }, (_, i) => post(f, autoExecuteOn(`web-burst-${String(i)}`))),
+      );
+      expect(new Set(ids).size).toBe(60);
+      expect(await metric("soc_cases", 'status="open",')).toBe(28);
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      expect(await metric("soc_case_oldest_untriaged_seconds")).toBeGreaterThanOrEqual(1);
+    } finally {
+      f.signal("detect", "SIGCONT");
+    }
+    const closed = await f.waitFor(
+      async () => {
+        const cases = await f.desk().cases("closed", 100);
+        return ids.every((id) => cases.some((c) => c.id === id)) ? cases : undefined;
+      },
+      60_000,
+      "every case of the burst closed",
+    );
+    expect(closed.filter((c) => ids.includes(c.id)).map((c) => c.resolution)).toEqual(
+      ids.map(() => "remediated"),
+    );
+    expect(await metric("soc_cases", 'status="open",')).toBe(0);
+  });
 
   it("a hung remediate blocks nothing that does not need it, and the case that does escalates after the timeout", async () => {
     // Long enough for detect and the analyst on a loaded CI machine; only remediate is meant to time out.
