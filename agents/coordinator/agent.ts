@@ -19,11 +19,9 @@ import { caseGraph, evidenceRequest, type CaseGraph } from "./graph.js";
 import { fleetHealth } from "./health.js";
 import { StepRunner } from "./steps.js";
 import { openStorage, type Storage } from "./storage.js";
+import { CaseRuns } from "./runs.js";
 import { caseLease } from "./store.js";
 import { privateDir } from "../../runtime/private-dir.js";
-
-/** Cases triaged at once when anomalies come from Kafka; more wait on the topic. */
-const MAX_TRIAGING = 32;
 
 export const coordinator: Agent = {
   kind: "agent",
@@ -34,20 +32,19 @@ export const coordinator: Agent = {
     const storage = await openStorage(config);
     const { store, checkpointer, leases } = storage;
     exportCaseGauges(component, store);
-    let stopping = false;
     const graph = caseGraph(
       {
         store,
         peers,
         log: component.log,
-        stopping: () => stopping,
+        stopping: () => runs.stopping,
         holds: (id) => leases.holds(caseLease(id)),
       },
       checkpointer,
     );
+    const runs = new CaseRuns(store, leases, component.log, (caseId) => runGraph(graph, store, caseId));
     const steps = new StepRunner(store, peers);
     const gate = new ApprovalGate(store, steps, mcp("policy-engine"));
-    const running = new Map<string, Promise<void>>();
     // Analysts' decisions become training labels for the prefilter's next model.
     const feedback = new Feedback(
       join(config.home, "feedback.jsonl"),
@@ -56,41 +53,9 @@ export const coordinator: Agent = {
     );
     component.onStop(() => feedback.close());
     component.onStop(async () => {
-      stopping = true;
-      // Leases renewed until the cases in flight are done with: none is taken over while it runs here.
-      await Promise.allSettled(running.values());
-      leases.stop();
+      await runs.stop();
       await storage.close();
     });
-
-    /**
-     * Moves a case on from wherever its graph stands, holding its lease: one run per case at a time
-     * in this process and among replicas. A case another replica holds is left to it. A run that
-     * fails gives the case up for any replica to try again after a lease's time.
-     */
-    const advance = (caseId: string): Promise<void> => {
-      const previous = running.get(caseId) ?? Promise.resolve();
-      const lease = caseLease(caseId);
-      const next = previous
-        .then(async () => {
-          if (stopping || !(await leases.take(lease))) return;
-          try {
-            await runGraph(graph, store, caseId);
-          } catch (error) {
-            await leases.drop(lease, config.leaseMs);
-            throw error;
-          }
-          await leases.release(lease);
-        })
-        .catch((error: unknown) => {
-          component.log.error({ case: caseId, err: causeChain(error) }, "case failed to advance");
-        });
-      running.set(caseId, next);
-      void next.finally(() => {
-        if (running.get(caseId) === next) running.delete(caseId);
-      });
-      return next;
-    };
 
     /**
      * After an investigation: the analyst's model's next questions on the case as it was analysed,
@@ -112,28 +77,7 @@ export const coordinator: Agent = {
       return result.ok ? result.output.questions : null;
     };
 
-    // Cases that no replica is working on (in flight when their replica stopped or died, opened
-    // while every replica was busy, decided but not moved on) carry on from their last checkpoint,
-    // here or on another replica: whichever takes the case's lease first.
-    leases.keepAlive((error) => component.log.error({ err: causeChain(error) }, "case leases not renewed"));
-    const takeOver = async () => {
-      const room = MAX_TRIAGING - running.size;
-      if (room <= 0 || stopping) return;
-      const found = (await store.unattended(room + running.size)).filter((id) => !running.has(id));
-      if (found.length > 0) component.log.info({ cases: found.length }, "resuming unattended cases");
-      for (const id of found.slice(0, room)) void advance(id);
-    };
-    await takeOver();
-    const scanning = setInterval(
-      () => {
-        takeOver().catch((error: unknown) =>
-          component.log.error({ err: causeChain(error) }, "unattended cases not looked for"),
-        );
-      },
-      Math.min(1_000, config.leaseMs / 4),
-    );
-    scanning.unref();
-    component.onStop(() => clearInterval(scanning));
+    await runs.start();
 
     /** Opens a case for an anomaly and starts its triage; an anomaly seen before returns its case. */
     const openCase = async (anomaly: Anomaly) => {
@@ -150,7 +94,7 @@ export const coordinator: Agent = {
           component.log.info({ rule: anomaly.event.rule }, "case opened");
         });
         // With every slot taken, the case waits in the store for the first replica with room.
-        if (running.size < MAX_TRIAGING) void advance(opened.id);
+        if (runs.hasRoom) void runs.advance(opened.id);
       }
       return { case_id: opened.id, trace_id: opened.trace_id, duplicate };
     };
@@ -159,7 +103,7 @@ export const coordinator: Agent = {
       // The pre-filter's anomalies arrive on soc.anomalies. At most `MAX_TRIAGING` cases are worked on
       // at once: a burst waits on Kafka, not in memory.
       await consumeAnomalies(component, config.kafka, async (anomaly) => {
-        while (running.size >= MAX_TRIAGING) await Promise.race(running.values());
+        await runs.room();
         await openCase(anomaly);
       });
     }
@@ -230,7 +174,7 @@ export const coordinator: Agent = {
             throw new SocError("case_not_awaiting", `case ${case_id} was decided by someone else`);
           component.log.info({ action, by }, "decision recorded");
           await feedback.record(case_id, await store.anomaly(case_id), decision);
-          await advance(case_id);
+          await runs.advance(case_id);
           return { case: (await store.get(case_id)) ?? current, evidence: null };
         });
       }),
