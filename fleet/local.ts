@@ -44,7 +44,11 @@ export class LocalFleet {
   static async start({
     env = {},
     sample = false,
-    command = [process.execPath, join(root, "dist", "fleet", "start.js"), ...(sample ? [] : ["--no-sample"])],
+    command = [
+      process.execPath,
+      join(root, "dist", "fleet", "launcher", "start.js"),
+      ...(sample ? [] : ["--no-sample"]),
+    ],
     prepare,
   }: {
     env?: Record<string, string>;

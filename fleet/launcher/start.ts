@@ -2,22 +2,22 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { bundleIgnoreArgs } from "../agents/policy-engine/bundle.js";
-import { FleetConfig } from "../contracts/config.js";
-import { ingestCallers } from "../contracts/skills.js";
-import { loadConfig } from "../runtime/config.js";
-import { ensureCertificates } from "./certs.js";
-import { falcoOutput, localIngest } from "./falco-output.js";
-import { components } from "./components.js";
-import { freePortBase } from "./ports.js";
+import { bundleIgnoreArgs } from "../../agents/policy-engine/bundle.js";
+import { FleetConfig } from "../../contracts/config.js";
+import { ingestCallers } from "../../contracts/skills.js";
+import { loadConfig } from "../../runtime/config.js";
+import { ensureCertificates } from "../certs.js";
+import { falcoOutput, localIngest } from "../falco-output.js";
+import { components } from "../components.js";
+import { freePortBase } from "../ports.js";
 import { serveReplicas } from "./service.js";
 import { Supervisor, type ProcessSpec } from "./supervisor.js";
 
-import { opaBinary } from "./tools/opa.js";
-import { smollm2Model } from "./tools/smollm2.js";
-import { privateDir } from "../runtime/private-dir.js";
+import { opaBinary } from "../tools/opa.js";
+import { smollm2Model } from "../tools/smollm2.js";
+import { privateDir } from "../../runtime/private-dir.js";
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
+const root = fileURLToPath(new URL("../../..", import.meta.url));
 
 /** The components that run as several replicas, their shared state in PostgreSQL. */
 const replicable = ["coordinator", "notify"] as const;
