@@ -12,15 +12,16 @@ import { summary } from "./figures.js";
  * database).
  * 1. Cases per second from event to verdict, `--cases` auto-executed cases posted at once, and the
  *    coordinators' CPU per case: one coordinator on SQLite, then 1, 2 and 3 on PostgreSQL.
- * 2. Takeover: `--kills` times, a case held in flight (detect stopped) by one of two coordinators,
- *    whose holder is killed (kill -9, restarted by the launcher as a kubelet would); the time until
- *    a coordinator holds the case again, and which.
+ * 2. Takeover: `--kills` times each, a case held in flight (detect stopped) by one of two
+ *    coordinators, whose holder is killed (kill -9, restarted by the launcher as a kubelet would) or
+ *    frozen (SIGSTOP); the time until a coordinator holds the case again, and which.
  */
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=") as [string, string]));
 const cases = Number(args.get("cases") ?? 300);
 const kills = Number(args.get("kills") ?? 20);
 const leaseMs = Number(args.get("lease-ms") ?? 2_000);
-const warmup = 20;
+/** Cases each coordinator runs first, not counted: JIT and connections warm up here. */
+const warmup = 40;
 
 const postgres = await PostgresServer.start();
 try {
@@ -43,7 +44,7 @@ try {
       },
     });
     try {
-      await throughput(fleet, warmup, `warm-${engine}-${String(count)}`);
+      await throughput(fleet, warmup * count, `warm-${engine}-${String(count)}`);
       const coordinators = Object.keys(fleet.pids()).filter((name) => name.startsWith("coordinator"));
       const cpu0 = cpuMs(fleet, coordinators);
       const seconds = await throughput(fleet, cases, `run-${engine}-${String(count)}`);
@@ -100,47 +101,56 @@ async function takeover(url: string): Promise<void> {
       "SELECT l.holder, l.expires_at FROM leases l JOIN cases c ON l.name = 'case/' || c.id WHERE c.trace_id = ? AND l.holder != ''",
       [traceId],
     );
-  const times: number[] = [];
-  const by = { restarted: 0, other: 0 };
+  const trial = async (i: number, signal: "SIGKILL" | "SIGSTOP") => {
+    // The case waits on detect, in flight, holding its lease.
+    fleet.signal("detect", "SIGSTOP");
+    const { body } = await fleet.post(autoExecute(`takeover-${signal}-${String(i)}`));
+    const traceId = body.trace_id as string;
+    const first = await fleet.waitFor(() => lease(traceId), 30_000, "a coordinator to hold the case");
+    const holder = first.holder.split("/")[1] ?? "";
+    fleet.signal(holder, signal);
+    const lost = performance.now();
+    // As the holder left it (a renewal it sent just before has landed by now).
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const left = (await lease(traceId)) ?? first;
+    // Held again: by the other replica, or by the killed one restarted under its name (it gives up
+    // what it held before at start, and takes it anew: a later end).
+    const next = await fleet.waitFor(
+      async () => {
+        const now = await lease(traceId);
+        return now && (now.holder !== left.holder || now.expires_at > left.expires_at) ? now : undefined;
+      },
+      60_000,
+      "another hold of the case",
+    );
+    const took = performance.now() - lost;
+    if (signal === "SIGSTOP") fleet.signal(holder, "SIGCONT");
+    fleet.signal("detect", "SIGCONT");
+    await fleet.waitFor(async () => (await fleet.soc(["trace", traceId])).json, 30_000, "the case");
+    return { took, by: next.holder === first.holder ? "itself, restarted" : "the other replica" };
+  };
   try {
-    for (let i = 0; i < kills; i++) {
-      // The case waits on detect, in flight, holding its lease.
-      fleet.signal("detect", "SIGSTOP");
-      const { body } = await fleet.post(autoExecute(`takeover-${String(i)}`));
-      const traceId = body.trace_id as string;
-      const first = await fleet.waitFor(() => lease(traceId), 30_000, "a coordinator to hold the case");
-      fleet.signal(first.holder.split("/")[1] ?? "", "SIGKILL");
-      const killed = performance.now();
-      // As the dead holder left it (a renewal it sent just before dying has landed by now).
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      const dead = (await lease(traceId)) ?? first;
-      // Held again: by the other replica, or by the killed one restarted under its name (it gives up
-      // what it held before at start, and takes it anew: a later end).
-      const next = await fleet.waitFor(
-        async () => {
-          const now = await lease(traceId);
-          return now && (now.holder !== dead.holder || now.expires_at > dead.expires_at) ? now : undefined;
-        },
-        60_000,
-        "another hold of the case",
+    for (const [signal, what] of [
+      ["SIGKILL", "killed (kill -9, restarted as a kubelet would)"],
+      ["SIGSTOP", "frozen (SIGSTOP: a hung process or a node cut off)"],
+    ] as const) {
+      const times: number[] = [];
+      const by = new Map<string, number>();
+      for (let i = 0; i < kills; i++) {
+        const { took, by: who } = await trial(i, signal);
+        times.push(took);
+        by.set(who, (by.get(who) ?? 0) + 1);
+      }
+      console.log(
+        `takeover, the holder ${what}, 2 coordinators, lease ${String(leaseMs)} ms, ${String(kills)} times: ${summary(times, 0)}`,
       );
-      times.push(performance.now() - killed);
-      if (next.holder === first.holder) by.restarted++;
-      else by.other++;
-      fleet.signal("detect", "SIGCONT");
-      await fleet.waitFor(async () => (await fleet.soc(["trace", traceId])).json, 30_000, "the case");
+      console.log(`  taken by ${[...by].map(([who, n]) => `${who} ${String(n)}×`).join(", ")}`);
     }
   } finally {
     fleet.signal("detect", "SIGCONT");
     await sql.close();
     await fleet.stop();
   }
-  console.log(
-    `takeover after kill -9 of the holder, 2 coordinators, lease ${String(leaseMs)} ms, ${String(kills)} kills: ${summary(times, 0)}`,
-  );
-  console.log(
-    `  taken by the other replica ${String(by.other)} times, by the holder restarted ${String(by.restarted)}`,
-  );
 }
 
 function autoExecute(pod: string) {
