@@ -1,0 +1,81 @@
+import { parse } from "yaml";
+import { ConditionError, parseCondition, type Condition } from "./condition.js";
+
+/** One item of a Falco rules file, as far as conditions go. */
+interface RulesItem {
+  list?: string;
+  items?: (string | number)[];
+  macro?: string;
+  rule?: string;
+  condition?: string;
+  append?: boolean;
+  override?: Record<string, "append" | "replace">;
+  enabled?: boolean;
+}
+
+export interface Rule {
+  name: string;
+  condition: Condition;
+}
+
+/**
+ * Rules files as Falco loads them, in order: lists (items naming another list expand to its items),
+ * macros and rules, each `append: true` or `override: {condition|items: append|replace}` applied to
+ * the one defined before. Conditions are parsed as they are read: a file that does not parse is
+ * refused with the item and the parser's words.
+ */
+export class RuleSet {
+  readonly lists = new Map<string, string[]>();
+  readonly macros = new Map<string, Condition>();
+  readonly rules = new Map<string, Rule>();
+  readonly #macroText = new Map<string, string>();
+  readonly #ruleText = new Map<string, string>();
+
+  /** Reads `yamlText` (one rules file) over what is loaded already. */
+  load(yamlText: string, source = "rules"): this {
+    const items = (parse(yamlText) as RulesItem[] | null) ?? [];
+    for (const item of items) {
+      if (item.list !== undefined) this.#list(item);
+      else if (item.macro !== undefined) this.#define(item, item.macro, this.#macroText, source);
+      else if (item.rule !== undefined && (item.condition !== undefined || this.#ruleText.has(item.rule)))
+        this.#define(item, item.rule, this.#ruleText, source);
+    }
+    for (const [name, text] of this.#macroText)
+      this.macros.set(name, this.#parse(text, `macro ${name}`, source));
+    for (const [name, text] of this.#ruleText)
+      this.rules.set(name, { name, condition: this.#parse(text, `rule ${name}`, source) });
+    return this;
+  }
+
+  /** A list's items with every list it names expanded (Falco expands lists textually, in order). */
+  expand(items: readonly string[]): string[] {
+    return items.flatMap((item) => this.lists.get(item) ?? [item]);
+  }
+
+  #list(item: RulesItem): void {
+    const name = item.list as string;
+    const own = this.expand((item.items ?? []).map(String));
+    const appending = item.append === true || item.override?.items === "append";
+    this.lists.set(name, appending ? [...(this.lists.get(name) ?? []), ...own] : own);
+  }
+
+  #define(item: RulesItem, name: string, texts: Map<string, string>, source: string): void {
+    if (item.condition === undefined) return;
+    const appending = item.append === true || item.override?.condition === "append";
+    const before = texts.get(name);
+    if (appending && before === undefined)
+      throw new ConditionError(`${source}: ${name} appends to a condition never defined`, 0);
+    texts.set(name, appending ? `${before ?? ""} ${item.condition}` : item.condition);
+  }
+
+  #parse(text: string, what: string, source: string): Condition {
+    try {
+      return parseCondition(text);
+    } catch (error) {
+      throw new ConditionError(
+        `${source}: ${what}: ${error instanceof Error ? error.message : String(error)}`,
+        0,
+      );
+    }
+  }
+}
