@@ -1,5 +1,6 @@
 import { parse } from "yaml";
 import { ConditionError, parseCondition, type Condition } from "./condition.js";
+import { exceptionCondition, type Exception } from "./exceptions.js";
 
 /** One item of a Falco rules file, as far as conditions go. */
 interface RulesItem {
@@ -11,11 +12,14 @@ interface RulesItem {
   append?: boolean;
   override?: Record<string, "append" | "replace">;
   enabled?: boolean;
+  exceptions?: Exception[];
 }
 
 export interface Rule {
   name: string;
+  /** What fires it: its condition and not any of its exceptions. */
   condition: Condition;
+  exceptions: Exception[];
 }
 
 /**
@@ -30,6 +34,7 @@ export class RuleSet {
   readonly rules = new Map<string, Rule>();
   readonly #macroText = new Map<string, string>();
   readonly #ruleText = new Map<string, string>();
+  readonly #exceptions = new Map<string, Exception[]>();
 
   /** Reads `yamlText` (one rules file) over what is loaded already. */
   load(yamlText: string, source = "rules"): this {
@@ -37,19 +42,37 @@ export class RuleSet {
     for (const item of items) {
       if (item.list !== undefined) this.#list(item);
       else if (item.macro !== undefined) this.#define(item, item.macro, this.#macroText, source);
-      else if (item.rule !== undefined && (item.condition !== undefined || this.#ruleText.has(item.rule)))
+      else if (item.rule !== undefined) {
         this.#define(item, item.rule, this.#ruleText, source);
+        this.#addExceptions(item.rule, item);
+      }
     }
     for (const [name, text] of this.#macroText)
       this.macros.set(name, this.#parse(text, `macro ${name}`, source));
-    for (const [name, text] of this.#ruleText)
-      this.rules.set(name, { name, condition: this.#parse(text, `rule ${name}`, source) });
+    for (const [name, text] of this.#ruleText) {
+      const base = this.#parse(text, `rule ${name}`, source);
+      const exceptions = this.#exceptions.get(name) ?? [];
+      const spared: Condition = { kind: "or", items: exceptions.map(exceptionCondition) };
+      const condition: Condition = exceptions.length
+        ? { kind: "and", items: [base, { kind: "not", item: spared }] }
+        : base;
+      this.rules.set(name, { name, condition, exceptions });
+    }
     return this;
   }
 
   /** A list's items with every list it names expanded (Falco expands lists textually, in order). */
   expand(items: readonly string[]): string[] {
     return items.flatMap((item) => this.lists.get(item) ?? [item]);
+  }
+
+  #addExceptions(rule: string, item: RulesItem): void {
+    if (!item.exceptions) return;
+    const appending = item.append === true || item.override?.exceptions === "append";
+    this.#exceptions.set(rule, [
+      ...(appending ? (this.#exceptions.get(rule) ?? []) : []),
+      ...item.exceptions,
+    ]);
   }
 
   #list(item: RulesItem): void {

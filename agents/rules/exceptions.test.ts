@@ -1,0 +1,101 @@
+import { describe, expect, it } from "vitest";
+import { evaluate, type Fields } from "./evaluate.js";
+import { draftException, exceptionYaml, replayException, type RecordedEvent } from "./exceptions.js";
+import { RuleSet } from "./ruleset.js";
+
+const rulesFile = `
+- macro: open_read
+  condition: evt.type in (open, openat, openat2) and evt.is_open_read=true
+- rule: Read sensitive file untrusted
+  condition: open_read and fd.name startswith /etc/shadow
+  output: Sensitive file opened (file=%fd.name proc=%proc.name)
+  priority: WARNING
+`;
+
+/** A nightly backup reading /etc/shadow: the same image and program each night, another command line. */
+const backup = (night: number): Fields => ({
+  "evt.type": "openat",
+  "evt.is_open_read": "true",
+  "fd.name": "/etc/shadow",
+  "container.image.repository": "ghcr.io/acme/backup",
+  "k8s.ns.name": "ops",
+  "proc.name": "restic",
+  "proc.pname": "sh",
+  "proc.cmdline": `restic backup --tag night-${String(night)} /etc`,
+});
+
+describe("exceptions drafted from dismissed cases", () => {
+  it("describes the shape every dismissed event shares, and nothing that varies between them", () => {
+    const drafted = draftException("Read sensitive file untrusted", [backup(1), backup(2), backup(3)]);
+    expect(drafted?.name).toMatch(/^soc_dismissed_[0-9a-f]{8}$/);
+    expect(drafted).toEqual({
+      name: drafted?.name,
+      fields: ["container.image.repository", "k8s.ns.name", "proc.name", "proc.pname", "fd.name"],
+      comps: ["=", "=", "=", "=", "="],
+      values: [["ghcr.io/acme/backup", "ops", "restic", "sh", "/etc/shadow"]],
+    });
+    // The same draft from the same shape, whenever it is asked for.
+    expect(draftException("Read sensitive file untrusted", [backup(4), backup(5)])?.name).toBe(drafted?.name);
+  });
+
+  it("drafts nothing for dismissals that share no shape", () => {
+    const other = { ...backup(1), "container.image.repository": "nginx", "k8s.ns.name": "web" };
+    const unlike = {
+      ...other,
+      "proc.name": "cat",
+      "proc.pname": "bash",
+      "fd.name": "/etc/shadow-",
+      "proc.cmdline": "cat /etc/shadow-",
+    };
+    expect(draftException("Read sensitive file untrusted", [backup(1), unlike])).toBeNull();
+    expect(draftException("Read sensitive file untrusted", [])).toBeNull();
+  });
+
+  it("is a rules-file item Falco's loader appends to the rule: the rule then spares the shape, and only it", () => {
+    const drafted = draftException("Read sensitive file untrusted", [backup(1), backup(2)]);
+    if (!drafted) throw new Error("no draft");
+    const yaml = exceptionYaml("Read sensitive file untrusted", drafted);
+    expect(yaml).toContain("append: true");
+    const rules = new RuleSet().load(rulesFile).load(yaml, "soc_rules.yaml");
+    const rule = rules.rules.get("Read sensitive file untrusted");
+    expect(rule?.exceptions).toEqual([drafted]);
+    const fires = (fields: Fields) => rule && evaluate(rule.condition, fields, rules).matches;
+    expect(fires(backup(9))).toBe(false);
+    expect(fires({ ...backup(9), "proc.name": "cat" })).toBe(true);
+    expect(fires({ ...backup(9), "container.image.repository": "ghcr.io/acme/backup-evil" })).toBe(true);
+  });
+
+  it("replays on the recorded events: covers the dismissed, names any approved or open case it would hide, and what it could not tell", () => {
+    const drafted = draftException("Read sensitive file untrusted", [backup(1), backup(2)]);
+    if (!drafted) throw new Error("no draft");
+    const rules = new RuleSet().load(rulesFile);
+    const event = (case_id: string, day: number, fields: Fields, decision: RecordedEvent["decision"]) => ({
+      case_id,
+      time: `2026-11-${String(20 + day)}T03:00:00Z`,
+      fields,
+      decision,
+    });
+    const replay = replayException(
+      drafted,
+      [
+        event("C-22222", 0, backup(1), "dismissed"),
+        event("C-33333", 1, backup(2), "dismissed"),
+        event("C-44444", 2, { ...backup(3), "proc.name": "cat" }, "approved"),
+        event("C-55555", 3, backup(4), "open"),
+        event("C-66666", 4, { "fd.name": "/etc/shadow", "proc.name": "restic" }, "open"),
+      ],
+      rules,
+    );
+    expect(replay).toEqual({
+      coversDismissed: true,
+      spared: { dismissed: ["C-22222", "C-33333"], approved: [], open: ["C-55555"] },
+      perDay: 0.75,
+      unreplayable: [
+        { case_id: "C-66666", missing: ["container.image.repository", "k8s.ns.name", "proc.pname"] },
+      ],
+    });
+    const approvedToo = replayException(drafted, [event("C-44444", 0, backup(3), "approved")], rules);
+    expect(approvedToo.spared.approved).toEqual(["C-44444"]);
+    expect(approvedToo.coversDismissed).toBe(true);
+  });
+});
