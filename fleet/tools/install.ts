@@ -4,6 +4,7 @@ import { repoRoot } from "../helm.js";
 import { trainingDir } from "../python.js";
 import { install, toolCacheDir, type CachedTool } from "./cache.js";
 import { kafkaJars } from "./kafka.js";
+import { falcoLang } from "./falco-lang.js";
 import { etcd, kubeApiserver } from "./kube-apiserver.js";
 import { kubeconform, kubectlLayer, kubernetesSchemaSet } from "./kubernetes.js";
 import { kyverno } from "./kyverno.js";
@@ -22,6 +23,7 @@ export function tools(): CachedTool[] {
   return [
     opa,
     regal,
+    falcoLang,
     kyverno,
     promtool,
     mattermost,

@@ -1,0 +1,73 @@
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { falcoLangBinary, falcoVendor } from "../../fleet/tools/falco-lang.js";
+import { draftException, exceptionYaml } from "./exceptions.js";
+import { validateDraft, type Validators } from "./validate.js";
+
+let validators: Validators;
+// Built from the falco-lsp source on a machine's first run (seconds), cached afterwards.
+beforeAll(() => {
+  const fields = join(falcoVendor, "falco-lsp", "internal", "fields", "data");
+  validators = {
+    falcoLang: falcoLangBinary((line) => process.stdout.write(`${line}\n`)),
+    rulesFiles: [join(falcoVendor, "falco-rules", "falco_rules.yaml")],
+    schemaFile: join(falcoVendor, "..", "schemas", "falco", "falco-rules.schema.json"),
+    fieldFiles: ["syscall.json", "k8saudit.json", "plugins.json"].map((file) => join(fields, file)),
+  };
+}, 300_000);
+
+describe("a drafted rules file, checked by the Falco project's own tooling before anyone sees it", () => {
+  it("passes an exception drafted from dismissed cases, appended to an official rule", () => {
+    const drafted = draftException("Read sensitive file untrusted", [
+      {
+        "container.image.repository": "ghcr.io/acme/backup",
+        "proc.name": "restic",
+        "fd.name": "/etc/shadow",
+      },
+    ]);
+    if (!drafted) throw new Error("no draft");
+    expect(validateDraft(exceptionYaml("Read sensitive file untrusted", drafted), validators)).toEqual({
+      ok: true,
+      messages: [],
+    });
+  });
+
+  it("passes a new rule built on the official macros and lists", () => {
+    const rule = `
+- rule: Shell spawned by a backup tool
+  desc: A shell under the backup tool, which never needs one
+  condition: spawned_process and proc.name in (shell_binaries) and proc.pname = restic
+  output: Shell under restic (proc=%proc.name parent=%proc.pname image=%container.image.repository)
+  priority: NOTICE
+  tags: [maturity_sandbox, host, container, process, mitre_execution, T1059]
+`;
+    expect(validateDraft(rule, validators)).toEqual({ ok: true, messages: [] });
+  });
+
+  it("refuses, in the tools' own words, an unknown field, an undefined macro, a priority Falco has not and an exception on a field no catalogue knows", () => {
+    const broken = `
+- rule: Broken
+  desc: x
+  condition: spawned_process and proc.nam = bash and not no_such_macro
+  output: x (proc=%proc.name)
+  priority: LOUD
+- rule: Read sensitive file untrusted
+  exceptions:
+    - name: bad
+      fields: [proc.nam]
+      comps: [=]
+      values: [[bash]]
+  append: true
+`;
+    const { ok, messages } = validateDraft(broken, validators);
+    expect(ok).toBe(false);
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^falco-lang warning at 4:\d+: unknown field: proc\.nam$/),
+        expect.stringMatching(/^falco-lang warning at 4:\d+: undefined macro: no_such_macro$/),
+        expect.stringMatching(/^rules schema: \/0\/priority .*/),
+        "field catalogue: exception bad names an unknown field proc.nam",
+      ]),
+    );
+  });
+});

@@ -1,0 +1,115 @@
+import { spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { Ajv, type ValidateFunction } from "ajv";
+import { parse } from "yaml";
+import type { Exception } from "./exceptions.js";
+
+/** What a draft is checked with: the Falco project's own tooling and data. */
+export interface Validators {
+  /** The `falco-lang` binary (falco-lsp). */
+  falcoLang: string;
+  /** The rules files the draft builds on (the official rulesets), loaded before it. */
+  rulesFiles: readonly string[];
+  /** Falco's rules-file JSON schema (`falco --rule-schema`). */
+  schemaFile: string;
+  /** falco-lsp's field catalogues (`internal/fields/data/*.json`). */
+  fieldFiles: readonly string[];
+}
+
+export interface Validation {
+  ok: boolean;
+  /** Every error and warning, each prefixed by what found it. */
+  messages: string[];
+}
+
+interface Diagnostic {
+  severity: "error" | "warning" | "information" | "hint";
+  message: string;
+  line: number;
+  column: number;
+}
+
+/**
+ * Checks a drafted rules file before anyone sees it, as Falco would load it after `rulesFiles`:
+ * `falco-lang validate --strict` (syntax, fields, macros, lists), Falco's rules JSON schema (which
+ * knows the priorities falco-lang does not check), and the field catalogue for the fields an
+ * exception names (falco-lang reads them as strings). Errors and warnings both refuse it.
+ */
+export function validateDraft(draftYaml: string, validators: Validators): Validation {
+  const messages = [
+    ...falcoLangFindings(draftYaml, validators),
+    ...schemaFindings(draftYaml, validators.schemaFile),
+    ...exceptionFieldFindings(draftYaml, validators.fieldFiles),
+  ];
+  return { ok: messages.length === 0, messages };
+}
+
+function falcoLangFindings(draftYaml: string, { falcoLang, rulesFiles }: Validators): string[] {
+  const dir = mkdtempSync(join(tmpdir(), "soc-rule-draft-"));
+  try {
+    // falco-lang validates only files named like rules files (`*_rules.yaml`).
+    const files = rulesFiles.map((file) => {
+      const copy = join(dir, basename(file));
+      copyFileSync(file, copy);
+      return copy;
+    });
+    const draft = join(dir, "soc_draft_rules.yaml");
+    writeFileSync(draft, draftYaml);
+    const run = spawnSync(falcoLang, ["validate", "--strict", "--format", "json", ...files, draft], {
+      encoding: "utf8",
+    });
+    if (run.error) throw run.error;
+    const reports = JSON.parse(run.stdout) as { file: string; diagnostics?: Diagnostic[] }[];
+    const own = reports.find((r) => basename(r.file) === basename(draft));
+    if (!own)
+      throw new Error(`falco-lang said nothing of the draft: ${run.stdout.slice(0, 200)} ${run.stderr}`);
+    return (own.diagnostics ?? [])
+      .filter((d) => d.severity === "error" || d.severity === "warning")
+      .map((d) => `falco-lang ${d.severity} at ${String(d.line)}:${String(d.column)}: ${d.message}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const schemas = new Map<string, ValidateFunction>();
+
+function schemaFindings(draftYaml: string, schemaFile: string): string[] {
+  let validate = schemas.get(schemaFile);
+  if (!validate) {
+    // Falco's schema is draft-06, which Ajv 8 reads once given its meta-schema.
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    ajv.addMetaSchema(createRequire(import.meta.url)("ajv/dist/refs/json-schema-draft-06.json") as object);
+    validate = ajv.compile(JSON.parse(readFileSync(schemaFile, "utf8")) as object);
+    schemas.set(schemaFile, validate);
+  }
+  if (validate(parse(draftYaml))) return [];
+  return (validate.errors ?? []).map(
+    (e) => `rules schema: ${e.instancePath || "/"} ${e.message ?? "is invalid"}${paramsOf(e.params)}`,
+  );
+}
+
+function paramsOf(params: Record<string, unknown>): string {
+  const allowed = params.allowedValues;
+  return Array.isArray(allowed) ? ` (${allowed.map(String).join(", ")})` : "";
+}
+
+function exceptionFieldFindings(draftYaml: string, fieldFiles: readonly string[]): string[] {
+  const known = new Set<string>();
+  for (const file of fieldFiles) {
+    const data = JSON.parse(readFileSync(file, "utf8")) as
+      { name: string }[] | Record<string, { name: string }[]>;
+    for (const field of Array.isArray(data) ? data : Object.values(data).flat()) known.add(field.name);
+  }
+  const items = (parse(draftYaml) as { exceptions?: Exception[] }[] | null) ?? [];
+  return items.flatMap((item) =>
+    (item.exceptions ?? []).flatMap((exception) =>
+      [exception.fields]
+        .flat()
+        .filter((field) => !known.has(field.replace(/\[.*\]$/, "")))
+        .map((field) => `field catalogue: exception ${exception.name} names an unknown field ${field}`),
+    ),
+  );
+}
