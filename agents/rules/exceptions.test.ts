@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { evaluate, type Fields } from "./evaluate.js";
-import { draftException, exceptionYaml, replayException, type RecordedEvent } from "./exceptions.js";
+import { draftException, exceptionYaml, replayException } from "./exceptions.js";
+import type { RecordedEvent } from "./replay.js";
 import { RuleSet } from "./ruleset.js";
 
 const rulesFile = `
@@ -88,14 +89,14 @@ describe("exceptions drafted from dismissed cases", () => {
     );
     expect(replay).toEqual({
       coversDismissed: true,
-      spared: { dismissed: ["C-22222", "C-33333"], approved: [], open: ["C-55555"] },
+      hits: { dismissed: ["C-22222", "C-33333"], approved: [], open: ["C-55555"] },
       perDay: 0.75,
       unreplayable: [
         { case_id: "C-66666", missing: ["container.image.repository", "k8s.ns.name", "proc.pname"] },
       ],
     });
     const approvedToo = replayException(drafted, [event("C-44444", 0, backup(3), "approved")], rules);
-    expect(approvedToo.spared.approved).toEqual(["C-44444"]);
+    expect(approvedToo.hits.approved).toEqual(["C-44444"]);
     expect(approvedToo.coversDismissed).toBe(true);
   });
 });

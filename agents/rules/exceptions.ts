@@ -9,8 +9,10 @@ import {
   type ListOperator,
   type ValueOperator,
 } from "./condition.js";
-import { evaluate, type Fields } from "./evaluate.js";
+import type { Fields } from "./evaluate.js";
 import type { RuleSet } from "./ruleset.js";
+import { replayOn, type RecordedEvent, type Replay } from "./replay.js";
+import { sharedShape } from "./shape.js";
 
 /**
  * A Falco rule exception: the rule does not fire when, for one of `values`' tuples, each field
@@ -23,20 +25,6 @@ export interface Exception {
   comps: string[];
   values: (string | string[])[][];
 }
-
-/**
- * What describes a workload's shape, most telling first: what ran (its image), which program, under
- * which parent, and on what. A dismissal's exception is drawn from these only.
- */
-export const shapeFields = [
-  "container.image.repository",
-  "k8s.ns.name",
-  "proc.name",
-  "proc.pname",
-  "proc.exepath",
-  "fd.name",
-  "proc.cmdline",
-] as const;
 
 /** The exception as a condition: true for an event it spares. */
 export function exceptionCondition(exception: Exception): Condition {
@@ -68,28 +56,15 @@ export function exceptionCondition(exception: Exception): Condition {
  * are not one shape, and no exception should cover them together.
  */
 export function draftException(rule: string, dismissed: readonly Fields[]): Exception | null {
-  if (dismissed.length === 0) return null;
-  const shared = shapeFields.filter((field) => {
-    const values = dismissed.map((event) => event[field]);
-    const first = values[0];
-    return (
-      (typeof first === "string" || typeof first === "number") &&
-      first !== "<NA>" &&
-      values.every((v) => v === first)
-    );
-  });
-  if (shared.length === 0) return null;
-  const tuple = shared.map((field) => String(dismissed[0]?.[field]));
+  const shape = sharedShape(dismissed);
+  if (shape.length === 0) return null;
+  const fields = shape.map(([field]) => field);
+  const tuple = shape.map(([, value]) => value);
   const digest = createHash("sha256")
-    .update(JSON.stringify([rule, shared, tuple]))
+    .update(JSON.stringify([rule, fields, tuple]))
     .digest("hex")
     .slice(0, 8);
-  return {
-    name: `soc_dismissed_${digest}`,
-    fields: [...shared],
-    comps: shared.map(() => "="),
-    values: [tuple],
-  };
+  return { name: `soc_dismissed_${digest}`, fields, comps: fields.map(() => "="), values: [tuple] };
 }
 
 /** The exception as a rules-file item that appends it to `rule` (Falco's `append: true`). */
@@ -97,24 +72,9 @@ export function exceptionYaml(rule: string, exception: Exception): string {
   return stringify([{ rule, exceptions: [exception], append: true }]);
 }
 
-/** A recorded event of the rule and what the analysts made of its case. */
-export interface RecordedEvent {
-  case_id: string;
-  /** When Falco saw it. */
-  time: string;
-  fields: Fields;
-  decision: "dismissed" | "approved" | "open";
-}
-
-export interface ExceptionReplay {
-  /** Every dismissed event is spared. */
+export interface ExceptionReplay extends Replay {
+  /** Every dismissed event is spared (hits are the events it spares). */
   coversDismissed: boolean;
-  /** Cases the exception would have hidden, by what analysts made of them. */
-  spared: Record<RecordedEvent["decision"], string[]>;
-  /** Events spared per day, over the days recorded. */
-  perDay: number;
-  /** Events whose record lacks a field the exception reads: not replayed. */
-  unreplayable: { case_id: string; missing: string[] }[];
 }
 
 /** Replays `exception` on the rule's recorded events: what it would have spared, and what it could not tell. */
@@ -123,24 +83,9 @@ export function replayException(
   events: readonly RecordedEvent[],
   rules: RuleSet,
 ): ExceptionReplay {
-  const condition = exceptionCondition(exception);
-  const spared: ExceptionReplay["spared"] = { dismissed: [], approved: [], open: [] };
-  const unreplayable: ExceptionReplay["unreplayable"] = [];
-  for (const event of events) {
-    const { matches, missing } = evaluate(condition, event.fields, rules);
-    if (matches === null) unreplayable.push({ case_id: event.case_id, missing });
-    else if (matches) spared[event.decision].push(event.case_id);
-  }
+  const replay = replayOn(exceptionCondition(exception), events, rules);
   const dismissed = events.filter((e) => e.decision === "dismissed").length;
-  const times = events.map((e) => Date.parse(e.time)).filter(Number.isFinite);
-  const days = times.length ? Math.max(1, (Math.max(...times) - Math.min(...times)) / 86_400_000) : 1;
-  const total = spared.dismissed.length + spared.approved.length + spared.open.length;
-  return {
-    coversDismissed: spared.dismissed.length === dismissed,
-    spared,
-    perDay: total / days,
-    unreplayable,
-  };
+  return { ...replay, coversDismissed: replay.hits.dismissed.length === dismissed };
 }
 
 function fieldOf(text: string): Field {

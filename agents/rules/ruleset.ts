@@ -13,13 +13,25 @@ interface RulesItem {
   override?: Record<string, "append" | "replace">;
   enabled?: boolean;
   exceptions?: Exception[];
+  desc?: string;
+  output?: string;
+  priority?: string;
+  tags?: string[];
+  source?: string;
 }
+
+/** What a rule says besides its condition, as its defining item has it. */
+export type RuleText = Pick<RulesItem, "desc" | "output" | "priority" | "tags" | "source"> & {
+  /** Its condition as written, appends included. */
+  condition: string;
+};
 
 export interface Rule {
   name: string;
   /** What fires it: its condition and not any of its exceptions. */
   condition: Condition;
   exceptions: Exception[];
+  text: RuleText;
 }
 
 /**
@@ -35,6 +47,7 @@ export class RuleSet {
   readonly #macroText = new Map<string, string>();
   readonly #ruleText = new Map<string, string>();
   readonly #exceptions = new Map<string, Exception[]>();
+  readonly #ruleItems = new Map<string, RulesItem>();
 
   /** Reads `yamlText` (one rules file) over what is loaded already. */
   load(yamlText: string, source = "rules"): this {
@@ -45,6 +58,7 @@ export class RuleSet {
       else if (item.rule !== undefined) {
         this.#define(item, item.rule, this.#ruleText, source);
         this.#addExceptions(item.rule, item);
+        if (item.append !== true && !item.override) this.#ruleItems.set(item.rule, item);
       }
     }
     for (const [name, text] of this.#macroText)
@@ -56,7 +70,9 @@ export class RuleSet {
       const condition: Condition = exceptions.length
         ? { kind: "and", items: [base, { kind: "not", item: spared }] }
         : base;
-      this.rules.set(name, { name, condition, exceptions });
+      const { desc, output, priority, tags, source: eventSource } = this.#ruleItems.get(name) ?? {};
+      const ruleText = { condition: text, desc, output, priority, tags, source: eventSource };
+      this.rules.set(name, { name, condition, exceptions, text: ruleText });
     }
     return this;
   }

@@ -1,7 +1,10 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { falcoLangBinary, falcoVendor } from "../../fleet/tools/falco-lang.js";
 import { draftException, exceptionYaml } from "./exceptions.js";
+import { RuleSet } from "./ruleset.js";
+import { draftRule } from "./tighten.js";
 import { validateDraft, type Validators } from "./validate.js";
 
 let validators: Validators;
@@ -42,6 +45,21 @@ describe("a drafted rules file, checked by the Falco project's own tooling befor
   tags: [maturity_sandbox, host, container, process, mitre_execution, T1059]
 `;
     expect(validateDraft(rule, validators)).toEqual({ ok: true, messages: [] });
+  });
+
+  it("passes a rule drafted from approved cases, narrowing an official rule", () => {
+    const stable = new RuleSet().load(
+      readFileSync(join(falcoVendor, "falco-rules", "falco_rules.yaml"), "utf8"),
+    );
+    const terminal = stable.rules.get("Terminal shell in container");
+    if (!terminal) throw new Error("no such official rule");
+    const shell = {
+      "container.image.repository": "ghcr.io/acme/payments",
+      "proc.name": "bash",
+      "proc.cmdline": "bash -i",
+    };
+    const draft = draftRule(terminal, [shell], { severity: "high", technique: "T1059" });
+    expect(validateDraft(draft?.yaml ?? "", validators)).toEqual({ ok: true, messages: [] });
   });
 
   it("refuses, in the tools' own words, an unknown field, an undefined macro, a priority Falco has not and an exception on a field no catalogue knows", () => {

@@ -1,0 +1,29 @@
+import type { Fields } from "./evaluate.js";
+
+/**
+ * What describes a workload's shape, most telling first: what ran (its image), where, which
+ * program, under which parent, and on what. Drafts from analysts' decisions are drawn from these.
+ */
+export const shapeFields = [
+  "container.image.repository",
+  "k8s.ns.name",
+  "proc.name",
+  "proc.pname",
+  "proc.exepath",
+  "fd.name",
+  "proc.cmdline",
+] as const;
+
+/**
+ * The fields of `shapeFields` whose value every event shares, with that value: the narrowest
+ * description that covers them all. None when they share none (or there are no events).
+ */
+export function sharedShape(events: readonly Fields[]): [string, string][] {
+  if (events.length === 0) return [];
+  return shapeFields.flatMap((field): [string, string][] => {
+    const first = events[0]?.[field];
+    if (typeof first !== "string" && typeof first !== "number") return [];
+    if (first === "<NA>" || !events.every((e) => e[field] === first)) return [];
+    return [[field, String(first)]];
+  });
+}
