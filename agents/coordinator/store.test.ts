@@ -335,6 +335,41 @@ describe.each(sqlEngines)("the case store on %s", (engine) => {
     });
   });
 
+  it("gives a rule's recorded events, oldest first, with what became of each case", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      ids.push((await store.open(anomaly())).case.id);
+      later();
+    }
+    const other = (await store.open(anomaly({ rule: "Terminal shell in container" }))).case.id;
+    const [dismissed, approved, remediated, waiting, rejected] = ids as [
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
+    for (const id of [dismissed, approved, waiting]) await store.update(id, { status: "awaiting_human" });
+    expect(await store.decide(dismissed, decision("dismiss"))).toBe(true);
+    expect(await store.decide(approved, decision("approve"))).toBe(true);
+    await store.update(remediated, { status: "closed", resolution: "remediated" });
+    await store.update(rejected, { status: "closed", resolution: "rejected" });
+    const events = await store.recordedEvents("Read sensitive file untrusted", 10);
+    expect(events.map((e) => [e.case_id, e.decision])).toEqual([
+      [dismissed, "dismissed"],
+      [approved, "approved"],
+      [remediated, "approved"],
+      [waiting, "open"],
+      [rejected, "open"],
+    ]);
+    expect(events[0]?.fields).toMatchObject({ "proc.cmdline": "cat /etc/shadow" });
+    expect(events[0]?.time).toMatch(/^2026-11-24T09:00:00\./);
+    expect(await store.recordedEvents("Read sensitive file untrusted", 2)).toHaveLength(2);
+    expect((await store.recordedEvents("Terminal shell in container", 10)).map((e) => e.case_id)).toEqual([
+      other,
+    ]);
+  });
+
   describe("unattended, counts and oldestWaiting", () => {
     it("lists the cases with work to do that no replica holds, oldest first", async () => {
       const sql = connect();
@@ -457,7 +492,7 @@ describe.each(sqlEngines)("the case store on %s", (engine) => {
         const versions = await sql.all<{ version: number }>(
           "SELECT version FROM schema_migrations WHERE store = 'cases'",
         );
-        expect(versions.map((v) => v.version)).toEqual([1]);
+        expect(versions.map((v) => v.version)).toEqual([1, 2]);
         await sql.run(
           "INSERT INTO schema_migrations (store, version, applied_at) VALUES ('cases', 99, 'later')",
         );
@@ -466,7 +501,7 @@ describe.each(sqlEngines)("the case store on %s", (engine) => {
       }
       const newer = connect();
       await expect(CaseStore.open(newer)).rejects.toThrow(
-        "the cases tables are at schema version 99, newer than this release knows (1)",
+        "the cases tables are at schema version 99, newer than this release knows (2)",
       );
       await newer.close();
     });

@@ -2,6 +2,7 @@ import type { Anomaly } from "../../contracts/anomaly.js";
 import type { Case, CaseStatus, Decision } from "../../contracts/case.js";
 import { eventIdOf, workloadOf } from "../../contracts/falco.js";
 import type { Approver } from "../../contracts/policy.js";
+import type { RecordedEvent } from "../../contracts/rules.js";
 import type { DecisionFigures } from "../../contracts/skills.js";
 import { Tokens, type Step } from "../../contracts/step.js";
 import { uniqueViolation, type Param, type Sql } from "../../runtime/sql/engine.js";
@@ -21,6 +22,8 @@ const migrations = [
     sqlite: casesTable(""),
     postgres: casesTable("rowid BIGSERIAL,"),
   },
+  // A rule's recorded events, for replaying rule changes on them.
+  "CREATE INDEX IF NOT EXISTS cases_rule ON cases (rule, created_at)",
 ];
 
 function casesTable(rowid: string): string {
@@ -197,6 +200,34 @@ export class CaseStore {
       [now, limit],
     );
     return rows.map((r) => r.id);
+  }
+
+  /**
+   * The events `rule` fired on, oldest first, at most `limit`, with what became of each case: a
+   * human's dismissal is `dismissed`; an approval, or an action the policy carried out, `approved`;
+   * anything else (waiting, rejected by the policy, failed) `open`. Rule changes are replayed on them.
+   */
+  async recordedEvents(rule: string, limit: number): Promise<RecordedEvent[]> {
+    const rows = await this.sql.all<{
+      id: string;
+      anomaly: string;
+      decision: string | null;
+      resolution: string | null;
+    }>("SELECT id, anomaly, decision, resolution FROM cases WHERE rule = ? ORDER BY created_at LIMIT ?", [
+      rule,
+      limit,
+    ]);
+    return rows.map((row) => {
+      const { event } = JSON.parse(row.anomaly) as Anomaly;
+      const action = row.decision ? (JSON.parse(row.decision) as Decision).action : null;
+      const decision =
+        action === "dismiss"
+          ? "dismissed"
+          : action === "approve" || row.resolution === "remediated"
+            ? "approved"
+            : "open";
+      return { case_id: row.id, time: event.time, fields: event.output_fields, decision };
+    });
   }
 
   async counts(): Promise<Record<string, number>> {

@@ -14,7 +14,7 @@ const rulesFile = `
 `;
 
 /** A nightly backup reading /etc/shadow: the same image and program each night, another command line. */
-const backup = (night: number): Fields => ({
+const backup = (night: number): RecordedEvent["fields"] => ({
   "evt.type": "openat",
   "evt.is_open_read": "true",
   "fd.name": "/etc/shadow",
@@ -70,7 +70,12 @@ describe("exceptions drafted from dismissed cases", () => {
     const drafted = draftException("Read sensitive file untrusted", [backup(1), backup(2)]);
     if (!drafted) throw new Error("no draft");
     const rules = new RuleSet().load(rulesFile);
-    const event = (case_id: string, day: number, fields: Fields, decision: RecordedEvent["decision"]) => ({
+    const event = (
+      case_id: string,
+      day: number,
+      fields: RecordedEvent["fields"],
+      decision: RecordedEvent["decision"],
+    ) => ({
       case_id,
       time: `2026-11-${String(20 + day)}T03:00:00Z`,
       fields,

@@ -1,15 +1,9 @@
 import type { Condition } from "./condition.js";
-import { evaluate, type Fields } from "./evaluate.js";
+import type { RecordedEvent } from "../../contracts/rules.js";
+import { evaluate } from "./evaluate.js";
 import type { RuleSet } from "./ruleset.js";
 
-/** A recorded event of a rule and what the analysts made of its case. */
-export interface RecordedEvent {
-  case_id: string;
-  /** When Falco saw it. */
-  time: string;
-  fields: Fields;
-  decision: "dismissed" | "approved" | "open";
-}
+export type { RecordedEvent };
 
 export interface Replay {
   /** The cases whose event the condition holds for, by what analysts made of them. */

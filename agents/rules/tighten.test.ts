@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { parseCondition } from "./condition.js";
-import { evaluate, type Fields } from "./evaluate.js";
+import { evaluate } from "./evaluate.js";
 import type { RecordedEvent } from "./replay.js";
 import { RuleSet } from "./ruleset.js";
 import { draftRule, replayRule } from "./tighten.js";
@@ -17,7 +17,7 @@ const stable = new RuleSet().load(
 const terminal = stable.rules.get("Terminal shell in container");
 
 /** A shell in the payments image, the kind analysts approved as malicious though Falco said Notice. */
-const shell = (n: number): Fields => ({
+const shell = (n: number): RecordedEvent["fields"] => ({
   "container.image.repository": "ghcr.io/acme/payments",
   "k8s.ns.name": "payments",
   "proc.name": "bash",
@@ -75,7 +75,11 @@ describe("rules drafted from approved cases Falco rated low", () => {
     if (!terminal) throw new Error("no such official rule");
     const draft = draftRule(terminal, [shell(1), shell(2)], { severity: "high", technique: "T1059" });
     if (!draft) throw new Error("no draft");
-    const event = (case_id: string, fields: Fields, decision: RecordedEvent["decision"]): RecordedEvent => ({
+    const event = (
+      case_id: string,
+      fields: RecordedEvent["fields"],
+      decision: RecordedEvent["decision"],
+    ): RecordedEvent => ({
       case_id,
       time: "2026-11-24T09:00:00Z",
       fields,
