@@ -8,7 +8,9 @@ import { topics } from "../contracts/topics.js";
 import type { Case } from "../contracts/case.js";
 import { FeedbackLabel } from "../contracts/feedback.js";
 import { eventIdOf, FalcoEvent, priorityRank } from "../contracts/falco.js";
-import { alerts } from "../fleet/alerts.js";
+import { alerts, falcoAlert } from "../fleet/alerts.js";
+import { FleetConfig } from "../contracts/config.js";
+import { loadConfig } from "../runtime/config.js";
 import { KafkaBroker } from "../fleet/kafka.js";
 import { LocalFleet } from "../fleet/local.js";
 
@@ -53,7 +55,12 @@ describe("the prefilter on a real Kafka broker (falcosidekick's Kafka output for
   beforeAll(async () => {
     broker = await KafkaBroker.start();
     fleet = await LocalFleet.start({
-      env: { KAFKA_BROKERS: broker.brokers.join(","), SOC_PREFILTER: "priority" },
+      // Agents given a minute: a test holds detect to fill the coordinator.
+      env: {
+        KAFKA_BROKERS: broker.brokers.join(","),
+        SOC_PREFILTER: "priority",
+        SOC_AGENT_TIMEOUT_MS: "60000",
+      },
     });
     // The broker restart makes every client log connection errors: expected here, so kept quiet.
     kafka = new Kafka({
@@ -206,5 +213,52 @@ describe("the prefilter on a real Kafka broker (falcosidekick's Kafka output for
     const recorded = readFileSync(join(fleet.home, "feedback.jsonl"), "utf8").trimEnd().split("\n");
     expect(recorded.map((line) => FeedbackLabel.parse(JSON.parse(line)))).toEqual(labels);
     expect(await readFeedbackTopic({ brokers: broker.brokers })).toEqual(labels);
+  });
+
+  it("holds anomalies on soc.anomalies while the coordinator is full, counts them by its lag gauge, and opens every one once triage goes on", async () => {
+    const lag = async () => {
+      const text = await (
+        await fetch(`${loadConfig(FleetConfig, fleet.env).opsUrl("coordinator")}/metrics`)
+      ).text();
+      return Number(/^soc_coordinator_anomalies_lag\{[^}]*\} (\d+)$/m.exec(text)?.[1] ?? Number.NaN);
+    };
+    const pods = Array.from({ length: 40 }, (_, i) => `web-full-${String(i)}`);
+    // Every case the coordinator takes waits on detect: its 32 slots fill, the rest wait on the topic.
+    fleet.signal("detect", "SIGSTOP");
+    try {
+      await produce(
+        pods.map((pod) =>
+          JSON.stringify(
+            falcoAlert({
+              rule: "Read sensitive file untrusted",
+              priority: "Warning",
+              tags: ["T1555", "container", "filesystem", "maturity_stable", "mitre_credential_access"],
+              pod,
+            }),
+          ),
+        ),
+      );
+      const waiting = await fleet.waitFor(
+        async () => {
+          const n = await lag();
+          return n >= 8 ? n : undefined;
+        },
+        60_000,
+        "anomalies waiting on soc.anomalies",
+      );
+      // At least what did not fit; more only if earlier cases of this file still hold slots.
+      expect(waiting).toBeGreaterThanOrEqual(8);
+      expect(waiting).toBeLessThan(40);
+    } finally {
+      fleet.signal("detect", "SIGCONT");
+    }
+    await fleet.waitFor(
+      async () => {
+        const opened = new Set((await fleet.desk().cases(null, 1000)).map((c) => c.pod));
+        return pods.every((pod) => opened.has(pod)) && (await lag()) === 0;
+      },
+      120_000,
+      "every anomaly opened, none left on the topic",
+    );
   });
 });

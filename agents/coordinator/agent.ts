@@ -101,11 +101,8 @@ export const coordinator: Agent = {
 
     if (config.kafka.brokers.length > 0) {
       // The pre-filter's anomalies arrive on soc.anomalies. At most `MAX_TRIAGING` cases are worked on
-      // at once: a burst waits on Kafka, not in memory.
-      await consumeAnomalies(component, config.kafka, async (anomaly) => {
-        await runs.room();
-        await openCase(anomaly);
-      });
+      // at once by a replica: a burst waits on Kafka, not in memory.
+      await consumeAnomalies(component, config.kafka, runs, openCase);
     }
 
     const refusals = new Counter({
