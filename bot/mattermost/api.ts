@@ -65,7 +65,7 @@ export class MattermostApi {
      * How long a call may go unanswered before it is given up (and, by the outbox, tried again after
      * looking for what it made): a hung server never stalls the bot.
      */
-    timeoutMs = 10_000,
+    readonly timeoutMs = 10_000,
   ) {
     const client = new Client4();
     const options = client.getOptions.bind(client);
@@ -117,9 +117,11 @@ export class MattermostApi {
   }
 
   /** Posts of a channel created or changed since `since` (ms), threads included. */
+  /** Every post of the channel created or changed since `since` (ms), oldest first. */
   async postsSince(channelId: string, since: number): Promise<Post[]> {
     const list = await this.client.getPostsSince(channelId, since);
-    return list.order.map((id) => list.posts[id]).filter((post): post is Post => post !== undefined);
+    // Every post the answer holds, whatever its `order` lists.
+    return Object.values(list.posts).sort((a, b) => a.create_at - b.create_at);
   }
 
   /** Opens an interactive dialog for the user who clicked (Client4 has no call for it). */

@@ -21,12 +21,15 @@ class FakeMattermost {
   /** How long a post takes to be made, and how many are on their way. */
   slowMs = 0;
   posting = 0;
+  /** How long the bot's client waits for an answer. */
+  timeoutMs = 2_000;
 
   api(): MattermostApi {
     const gate = () => {
       if (this.down) throw new TypeError("fetch failed: ECONNREFUSED");
     };
     return {
+      timeoutMs: this.timeoutMs,
       createPost: async (post: NewPost) => {
         gate();
         this.posting++;
@@ -109,8 +112,9 @@ describe("Outbox", () => {
     const die = async () => {
       stopped = true;
       leases.stop();
+      // What it had on its way goes on without it, as a request already sent does.
+      void replicaOutbox.stop().catch(() => undefined);
       await replicaStore.close();
-      await replicaOutbox.stop().catch(() => undefined);
     };
     stops.push(stop);
     return { store: replicaStore, outbox: replicaOutbox, leases, component: replicaComponent, stop, die };
@@ -166,6 +170,24 @@ describe("Outbox", () => {
       "escalated 3",
       "escalated 4",
     ]);
+  });
+
+  it("waits out a post another replica had on its way when it died, then finds it: never posted twice", async () => {
+    await stops.shift()?.();
+    // The client gives up after 2 s; this post takes 1.5 s to be made.
+    mattermost.timeoutMs = 2_000;
+    const a = await replica("notify/a", 300);
+    mattermost.slowMs = 1_500;
+    await a.outbox.add("C-22222", escalation(1));
+    await settle(() => mattermost.posting > 0);
+    // a dies with the post on its way; b takes the outbox once a's lease runs out, before the post is made.
+    await a.die();
+    mattermost.slowMs = 0;
+    const b = await replica("notify/b", 300);
+    await settle(async () => (await b.store.pendingCount()) === 0);
+    await settle(() => mattermost.posting === 0);
+    expect(mattermost.posts.map((p) => p.message)).toEqual(["escalated 1"]);
+    expect((await b.store.post("C-22222"))?.post_id).toBe("p1");
   });
 
   it("hands the outbox over on a graceful stop only once the post on its way is made: never posted twice", async () => {

@@ -31,6 +31,8 @@ const DELIVERER = "bot/outbox";
 export class Outbox {
   /** The delivery loop while it runs. */
   #loop: Promise<void> | undefined;
+  /** What this process has tried to deliver: another replica's tries are waited out first. */
+  readonly #tried = new Set<number>();
   #again = false;
   #stopped = false;
   #wake: (() => void) | undefined;
@@ -150,9 +152,13 @@ export class Outbox {
     ) {
       const delivery = JSON.parse(item.body) as Delivery;
       try {
+        await this.#waitOutOthers(item);
+        if (this.#stopped || !this.leases.holds(DELIVERER)) return;
+        this.#tried.add(item.seq);
         await this.store.markAttempted(item.seq);
         const postId = await this.#deliver(item, delivery);
         await this.store.markDelivered(item.seq, postId);
+        this.#tried.delete(item.seq);
         this.#delivered.inc({ kind: delivery.kind, result: "delivered" });
         backoff = 250;
       } catch (error) {
@@ -175,6 +181,22 @@ export class Outbox {
         }
       }
     }
+  }
+
+  /**
+   * An item another replica was delivering when this one took the outbox over (it died, froze or
+   * lost its lease) may still be on its way to Mattermost: its request ends within the API's
+   * timeout, so that long after its try the post it made, if any, can be found by its key.
+   */
+  async #waitOutOthers(item: OutboxItem): Promise<void> {
+    if (item.last_attempt_at === null || this.#tried.has(item.seq)) return;
+    const wait = item.last_attempt_at + this.api.timeoutMs + 1_000 - Date.now();
+    if (wait <= 0) return;
+    this.component.log.info(
+      { seq: item.seq, case: item.case_id, wait_ms: wait },
+      "another replica's delivery may be on its way: waiting it out",
+    );
+    await this.#sleep(wait);
   }
 
   async #deliver(item: OutboxItem, delivery: Delivery): Promise<string | null> {

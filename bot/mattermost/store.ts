@@ -16,6 +16,8 @@ const migrations = [
   "ALTER TABLE audit ADD COLUMN user_id TEXT",
   // One escalation per case, whichever replica the coordinator asks, however often.
   "CREATE UNIQUE INDEX IF NOT EXISTS outbox_one_escalation ON outbox (case_id) WHERE kind = 'escalation'",
+  // When a delivery was last tried, by whichever replica: one taking over waits for it to end.
+  "ALTER TABLE outbox ADD COLUMN last_attempt_at BIGINT",
 ];
 
 function botTables(serial: string): string {
@@ -68,7 +70,9 @@ export interface OutboxItem {
   kind: string;
   body: string;
   created_at: number;
+  /** When it was first tried, and last. */
   attempted_at: number | null;
+  last_attempt_at: number | null;
 }
 
 export interface PostRecord {
@@ -163,7 +167,7 @@ export class BotStore {
    */
   async nextPending(): Promise<OutboxItem | undefined> {
     const row = await this.sql.get<OutboxItem>(
-      "SELECT seq, case_id, kind, body, created_at, attempted_at FROM outbox WHERE delivered_at IS NULL ORDER BY kind = 'reply', seq LIMIT 1",
+      "SELECT seq, case_id, kind, body, created_at, attempted_at, last_attempt_at FROM outbox WHERE delivered_at IS NULL ORDER BY kind = 'reply', seq LIMIT 1",
     );
     return row;
   }
@@ -176,10 +180,11 @@ export class BotStore {
   }
 
   async markAttempted(seq: number): Promise<void> {
-    await this.sql.run("UPDATE outbox SET attempted_at = coalesce(attempted_at, ?) WHERE seq = ?", [
-      Date.now(),
-      seq,
-    ]);
+    const now = Date.now();
+    await this.sql.run(
+      "UPDATE outbox SET attempted_at = coalesce(attempted_at, ?), last_attempt_at = ? WHERE seq = ?",
+      [now, now, seq],
+    );
   }
 
   async markDelivered(seq: number, postId: string | null, error: string | null = null): Promise<void> {
