@@ -204,6 +204,11 @@ export const FleetConfig = z
     SOC_BOT_READERS: z.enum(["channel", "team"]).default("channel"),
     /** Escalations of the same rule, workload and technique within this window share a thread. */
     SOC_BOT_GROUP_WINDOW_MS: millis.default(3_600_000),
+    /**
+     * How long the bot waits for Mattermost to answer a call before giving it up and trying again;
+     * a bot replica taking the outbox over waits this long after another's last try.
+     */
+    SOC_BOT_REQUEST_TIMEOUT_MS: millis.default(10_000),
   })
   .superRefine((env, ctx) => {
     checkKafka(env, ctx);
@@ -304,6 +309,7 @@ export const FleetConfig = z
             secret: env.SOC_BOT_SECRET,
             buttonTtlMs: env.SOC_BOT_BUTTON_TTL_MS,
             groupWindowMs: env.SOC_BOT_GROUP_WINDOW_MS,
+            requestTimeoutMs: env.SOC_BOT_REQUEST_TIMEOUT_MS,
             readers: env.SOC_BOT_READERS,
           }
         : null,

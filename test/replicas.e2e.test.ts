@@ -43,6 +43,8 @@ describe("two coordinators and two bots as separate processes on one PostgreSQL 
         // A killed replica's partitions go to the other after 6 s (the broker's least), its cases after 2 s.
         KAFKA_SESSION_TIMEOUT_MS: "6000",
         SOC_LEASE_MS: "2000",
+        // A bot taking the outbox over waits out the dead one's last try: this, plus a second.
+        SOC_BOT_REQUEST_TIMEOUT_MS: "3000",
         SOC_REPLICAS: "coordinator=2,notify=2",
         SOC_RESTART_MAX_MS: "1000",
       },

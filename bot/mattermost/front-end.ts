@@ -53,7 +53,7 @@ export async function mattermostFrontEnd(
   const signer = new Signer(
     settings.secret ?? (await store.setting("secret", () => randomBytes(32).toString("hex"))),
   );
-  const api = new MattermostApi(settings.url, settings.token);
+  const api = new MattermostApi(settings.url, settings.token, settings.requestTimeoutMs);
   let workspace: Workspace | undefined;
   const outbox = new Outbox(component, store, api, () => workspace, settings.groupWindowMs, leases);
   component.onStop(() => outbox.stop());
