@@ -167,12 +167,23 @@ async function replicaPlan(
   counts: Partial<Record<Replica["component"], number>>,
 ): Promise<Replica[]> {
   const plan: Replica[] = [];
+  // Free now, and none taken twice (nothing listens yet): not the fleet's own, nor another's.
+  const bases = new Set([config.ingestPort - 1]);
+  const base = async (): Promise<number> => {
+    for (;;) {
+      const found = await freePortBase();
+      if (!bases.has(found)) {
+        bases.add(found);
+        return found;
+      }
+    }
+  };
   for (const component of replicable) {
     const count = counts[component] ?? 1;
     if (count < 2) continue;
     for (let i = 1; i <= count; i++) {
       const name = `${component}-${String(i)}`;
-      const env = { SOC_REPLICA: name, SOC_LISTEN_PORT_BASE: String(await freePortBase()) };
+      const env = { SOC_REPLICA: name, SOC_LISTEN_PORT_BASE: String(await base()) };
       plan.push({ component, name, env, config: loadConfig(FleetConfig, { ...process.env, ...env }) });
     }
   }
