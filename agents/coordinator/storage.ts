@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import type { FleetConfig } from "../../contracts/config.js";
-import { Leases } from "../../runtime/sql/lease.js";
+import { leaseHolder, Leases } from "../../runtime/sql/lease.js";
 import { openSql } from "../../runtime/sql/open.js";
 import { CaseStore } from "./store.js";
 
@@ -29,8 +29,7 @@ export async function openStorage({
 }: Pick<FleetConfig, "databaseUrl" | "dataDir" | "replica" | "leaseMs">): Promise<Storage> {
   const sql = await openSql(databaseUrl, join(dataDir, "cases.db"));
   const store = await CaseStore.open(sql);
-  // One process has a SQLite file: whatever it held before a restart is its own to take back.
-  const leases = await Leases.open(sql, databaseUrl ? `coordinator/${replica}` : "coordinator", leaseMs);
+  const leases = await Leases.open(sql, leaseHolder("coordinator", { databaseUrl, replica }), leaseMs);
   if (databaseUrl) {
     const { PostgresSaver } = await import("@langchain/langgraph-checkpoint-postgres");
     const checkpointer = PostgresSaver.fromConnString(databaseUrl);

@@ -76,6 +76,13 @@ export function parseCondition(source: string): Condition {
   return condition;
 }
 
+/** A field as written (`proc.aname[2]`, `tolower(fd.name)`), alone. */
+export function parseField(text: string): Field {
+  const check = parseCondition(`${text} exists`);
+  if (check.kind !== "exists") throw new ConditionError(`"${text}" is not a field`, 0);
+  return check.field;
+}
+
 const IDENTIFIER = /[A-Za-z_][\w.]*/y;
 const SYMBOL_OPERATOR = /(==|!=|<=|>=|=|<|>)/y;
 const WORD = /[a-z]+/y;

@@ -136,7 +136,7 @@ function compare(op: ValueOperator, left: string, right: string): boolean {
     case "iglob":
       return glob(right.toLowerCase())(left.toLowerCase());
     case "regex":
-      return new RegExp(right).test(left);
+      return compiled(regexes, right, (pattern) => new RegExp(pattern)).test(left);
   }
 }
 
@@ -161,13 +161,18 @@ function inList(op: ListOperator, value: string | string[], items: readonly stri
 
 const numeric = (text: string) => /^-?\d+(\.\d+)?$/.test(text);
 
+/** A rule's pattern is compiled once, however many events it is replayed on. */
+function compiled<T>(cache: Map<string, T>, pattern: string, compile: (pattern: string) => T): T {
+  let found = cache.get(pattern);
+  if (found === undefined) {
+    found = compile(pattern);
+    cache.set(pattern, found);
+  }
+  return found;
+}
+
+const regexes = new Map<string, RegExp>();
+
 /** fnmatch(3) without FNM_PATHNAME, as Falco's glob: `*` crosses '/'. */
 const globs = new Map<string, (text: string) => boolean>();
-function glob(pattern: string): (text: string) => boolean {
-  let matcher = globs.get(pattern);
-  if (!matcher) {
-    matcher = picomatch(pattern, { bash: true, dot: true });
-    globs.set(pattern, matcher);
-  }
-  return matcher;
-}
+const glob = (pattern: string) => compiled(globs, pattern, (p) => picomatch(p, { bash: true, dot: true }));

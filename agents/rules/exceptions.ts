@@ -2,10 +2,9 @@ import { createHash } from "node:crypto";
 import { stringify } from "yaml";
 import {
   listOperators,
-  parseCondition,
+  parseField,
   valueOperators,
   type Condition,
-  type Field,
   type ListOperator,
   type ValueOperator,
 } from "./condition.js";
@@ -28,7 +27,7 @@ export interface Exception {
 
 /** The exception as a condition: true for an event it spares. */
 export function exceptionCondition(exception: Exception): Condition {
-  const fields = exception.fields.map(fieldOf);
+  const fields = exception.fields.map(parseField);
   const tuples = exception.values.map((tuple): Condition => ({
     kind: "and",
     items: fields.map((field, i): Condition => {
@@ -86,10 +85,4 @@ export function replayException(
   const replay = replayOn(exceptionCondition(exception), events, rules);
   const dismissed = events.filter((e) => e.decision === "dismissed").length;
   return { ...replay, coversDismissed: replay.hits.dismissed.length === dismissed };
-}
-
-function fieldOf(text: string): Field {
-  const check = parseCondition(`${text} exists`);
-  if (check.kind !== "exists") throw new Error(`"${text}" is not a field`);
-  return check.field;
 }

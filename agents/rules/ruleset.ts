@@ -48,9 +48,12 @@ export class RuleSet {
   readonly #ruleText = new Map<string, string>();
   readonly #exceptions = new Map<string, Exception[]>();
   readonly #ruleItems = new Map<string, RulesItem>();
+  #expanded = new WeakMap<readonly string[], string[]>();
 
   /** Reads `yamlText` (one rules file) over what is loaded already. */
   load(yamlText: string, source = "rules"): this {
+    // Lists may change below: what was expanded before is expanded again.
+    this.#expanded = new WeakMap();
     const items = (parse(yamlText) as RulesItem[] | null) ?? [];
     for (const item of items) {
       if (item.list !== undefined) this.#list(item);
@@ -77,9 +80,17 @@ export class RuleSet {
     return this;
   }
 
-  /** A list's items with every list it names expanded (Falco expands lists textually, in order). */
+  /**
+   * A list's items with every list it names expanded (Falco expands lists textually, in order); a
+   * condition's list is expanded once, however many events it is evaluated on.
+   */
   expand(items: readonly string[]): string[] {
-    return items.flatMap((item) => this.lists.get(item) ?? [item]);
+    let expanded = this.#expanded.get(items);
+    if (!expanded) {
+      expanded = items.flatMap((item) => this.lists.get(item) ?? [item]);
+      this.#expanded.set(items, expanded);
+    }
+    return expanded;
   }
 
   #addExceptions(rule: string, item: RulesItem): void {

@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import type { Condition } from "./condition.js";
+import { exceptionCondition } from "./exceptions.js";
 import type { Fields } from "./evaluate.js";
 import { replayOn, type RecordedEvent, type Replay } from "./replay.js";
 import { sharedShape } from "./shape.js";
@@ -61,14 +61,12 @@ function quote(value: string): string {
  * condition when Falco fired it, so what decides is the shape the draft adds, read from each record.
  */
 export function replayRule(draft: RuleDraft, events: readonly RecordedEvent[], rules: RuleSet): Replay {
-  const shape: Condition = {
-    kind: "and",
-    items: draft.shape.map(([field, value]) => ({
-      kind: "compare",
-      field: { name: field, arg: null, transformer: null, text: field },
-      op: "=",
-      value: { kind: "literal", value },
-    })),
-  };
+  const fields = draft.shape.map(([field]) => field);
+  const shape = exceptionCondition({
+    name: draft.name,
+    fields,
+    comps: fields.map(() => "="),
+    values: [draft.shape.map(([, value]) => value)],
+  });
   return replayOn(shape, events, rules);
 }

@@ -75,6 +75,23 @@ function falcoLangFindings(draftYaml: string, { falcoLang, rulesFiles }: Validat
 }
 
 const schemas = new Map<string, ValidateFunction>();
+const catalogues = new Map<string, Set<string>>();
+
+/** Every field name the catalogues list, read once. */
+function knownFields(fieldFiles: readonly string[]): Set<string> {
+  const key = fieldFiles.join("\n");
+  let known = catalogues.get(key);
+  if (!known) {
+    known = new Set<string>();
+    for (const file of fieldFiles) {
+      const data = JSON.parse(readFileSync(file, "utf8")) as
+        { name: string }[] | Record<string, { name: string }[]>;
+      for (const field of Array.isArray(data) ? data : Object.values(data).flat()) known.add(field.name);
+    }
+    catalogues.set(key, known);
+  }
+  return known;
+}
 
 function schemaFindings(draftYaml: string, schemaFile: string): string[] {
   let validate = schemas.get(schemaFile);
@@ -97,12 +114,7 @@ function paramsOf(params: Record<string, unknown>): string {
 }
 
 function exceptionFieldFindings(draftYaml: string, fieldFiles: readonly string[]): string[] {
-  const known = new Set<string>();
-  for (const file of fieldFiles) {
-    const data = JSON.parse(readFileSync(file, "utf8")) as
-      { name: string }[] | Record<string, { name: string }[]>;
-    for (const field of Array.isArray(data) ? data : Object.values(data).flat()) known.add(field.name);
-  }
+  const known = knownFields(fieldFiles);
   const items = (parse(draftYaml) as { exceptions?: Exception[] }[] | null) ?? [];
   return items.flatMap((item) =>
     (item.exceptions ?? []).flatMap((exception) =>

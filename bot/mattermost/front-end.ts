@@ -20,7 +20,7 @@ import { callbackPaths, setUp, type Workspace } from "./setup.js";
 import { actionDigest, Signer } from "./signing.js";
 import { BotStore } from "./store.js";
 import { privateDir } from "../../runtime/private-dir.js";
-import { Leases } from "../../runtime/sql/lease.js";
+import { leaseHolder, Leases } from "../../runtime/sql/lease.js";
 import { openSql } from "../../runtime/sql/open.js";
 
 type Settings = NonNullable<FleetConfig["mattermost"]>;
@@ -41,11 +41,7 @@ export async function mattermostFrontEnd(
   const store = await BotStore.open(sql);
   component.onStop(() => store.close());
   // Replicas share the database: one delivers the outbox, one at a time sets Mattermost up.
-  const leases = await Leases.open(
-    sql,
-    config.databaseUrl ? `notify/${config.replica}` : "notify",
-    config.leaseMs,
-  );
+  const leases = await Leases.open(sql, leaseHolder("notify", config), config.leaseMs);
   leases.keepAlive((error) =>
     component.log.error({ err: causeChain(error) }, "the bot's leases not renewed"),
   );

@@ -5,6 +5,18 @@ const migrations = [
   "CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at BIGINT NOT NULL)",
 ];
 
+/**
+ * The name `component`'s process holds leases as: its replica's among others on a shared database,
+ * the component's alone on a SQLite file (one process has it: what it held before a restart is its
+ * own to take back).
+ */
+export function leaseHolder(
+  component: string,
+  { databaseUrl, replica }: { databaseUrl: string | null; replica: string },
+): string {
+  return databaseUrl ? `${component}/${replica}` : component;
+}
+
 /** The holder of a lease let go unfinished: anyone may take it once it expires. */
 const NOBODY = "";
 
