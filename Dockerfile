@@ -1,7 +1,9 @@
 # The soc-fleet image: every component runs from it as `node dist/fleet/run.js <component>`
-# (helm/soc-fleet). `docker build -t ghcr.io/soc-fleet/soc-fleet:<version> .`; the pre-filter's
-# training image (Python and scikit-learn for the weekly CronJob) is the `training` target:
-# `docker build --target training -t ghcr.io/soc-fleet/soc-fleet:<version>-training .`
+# (helm/soc-fleet). The Falco project's rules tooling and rulesets come from ../shared beside the
+# checkout, as a second build context:
+# `docker build --build-context shared=../shared -t ghcr.io/soc-fleet/soc-fleet:<version> .`; the
+# pre-filter's training image (Python and scikit-learn for the weekly CronJob) is the `training`
+# target: the same with `--target training -t ghcr.io/soc-fleet/soc-fleet:<version>-training`.
 
 # Production dependencies only. better-sqlite3 compiles with node-gyp when its prebuilt binary
 # cannot be fetched, hence the toolchain in this stage alone.
@@ -25,6 +27,12 @@ COPY fleet fleet
 COPY bench bench
 RUN npx tsc -p tsconfig.build.json
 
+# falco-lang, the Falco project's rules validator (falco-lsp), for the rules agent's drafts.
+FROM golang:1.26 AS falco-lang
+WORKDIR /src
+COPY --from=shared vendor/falco-lsp .
+RUN CGO_ENABLED=0 go build -trimpath -o /out/falco-lang ./cmd/falco-lang
+
 # What every component needs at run time: the build, production node_modules, package.json (it
 # makes dist/ ESM), and the files the processes read beside the code: every agent-config.yaml
 # (agents/<name>/), the pre-filter's model, policies/ (the Wasm evaluator's bundle) and the `soc`
@@ -32,6 +40,16 @@ RUN npx tsc -p tsconfig.build.json
 FROM node:20-slim AS app
 ENV NODE_ENV=production
 WORKDIR /app
+# git: the rules agent pushes its proposals' branches.
+RUN apt-get update && apt-get install -y --no-install-recommends git ca-certificates \
+  && rm -rf /var/lib/apt/lists/*
+# The rules agent's checks: falco-lang, the official rulesets, Falco's rules schema and falco-lsp's
+# field catalogues, laid out as ../shared (SOC_FALCO_DATA).
+COPY --from=falco-lang /out/falco-lang /usr/local/bin/falco-lang
+COPY --from=shared vendor/falco-rules /opt/falco/vendor/falco-rules
+COPY --from=shared schemas/falco /opt/falco/schemas/falco
+COPY --from=shared vendor/falco-lsp/internal/fields/data /opt/falco/vendor/falco-lsp/internal/fields/data
+ENV SOC_FALCO_LANG_BIN=/usr/local/bin/falco-lang SOC_FALCO_DATA=/opt/falco
 COPY --from=deps /app/node_modules node_modules
 COPY --from=build /app/dist dist
 COPY package.json ./

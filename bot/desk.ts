@@ -16,5 +16,7 @@ export function a2aDesk(peers: Peers | (() => Peers)): CaseDesk {
     cases: async (status, limit) => (await fleet().call(skills.listCases, { status, limit })).output.cases,
     trace: async (id) => (await fleet().call(skills.trace, { id })).output,
     status: async () => (await fleet().call(skills.status, {})).output,
+    rule: async (caseId, by) => (await fleet().call(skills.proposeRule, { case_id: caseId, by })).output,
+    rules: async (limit) => (await fleet().call(skills.listProposals, { limit })).output.proposals,
   };
 }

@@ -1,7 +1,8 @@
-import type { z } from "zod";
+import { z } from "zod";
 import type { Evidence, Questions } from "../contracts/analysis.js";
-import type { Case, CaseStatus, DecisionAction } from "../contracts/case.js";
+import { CaseId, type Case, type CaseStatus, type DecisionAction } from "../contracts/case.js";
 import type { UndoneAction } from "../contracts/cluster.js";
+import type { RuleProposal } from "../contracts/rules.js";
 import type { DecisionFigures } from "../contracts/skills.js";
 import type { Step } from "../contracts/step.js";
 
@@ -26,6 +27,9 @@ export interface CaseDesk {
   cases(status: CaseStatus | null, limit: number): Promise<Case[]>;
   trace(id: string): Promise<{ case: Case; steps: Step[] }>;
   status(): Promise<FleetStatus>;
+  /** Drafts a rule change from a case (and confirms one the policy escalated), as `by`. */
+  rule(caseId: string, by: string): Promise<{ proposal: RuleProposal | null; note: string }>;
+  rules(limit: number): Promise<RuleProposal[]>;
 }
 
 /** Who runs a command. */
@@ -39,6 +43,8 @@ export type Reply =
   | { kind: "cases"; title: string; cases: Case[] }
   | { kind: "trace"; case: Case; steps: Step[] }
   | ({ kind: "status" } & FleetStatus)
+  | { kind: "proposal"; title: string; proposal: RuleProposal | null; note: string }
+  | { kind: "proposals"; title: string; proposals: RuleProposal[] }
   | { kind: "help"; commands: { name: string; usage: string; summary: string }[] };
 
 /**
@@ -64,6 +70,14 @@ export interface Command<A extends z.ZodType = z.ZodType> {
   read(words: string[], flags: Record<string, string | true>): unknown;
   run(args: z.output<A>, context: { desk: CaseDesk; actor: Actor }): Promise<Reply>;
 }
+
+/** The arguments of a command that takes one case id and nothing else. */
+export const oneCase = {
+  flags: [],
+  arity: 1,
+  args: z.object({ case: CaseId }),
+  read: ([id]: string[]) => ({ case: id?.toUpperCase() }),
+} as const;
 
 export function command<A extends z.ZodType>(definition: Command<A>): Command {
   return definition;

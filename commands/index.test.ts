@@ -4,7 +4,7 @@ import type { Case, CaseStatus, DecisionAction } from "../contracts/case.js";
 import type { Step } from "../contracts/step.js";
 import { SocError } from "../runtime/errors.js";
 import { commands, parse, run, splitFlags, usage, type CaseDesk, type Reply } from "./index.js";
-import { escalatedCase } from "../test/fixtures.js";
+import { escalatedCase, openProposal } from "../test/fixtures.js";
 import { emptyContext } from "../contracts/cluster.js";
 
 function usageError(argv: string[]): SocError {
@@ -60,7 +60,9 @@ type Call =
   | { method: "cases"; status: CaseStatus | null; limit: number }
   | { method: "trace"; id: string }
   | { method: "status" }
-  | { method: "undo"; caseId: string; by: string };
+  | { method: "undo"; caseId: string; by: string }
+  | { method: "rule"; caseId: string; by: string }
+  | { method: "rules"; limit: number };
 
 /** A desk that records what it is asked and answers from fixed data. */
 class FakeDesk implements CaseDesk {
@@ -110,6 +112,17 @@ class FakeDesk implements CaseDesk {
       health: { coordinator: "ready" as const },
       remediation: "dry-run" as const,
     });
+  }
+
+  rule(caseId: string, by: string) {
+    this.calls.push({ method: "rule", caseId, by });
+    if (this.failWith) return Promise.reject(this.failWith);
+    return Promise.resolve({ proposal: openProposal, note: "exception opened as a pull request" });
+  }
+
+  rules(limit: number) {
+    this.calls.push({ method: "rules", limit });
+    return Promise.resolve([openProposal]);
   }
 }
 
@@ -292,6 +305,8 @@ describe("parse", () => {
         undo: ["undo", "C-7K2F9"],
         trace: ["trace", "C-7K2F9"],
         cases: ["cases"],
+        rule: ["rule", "C-7K2F9"],
+        rules: ["rules"],
         status: ["status"],
         help: ["help"],
       }[command.name];
@@ -396,6 +411,27 @@ describe("run", () => {
     await expect(run(parse(["approve", "C-7K2F9"]), desk, alice)).rejects.toMatchObject({
       code: "case_not_awaiting",
     });
+  });
+});
+
+describe("rule and rules", () => {
+  it("rule asks the desk for a draft from the case as the actor, and names where it went", async () => {
+    const { reply, desk } = await runArgv(["rule", "c-7k2f9"]);
+    expect(desk.calls).toEqual([{ method: "rule", caseId: "C-7K2F9", by: "alice" }]);
+    expect(reply).toMatchObject({ kind: "proposal", title: "C-7K2F9: soc_dismissed_0a1b2c3d open" });
+    expect(commands.find((c) => c.name === "rule")?.access).toBe("decide");
+  });
+
+  it("rule needs a case id", () => {
+    expect(usageError(["rule"]).message).toContain("usage: soc rule <case>");
+    expect(usageError(["rule", "shadow"]).message).toContain("case ids look like C-7K2F9");
+  });
+
+  it("rules lists the proposals, 50 unless told", async () => {
+    const { reply, desk } = await runArgv(["rules"]);
+    expect(desk.calls).toEqual([{ method: "rules", limit: 50 }]);
+    expect(reply).toMatchObject({ kind: "proposals", title: "1 rule change(s)", proposals: [openProposal] });
+    expect((await runArgv(["rules", "--limit", "3"])).desk.calls).toEqual([{ method: "rules", limit: 3 }]);
   });
 });
 

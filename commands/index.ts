@@ -7,6 +7,8 @@ import type { Actor, CaseDesk, Command, Reply } from "./command.js";
 import { dismiss } from "./dismiss.js";
 import { help } from "./help.js";
 import { investigate } from "./investigate.js";
+import { rule } from "./rule.js";
+import { rules } from "./rules.js";
 import { status } from "./status.js";
 import { trace } from "./trace.js";
 import { undo } from "./undo.js";
@@ -21,6 +23,8 @@ export const commands: readonly Command[] = [
   undo,
   trace,
   cases,
+  rule,
+  rules,
   status,
   help(() => commands),
 ];

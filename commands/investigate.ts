@@ -1,16 +1,11 @@
-import { z } from "zod";
-import { CaseId } from "../contracts/case.js";
-import { command } from "./command.js";
+import { command, oneCase } from "./command.js";
 
 export const investigate = command({
   name: "investigate",
   usage: "investigate <case>",
   summary: "Gather more evidence for an escalated case; it stays open for a decision.",
   access: "decide",
-  flags: [],
-  arity: 1,
-  args: z.object({ case: CaseId }),
-  read: ([id]) => ({ case: id?.toUpperCase() }),
+  ...oneCase,
   async run(args, { desk, actor }) {
     const {
       case: current,

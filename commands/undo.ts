@@ -1,16 +1,11 @@
-import { z } from "zod";
-import { CaseId } from "../contracts/case.js";
-import { command } from "./command.js";
+import { command, oneCase } from "./command.js";
 
 export const undo = command({
   name: "undo",
   usage: "undo <case>",
   summary: "Undo what was carried out for a remediated case: the previous state is restored.",
   access: "decide",
-  flags: [],
-  arity: 1,
-  args: z.object({ case: CaseId }),
-  read: ([id]) => ({ case: id?.toUpperCase() }),
+  ...oneCase,
   async run(args, { desk, actor }) {
     const { case: undone, undone: actions } = await desk.undo(args.case, actor.name);
     const what = actions.map((a) => a.action).join(", ") || "nothing was left to undo";

@@ -177,7 +177,8 @@ describe("FleetConfig from the environment", () => {
     const urls = agentUrls(loadConfig(FleetConfig, { SOC_PORT_BASE: "3000" }));
     expect(urls.coordinator).toBe("https://127.0.0.1:3003");
     expect(urls.notify).toBe("https://127.0.0.1:3010");
-    expect(Object.keys(urls)).toHaveLength(10);
+    expect(urls.rules).toBe("https://127.0.0.1:3013");
+    expect(Object.keys(urls)).toHaveLength(11);
   });
 });
 

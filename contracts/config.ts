@@ -81,13 +81,13 @@ export const FleetConfig = z
       .string()
       .regex(/^[\w.{}-]+$/, "SOC_PEER_HOST is a host name, with {name} for the peer's component")
       .optional(),
-    // The fleet uses base+1 … base+30.
-    SOC_PORT_BASE: z.coerce.number().int().min(1024).max(65_505).default(2800),
+    // The fleet uses base+1 … base+33.
+    SOC_PORT_BASE: z.coerce.number().int().min(1024).max(65_502).default(2800),
     /**
      * The ports this process listens on, laid out as SOC_PORT_BASE's; default SOC_PORT_BASE. Replicas
      * of one component on one machine each have their own, behind the component's address.
      */
-    SOC_LISTEN_PORT_BASE: z.coerce.number().int().min(1024).max(65_505).optional(),
+    SOC_LISTEN_PORT_BASE: z.coerce.number().int().min(1024).max(65_502).optional(),
     /**
      * This process among its component's replicas, unique while it lives (the pod's name in a
      * cluster); default the host name and process id. Names the leases it holds in the database.
@@ -209,6 +209,31 @@ export const FleetConfig = z
      * a bot replica taking the outbox over waits this long after another's last try.
      */
     SOC_BOT_REQUEST_TIMEOUT_MS: millis.default(10_000),
+    /**
+     * The Git repository the rules agent proposes Falco rule changes to, as its clone URL (https);
+     * unset, drafts are kept in their case and shown, nothing is pushed.
+     */
+    SOC_RULES_REPO: z.url().optional(),
+    /** The custom rules file in it that Falco loads (synced by Argo CD or the like). */
+    SOC_RULES_FILE: z
+      .string()
+      .regex(/^[\w-][\w.-]*(\/[\w-][\w.-]*)*\.ya?ml$/, "SOC_RULES_FILE is a relative path to a .yaml file")
+      .default("rules/soc_rules.yaml"),
+    /** The branch pull requests go to; the fleet never pushes to it. */
+    SOC_RULES_BASE: z
+      .string()
+      .regex(/^[\w./-]+$/)
+      .default("main"),
+    /** The forge's API token (from a Secret): pushes branches and opens pull requests. */
+    SOC_FORGE_TOKEN: z.string().min(1).optional(),
+    /** Which forge's API: default github for github.com, else gitea (Forgejo speaks Gitea's). */
+    SOC_FORGE: z.enum(["gitea", "github"]).optional(),
+    /** The Falco rules files drafts build on and are validated with (comma-separated); default the official ruleset. */
+    SOC_FALCO_RULES: z.string().optional(),
+    /** The Falco project's rules validator (falco-lsp's `falco-lang`); default `falco-lang` on PATH. */
+    SOC_FALCO_LANG_BIN: z.string().min(1).default("falco-lang"),
+    /** Where Falco's rules JSON schema and falco-lsp's field catalogues are; default beside the code. */
+    SOC_FALCO_DATA: z.string().optional(),
   })
   .superRefine((env, ctx) => {
     checkKafka(env, ctx);
@@ -232,6 +257,12 @@ export const FleetConfig = z
         code: "custom",
         path: ["SOC_LLM_MODEL"],
         message: "SOC_LLM_MODEL names the model with SOC_LLM=openai",
+      });
+    if (env.SOC_RULES_REPO && !env.SOC_FORGE_TOKEN)
+      ctx.addIssue({
+        code: "custom",
+        path: ["SOC_FORGE_TOKEN"],
+        message: "SOC_FORGE_TOKEN is required with SOC_RULES_REPO",
       });
     if (!env.MATTERMOST_URL) return;
     for (const name of ["MATTERMOST_BOT_TOKEN", "MATTERMOST_TEAM", "MATTERMOST_CHANNEL"] as const) {
@@ -296,6 +327,21 @@ export const FleetConfig = z
       /** A peer's plain-HTTP ops address (/healthz, /readyz, /metrics). */
       opsUrl: (name: AgentName | McpServerName) => `http://${peerHost(name)}:${base + 20 + ports[name]}`,
       url,
+      rules: {
+        /** Where proposals go; null keeps them in their case. */
+        target: env.SOC_RULES_REPO
+          ? {
+              repo: env.SOC_RULES_REPO,
+              file: env.SOC_RULES_FILE,
+              base: env.SOC_RULES_BASE,
+              token: env.SOC_FORGE_TOKEN ?? "",
+              forge: env.SOC_FORGE ?? null,
+            }
+          : null,
+        falcoLang: env.SOC_FALCO_LANG_BIN,
+        falcoData: env.SOC_FALCO_DATA ?? null,
+        rulesFiles: (env.SOC_FALCO_RULES ?? "falco_rules.yaml").split(",").map((f) => f.trim()),
+      },
       mattermost: env.MATTERMOST_URL
         ? {
             url: env.MATTERMOST_URL.replace(/\/+$/, ""),
@@ -319,7 +365,7 @@ export type FleetConfig = z.output<typeof FleetConfig>;
 
 /**
  * Port offsets from SOC_PORT_BASE; the Falco ingest is base+1, OPA base+11, the Mattermost bot's
- * callbacks base+12, ops ports base+20+offset.
+ * callbacks base+12, ops ports base+20+offset (up to base+33).
  */
 const ports: Record<Identity, number> = {
   operator: 0,
@@ -332,6 +378,7 @@ const ports: Record<Identity, number> = {
   remediate: 8,
   "cluster-actions": 9,
   notify: 10,
+  rules: 13,
 };
 
 /** An address only this machine reaches: plain HTTP is accepted nowhere else. */

@@ -1,10 +1,11 @@
 import { z } from "zod";
-import { Analysis, Evidence, ProposedAction, Questions, RelatedEvent } from "./analysis.js";
+import { Analysis, Evidence, ProposedAction, Questions, RelatedEvent, Severity } from "./analysis.js";
 import { Anomaly, TraceId, WhyForwarded } from "./anomaly.js";
 import { Case, CaseId, CaseStatus, DecisionAction } from "./case.js";
 import { AppliedAction, UndoneAction } from "./cluster.js";
 import { FalcoEvent } from "./falco.js";
 import { Explanation, PolicyDecision, PolicyInput } from "./policy.js";
+import { DraftTrigger, RecordedEvent, RuleProposal } from "./rules.js";
 import { Step } from "./step.js";
 
 /**
@@ -33,6 +34,7 @@ export const agentNames = [
   "reviewer",
   "remediate",
   "notify",
+  "rules",
 ] as const;
 export type AgentName = (typeof agentNames)[number];
 export const mcpServerNames = ["policy-engine", "cluster-actions"] as const;
@@ -64,6 +66,8 @@ export const DecisionFigures = z.object({
 });
 export type DecisionFigures = z.infer<typeof DecisionFigures>;
 const Ack = z.object({ ok: z.literal(true) });
+/** A rule change drafted for a case, or why none was. */
+const Drafted = z.object({ proposal: RuleProposal.nullable(), note: z.string() });
 
 export const skills = {
   ingest: skill({
@@ -164,6 +168,54 @@ export const skills = {
       remediation: z.enum(["dry-run", "enforce"]),
     }),
   }),
+  proposeRule: skill({
+    agent: "coordinator",
+    id: "propose_rule",
+    description:
+      "Draft a Falco rule change from a case on demand (an exception from its dismissal, a rule from its approval), checked, replayed and gated; an approver asking confirms a proposal the policy escalated.",
+    callers: ["notify", "operator"],
+    input: z.object({ case_id: CaseId, by: z.string().min(1) }),
+    output: Drafted,
+  }),
+  listProposals: skill({
+    agent: "coordinator",
+    id: "list_proposals",
+    description: "Rule changes drafted from cases, newest first, with their state and pull request.",
+    callers: ["notify", "operator"],
+    input: z.object({ limit: z.number().int().positive().max(1000) }),
+    output: z.object({ proposals: z.array(RuleProposal) }),
+  }),
+  draftRule: skill({
+    agent: "rules",
+    id: "draft_rule",
+    description:
+      "Draft a Falco rule change from analysts' decisions on one rule's cases, validate it with the Falco project's tooling, replay it on the recorded events, put it to the policy and open the pull request it allows.",
+    callers: ["coordinator"],
+    input: z.object({
+      case_id: CaseId,
+      trigger: DraftTrigger,
+      event: FalcoEvent,
+      /** What the analyst found, for a new rule's priority and tags; null when it did not answer. */
+      finding: z.object({ severity: Severity, technique: z.string().nullable() }).nullable(),
+      /** The rule's recorded events, with what analysts made of each. */
+      history: z.array(RecordedEvent).max(10_000),
+      /** The approver confirming a proposal the policy escalated. */
+      confirmed_by: z.string().nullable(),
+    }),
+    output: Drafted,
+  }),
+  pullRequests: skill({
+    agent: "rules",
+    id: "pull_requests",
+    description: "Where the rule changes' pull requests are: open, merged or closed.",
+    callers: ["coordinator"],
+    input: z.object({ numbers: z.array(z.number().int().positive()).max(1000) }),
+    output: z.object({
+      pull_requests: z.array(
+        z.object({ number: z.number().int(), state: z.enum(["open", "merged", "closed"]) }),
+      ),
+    }),
+  }),
   gatherEvidence: skill({
     agent: "detect",
     id: "gather_evidence",
@@ -237,7 +289,12 @@ export const skills = {
     id: "case_update",
     description: "Tell the humans how a case they saw has moved on.",
     callers: ["coordinator"],
-    input: z.object({ case: Case, note: z.string() }),
+    input: z.object({
+      case: Case,
+      note: z.string(),
+      /** A rule change drafted from the case: shown with its pull request. */
+      proposal: RuleProposal.nullable().default(null),
+    }),
     output: Ack,
   }),
 } as const;

@@ -20,7 +20,15 @@ describe("AgentConfig documents", () => {
       .filter((entry) => entry.isDirectory())
       .map((entry) => entry.name)
       .filter((name) => readdirSync(join(root, "agents", name)).includes("agent-config.yaml"));
-    expect(names.sort()).toEqual(["analyst", "coordinator", "detect", "prefilter", "remediate", "reviewer"]);
+    expect(names.sort()).toEqual([
+      "analyst",
+      "coordinator",
+      "detect",
+      "prefilter",
+      "remediate",
+      "reviewer",
+      "rules",
+    ]);
     for (const name of names) expect(loadAgentConfig(root, name)?.metadata.name).toBe(name);
   });
 

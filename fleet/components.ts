@@ -23,6 +23,7 @@ export const components: readonly ComponentEntry[] = [
   { name: "remediate", load: async () => (await import("../agents/remediate/agent.js")).remediate },
   { name: "reviewer", load: async () => (await import("../agents/reviewer/agent.js")).reviewer },
   { name: "analyst", load: async () => (await import("../agents/analyst/agent.js")).analyst },
+  { name: "rules", load: async () => (await import("../agents/rules/agent.js")).rules },
   { name: "notify", load: async () => (await import("../bot/notify/agent.js")).notify },
   { name: "prefilter", load: async () => (await import("../agents/prefilter/agent.js")).prefilter },
   { name: "detect", load: async () => (await import("../agents/detect/agent.js")).detect },

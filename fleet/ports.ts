@@ -19,13 +19,13 @@ export async function freePorts(count: number): Promise<number[]> {
   return ports;
 }
 
-/** The first of 31 consecutive free loopback ports, laid out as SOC_PORT_BASE's. */
+/** The first of 34 consecutive free loopback ports, laid out as SOC_PORT_BASE's. */
 export async function freePortBase(): Promise<number> {
   for (;;) {
     // Below Linux's ephemeral range (32768–60999): a client's outgoing connection (Kafka, OPA,
     // Mattermost) can take any port there, and a fleet restarting a component would find it taken.
     const base = 10_000 + 40 * Math.floor(Math.random() * 568);
-    const free = await Promise.all(Array.from({ length: 31 }, (_, i) => portFree(base + i)));
+    const free = await Promise.all(Array.from({ length: 34 }, (_, i) => portFree(base + i)));
     if (free.every(Boolean)) return base;
   }
 }

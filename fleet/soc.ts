@@ -1,5 +1,6 @@
 import { main as caseCommands } from "../bot/terminal/cli.js";
 import { policyCommand } from "./policy-diff.js";
+import { ruleReplayCommand } from "./rule-replay.js";
 import { evalCommand } from "./evaluation/analyst.js";
 import { shippedForwarding } from "./evaluation/policy-settings.js";
 import { evaluate, renderEvaluation } from "./evaluation/prefilter.js";
@@ -9,12 +10,13 @@ const evalUsage =
 
 /**
  * The `soc` command. Case commands go to the running fleet (the same command code every front end
- * runs); `soc prefilter eval` and `soc policy diff` are offline analysis of a user's own data, `soc
- * eval` of the analyst's language model.
+ * runs); `soc prefilter eval`, `soc policy diff` and `soc rule replay` are offline analysis of a
+ * user's own data, `soc eval` of the analyst's language model.
  */
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === "policy") return policyCommand(argv.slice(1));
   if (argv[0] === "eval") return evalCommand(argv.slice(1));
+  if (argv[0] === "rule" && argv[1] === "replay") return ruleReplayCommand(argv.slice(2));
   if (argv[0] !== "prefilter") return caseCommands(argv);
   const [, verb, events, ...rest] = argv;
   const option = (name: string) => {

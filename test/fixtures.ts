@@ -1,6 +1,7 @@
 import type { Analysis } from "../contracts/analysis.js";
 import type { Case } from "../contracts/case.js";
 import type { AssetContext } from "../contracts/cluster.js";
+import type { RuleProposal } from "../contracts/rules.js";
 
 /**
  * Shared fixtures: one escalated case, its analysis and its workload's context, as the store, the
@@ -76,4 +77,56 @@ export const storefrontContext: AssetContext = {
     { kind: "Deployment", name: "storefront" },
   ],
   replicas: 3,
+};
+
+/**
+ * An exception drafted from two dismissed cases and opened as a pull request. Its values come from
+ * Falco fields, so one of them tries markup and a fence break, as an attacker's would.
+ */
+export const openProposal: RuleProposal = {
+  id: "soc_dismissed_0a1b2c3d",
+  kind: "exception",
+  trigger: "dismissed",
+  rule: { name: "Read sensitive file untrusted", priority: "WARNING" },
+  name: "soc_dismissed_0a1b2c3d",
+  yaml: [
+    "- rule: Read sensitive file untrusted",
+    "  exceptions:",
+    "    - name: soc_dismissed_0a1b2c3d",
+    "      fields: [container.image.repository, proc.cmdline]",
+    "      comps: [=, =]",
+    '      values: [[ghcr.io/acme/backup, "restic ```\\n@channel [x](http://evil)"]]',
+    "  append: true",
+    "",
+  ].join("\n"),
+  case_id: "C-7K2F9",
+  cases: ["C-7K2F9", "C-ABCDE"],
+  validation: { ok: true, messages: [] },
+  replay: {
+    events: 20,
+    dismissed: 2,
+    spared_dismissed: 2,
+    spared_approved: [],
+    spared_open: [],
+    approved: 0,
+    matched_approved: 0,
+    hits: ["C-7K2F9", "C-ABCDE"],
+    per_day: 2,
+    unreplayable: 0,
+    missing_fields: [],
+  },
+  gate: {
+    outcome: "pull_request",
+    reasons: ["validated, replayed and within every limit: a pull request for a human to merge"],
+    policy_version: "test-1",
+  },
+  state: "open",
+  confirmed_by: null,
+  pull_request: {
+    number: 7,
+    url: "http://127.0.0.1:3000/soc/falco-rules/pulls/7",
+    branch: "soc/soc_dismissed_0a1b2c3d",
+  },
+  error: null,
+  created_at: "2026-11-24T09:10:00.000Z",
 };

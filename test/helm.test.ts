@@ -247,20 +247,39 @@ describe("the Helm chart helm/soc-fleet", () => {
     });
   });
 
-  it("reaches every name of contracts/config.ts through values (config, or secrets for the three secrets)", () => {
+  it("reaches every name of contracts/config.ts through values (config, or secrets for the four secrets)", () => {
     const values = parse(readFileSync(join(chartDir, "values.yaml"), "utf8")) as {
       config: Record<string, unknown>;
-      secrets: { botTokenKey: string; botSecretKey: string; llm: { apiKeyKey: string } };
+      secrets: {
+        botTokenKey: string;
+        botSecretKey: string;
+        llm: { apiKeyKey: string };
+        forge: { tokenKey: string };
+      };
     };
     const secretNames = [
       values.secrets.botTokenKey,
       values.secrets.botSecretKey,
       values.secrets.llm.apiKeyKey,
+      values.secrets.forge.tokenKey,
     ];
-    expect(secretNames).toEqual(["MATTERMOST_BOT_TOKEN", "SOC_BOT_SECRET", "OPENAI_API_KEY"]);
+    expect(secretNames).toEqual([
+      "MATTERMOST_BOT_TOKEN",
+      "SOC_BOT_SECRET",
+      "OPENAI_API_KEY",
+      "SOC_FORGE_TOKEN",
+    ]);
     // Kafka's CA file and password come from kafka.caSecret and kafka.passwordSecret, the database's
-    // URL from database.urlSecret, each pod's replica name from its own.
-    secretNames.push("KAFKA_CA_FILE", "KAFKA_SASL_PASSWORD", "SOC_DATABASE_URL", "SOC_REPLICA");
+    // URL from database.urlSecret, each pod's replica name from its own; the image says where its
+    // falco-lang and the Falco project's rules and schemas are.
+    secretNames.push(
+      "KAFKA_CA_FILE",
+      "KAFKA_SASL_PASSWORD",
+      "SOC_DATABASE_URL",
+      "SOC_REPLICA",
+      "SOC_FALCO_LANG_BIN",
+      "SOC_FALCO_DATA",
+    );
     expect([...Object.keys(values.config), ...secretNames].sort()).toEqual(
       Object.keys(FleetConfig.in.shape).sort(),
     );
@@ -664,6 +683,52 @@ describe("the Helm chart helm/soc-fleet", () => {
       ],
     ];
     for (const [what, values, reason] of refused) expect(refusal(values), what).toContain(reason);
+  });
+
+  it("gives the rules repository, its forge token and the Falco settings to the rules agent alone, and lets it reach the forge", () => {
+    const file = join(work, "rules-repository.yaml");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        config: {
+          SOC_RULES_REPO: "https://git.example.org:3000/security/falco-rules.git",
+          SOC_FORGE: "gitea",
+        },
+        secrets: { forge: { existingSecret: "soc-fleet-forge" } },
+        networkPolicy: { enabled: true, egress: { enabled: true } },
+      }),
+    );
+    const objects = render([file]);
+    for (const { name } of components) {
+      const env = Object.fromEntries(
+        (
+          (podSpec(find(objects, "Deployment", `soc-${name}`) as K8sObject).containers[0] as Container).env ??
+          []
+        ).map((e) => [e.name, e]),
+      );
+      const rulesNames = Object.keys(env).filter((key) => /^(SOC_RULES_|SOC_FORGE|SOC_FALCO_)/.test(key));
+      if (name !== "rules") {
+        expect(rulesNames, name).toEqual([]);
+        continue;
+      }
+      expect(env.SOC_FORGE_TOKEN?.valueFrom?.secretKeyRef).toEqual({
+        name: "soc-fleet-forge",
+        key: "SOC_FORGE_TOKEN",
+      });
+      expect(env.SOC_RULES_REPO?.value).toBe("https://git.example.org:3000/security/falco-rules.git");
+    }
+    const policy = find(objects, "NetworkPolicy", "soc-rules") as K8sObject;
+    const egress = (policy.spec as { egress: { ports?: { port: number }[] }[] }).egress;
+    expect(egress.some((rule) => rule.ports?.some((p) => p.port === 3000))).toBe(true);
+    // Without the token's Secret, the render names what is missing.
+    const bare = join(work, "rules-no-secret.yaml");
+    writeFileSync(
+      bare,
+      JSON.stringify({ config: { SOC_RULES_REPO: "https://github.com/acme/falco-rules" } }),
+    );
+    expect(() => render([bare])).toThrow(
+      /secrets.forge.existingSecret is required with config.SOC_RULES_REPO/,
+    );
   });
 
   it("gives Kafka's TLS and SASL settings, CA and password to the Kafka clients alone, each a valid configuration", () => {

@@ -20,6 +20,7 @@ import { fleetHealth } from "./health.js";
 import { StepRunner } from "./steps.js";
 import { openStorage, type Storage } from "./storage.js";
 import { CaseRuns } from "./runs.js";
+import { exportProposalGauges, RuleDrafts } from "./rule-drafts.js";
 import { caseLease } from "./store.js";
 import { privateDir } from "../../runtime/private-dir.js";
 
@@ -30,12 +31,15 @@ export const coordinator: Agent = {
   async skills({ component, config, peers, mcp }) {
     privateDir(config.dataDir);
     const storage = await openStorage(config);
-    const { store, checkpointer, leases } = storage;
+    const { store, checkpointer, leases, proposals } = storage;
     exportCaseGauges(component, store);
+    exportProposalGauges(component, proposals);
+    const drafts = new RuleDrafts(store, proposals, peers, component.log);
     const graph = caseGraph(
       {
         store,
         peers,
+        drafts,
         log: component.log,
         stopping: () => runs.stopping,
         holds: (id) => leases.holds(caseLease(id)),
@@ -199,6 +203,20 @@ export const coordinator: Agent = {
           return { case: (await store.get(case_id)) ?? current, undone: result.output.undone };
         });
       }),
+      handler(skills.proposeRule, async ({ case_id, by: named }, { caller }) => {
+        const approver = await gated(caller, named, case_id, () => decider(config, caller, named));
+        const current = await store.get(case_id);
+        if (!current) throw new SocError("case_not_found", `no case ${case_id}`);
+        return withTrace({ ...newTrace(current.trace_id), caseId: case_id }, async () => {
+          // An approver asking again confirms what the policy sent to an analyst first.
+          const escalated = (await proposals.forCase(case_id)).some((p) => p.state === "escalated");
+          return drafts.draft(steps, case_id, "asked", {
+            key: `rule@${new Date().toISOString()}`,
+            confirmedBy: escalated ? approver.id : null,
+          });
+        });
+      }),
+      handler(skills.listProposals, async ({ limit }) => ({ proposals: await drafts.list(limit) })),
       handler(skills.listCases, async ({ status, limit }) => ({ cases: await store.list(status, limit) })),
       handler(skills.trace, async ({ id }) => {
         const found = await store.get(id);

@@ -13,6 +13,7 @@ import { WhyForwarded, type Anomaly } from "../../contracts/anomaly.js";
 import { skills } from "../../contracts/skills.js";
 import type { Peers } from "../../runtime/a2a/client.js";
 import type { Logger } from "../../runtime/log.js";
+import type { RuleDrafts } from "./rule-drafts.js";
 import type { CaseStore } from "./store.js";
 import { StepRunner } from "./steps.js";
 
@@ -37,6 +38,8 @@ export interface GraphDependencies {
    * replica may have taken it over.
    */
   holds?: (caseId: string) => boolean;
+  /** Drafts the rule change a human decision calls for, once the case is closed. */
+  drafts?: RuleDrafts;
 }
 
 /** How long an escalation waits between tries while the front end is unreachable. */
@@ -52,7 +55,7 @@ export interface AwaitingDecision {
  * and wait for a human. A failed or silent agent never stalls a case: it escalates.
  */
 export function caseGraph(
-  { store, peers, log, stopping = () => false, holds }: GraphDependencies,
+  { store, peers, log, stopping = () => false, holds, drafts }: GraphDependencies,
   checkpointer: BaseCheckpointSaver,
 ) {
   const steps = new StepRunner(store, peers, {
@@ -205,6 +208,7 @@ export function caseGraph(
         () => "case update shown",
       );
     }
+    await drafts?.afterDecision(steps, state.caseId, state.decision);
     return {};
   };
 

@@ -29,6 +29,8 @@ export class StepRunner {
     spec: S,
     input: z.input<S["input"]>,
     summarize: (output: z.output<S["output"]>) => string,
+    /** What the chain keeps of the input, when not all of it (a rule's recorded events). */
+    recorded: unknown = input,
   ): Promise<StepResult<z.output<S["output"]>>> {
     const done = await this.store.step(caseId, key);
     if (done && !done.error)
@@ -45,7 +47,7 @@ export class StepRunner {
         agent: spec.agent,
         skill: spec.id,
         summary: summarize(output),
-        input,
+        input: recorded,
         output,
         ...usage,
         duration_ms: performance.now() - started,
@@ -61,7 +63,7 @@ export class StepRunner {
         agent: spec.agent,
         skill: spec.id,
         summary: message,
-        input,
+        input: recorded,
         output: null,
         mcp_calls: [],
         tokens: { in: 0, out: 0, cost: 0 },

@@ -3,6 +3,7 @@ import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import type { FleetConfig } from "../../contracts/config.js";
 import { leaseHolder, Leases } from "../../runtime/sql/lease.js";
 import { openSql } from "../../runtime/sql/open.js";
+import { Proposals } from "./proposals.js";
 import { CaseStore } from "./store.js";
 
 /**
@@ -11,6 +12,8 @@ import { CaseStore } from "./store.js";
  */
 export interface Storage {
   store: CaseStore;
+  /** The rule changes drafted from cases. */
+  proposals: Proposals;
   checkpointer: BaseCheckpointSaver;
   leases: Leases;
   close(): Promise<void>;
@@ -29,6 +32,7 @@ export async function openStorage({
 }: Pick<FleetConfig, "databaseUrl" | "dataDir" | "replica" | "leaseMs">): Promise<Storage> {
   const sql = await openSql(databaseUrl, join(dataDir, "cases.db"));
   const store = await CaseStore.open(sql);
+  const proposals = await Proposals.open(sql);
   const leases = await Leases.open(sql, leaseHolder("coordinator", { databaseUrl, replica }), leaseMs);
   if (databaseUrl) {
     const { PostgresSaver } = await import("@langchain/langgraph-checkpoint-postgres");
@@ -37,6 +41,7 @@ export async function openStorage({
     await sql.exclusive("soc-migrations-checkpoints", () => checkpointer.setup());
     return {
       store,
+      proposals,
       checkpointer,
       leases,
       close: async () => {
@@ -52,6 +57,7 @@ export async function openStorage({
   checkpoints.pragma("synchronous = NORMAL");
   return {
     store,
+    proposals,
     checkpointer: new SqliteSaver(checkpoints),
     leases,
     close: async () => {

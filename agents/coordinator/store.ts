@@ -203,7 +203,7 @@ export class CaseStore {
   }
 
   /**
-   * The events `rule` fired on, oldest first, at most `limit`, with what became of each case: a
+   * The events `rule` fired on, oldest first, the most recent `limit` of them, with what became of each case: a
    * human's dismissal is `dismissed`; an approval, or an action the policy carried out, `approved`;
    * anything else (waiting, rejected by the policy, failed) `open`. Rule changes are replayed on them.
    */
@@ -213,11 +213,11 @@ export class CaseStore {
       anomaly: string;
       decision: string | null;
       resolution: string | null;
-    }>("SELECT id, anomaly, decision, resolution FROM cases WHERE rule = ? ORDER BY created_at LIMIT ?", [
-      rule,
-      limit,
-    ]);
-    return rows.map((row) => {
+    }>(
+      "SELECT id, anomaly, decision, resolution FROM cases WHERE rule = ? ORDER BY created_at DESC LIMIT ?",
+      [rule, limit],
+    );
+    return rows.reverse().map((row) => {
       const { event } = JSON.parse(row.anomaly) as Anomaly;
       const action = row.decision ? (JSON.parse(row.decision) as Decision).action : null;
       const decision =

@@ -6,6 +6,7 @@ import {
   type ApprovalInput,
   type PolicyInput,
 } from "../../contracts/policy.js";
+import { RuleGate, type RuleGateInput } from "../../contracts/rules.js";
 import type { Logger } from "../../runtime/log.js";
 import { currentTrace } from "../../runtime/trace.js";
 import { canonicalJson, digestOf, type DecisionLog } from "./decision-log.js";
@@ -169,6 +170,28 @@ export class PolicyEngine {
         })),
         input_problems: [],
         settings_problems: [],
+      };
+    }
+  }
+
+  /**
+   * Whether a drafted rule change becomes a pull request, goes to an analyst first, or is refused;
+   * when the policy cannot answer, an analyst decides: nothing reaches a forge unchecked.
+   */
+  async ruleChange(input: RuleGateInput): Promise<RuleGate> {
+    try {
+      return parseAnswer(
+        RuleGate,
+        await this.evaluator.query(entrypoints.ruleChange, input),
+        "rule change decision",
+      );
+    } catch (error) {
+      const failure = asUnavailable(error);
+      this.#failsafe.inc({ cause: failure.failsafe });
+      return {
+        outcome: "escalate",
+        reasons: failsafeDecision(failure).reasons,
+        policy_version: "unavailable",
       };
     }
   }

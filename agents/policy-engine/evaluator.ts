@@ -11,6 +11,7 @@ export const entrypoints = {
   explanation: "soc/verdict/explanation",
   forwarding: "soc/threshold/forwarding",
   approval: "soc/approvals/decision",
+  ruleChange: "soc/rules/decision",
 } as const;
 export type Entrypoint = (typeof entrypoints)[keyof typeof entrypoints];
 

@@ -14,6 +14,7 @@ import { PolicyUnavailable, entrypoints, type Entrypoint, type PolicyEvaluator }
 import { freePort } from "./opa-process.js";
 import { firstCase } from "./policy-cases.js";
 import { exportBundleLoaded, policyEngine, policyTools } from "./server.js";
+import { openProposal } from "../../test/fixtures.js";
 
 const certDir = mkdtempSync(join(tmpdir(), "soc-certs-"));
 const stops: (() => unknown)[] = [];
@@ -59,11 +60,12 @@ afterAll(async () => {
 });
 
 describe("the policy engine's MCP tools, over mTLS", () => {
-  it("lists evaluate_action, evaluate_approval, explain and get_threshold with input and output schemas, read-only", async () => {
+  it("lists evaluate_action, evaluate_approval, evaluate_rule_change, explain and get_threshold with input and output schemas, read-only", async () => {
     const { tools } = await (await connect("reviewer")).listTools();
     expect(tools.map((t) => t.name).sort()).toEqual([
       "evaluate_action",
       "evaluate_approval",
+      "evaluate_rule_change",
       "explain",
       "get_threshold",
     ]);
@@ -111,6 +113,27 @@ describe("the policy engine's MCP tools, over mTLS", () => {
     expect(await call("evaluate_action", { case_id: "C-7K2F9", input })).toEqual(decision);
     expect(await call("explain", { input })).toMatchObject({ decision, fired });
     expect(await call("get_threshold", {})).toEqual(forwarding);
+  });
+
+  it("answers evaluate_rule_change from the rules gate, and escalates a draft when the policy cannot answer", async () => {
+    const gate = {
+      outcome: "reject",
+      reasons: ["it would hide approved case(s): C-55555"],
+      policy_version: "r1",
+    };
+    answers = { [entrypoints.ruleChange]: gate };
+    const client = await connect("reviewer");
+    const input = {
+      kind: "exception",
+      rule: { name: "Read sensitive file untrusted", priority: "WARNING" },
+      validation: { ok: true, messages: [] },
+      replay: { ...openProposal.replay, spared_approved: ["C-55555"] },
+    };
+    const call = async () =>
+      (await client.callTool({ name: "evaluate_rule_change", arguments: { input } })).structuredContent;
+    expect(await call()).toEqual(gate);
+    answers = null;
+    expect(await call()).toMatchObject({ outcome: "escalate", policy_version: "unavailable" });
   });
 
   it("escalates through MCP when the evaluator cannot answer", async () => {

@@ -12,6 +12,7 @@ import {
   PolicyDecision,
   PolicyInput,
 } from "../../contracts/policy.js";
+import { RuleGate, RuleGateInput } from "../../contracts/rules.js";
 import type { Component } from "../../runtime/component.js";
 import { tool, type ToolDefinition } from "../../runtime/mcp/server.js";
 import type { McpServerAgent } from "../agent.js";
@@ -29,7 +30,7 @@ export const policyEngine: McpServerAgent = {
   name: "policy-engine",
   description:
     "The reviewer's verdicts from the Rego in policies/, evaluated by OPA or in-process Wasm; escalates whenever the policy cannot answer.",
-  callers: ["reviewer", "prefilter", "coordinator"],
+  callers: ["reviewer", "prefilter", "coordinator", "rules"],
   async tools({ component, config }) {
     const evaluator = await startEvaluator(component, config);
     exportBundleLoaded(component, evaluator);
@@ -76,6 +77,16 @@ export function policyTools(engine: PolicyEngine): ToolDefinition[] {
       output: PolicyExplanation,
       annotations: readOnly,
       handle: ({ input }) => engine.explain(input),
+    }),
+    tool({
+      name: "evaluate_rule_change",
+      title: "Evaluate a drafted Falco rule change",
+      description:
+        "Whether a drafted rule change (an exception or a new rule), validated and replayed on the recorded events, is opened as a pull request, shown to an analyst first (escalate) or rejected, with the reasons and the policy version. Escalates when the policy cannot answer.",
+      input: z.object({ input: RuleGateInput }),
+      output: RuleGate,
+      annotations: readOnly,
+      handle: ({ input }) => engine.ruleChange(input),
     }),
     tool({
       name: "get_threshold",

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { stringify } from "yaml";
 import {
   listOperators,
@@ -11,7 +10,7 @@ import {
 import type { Fields } from "./evaluate.js";
 import type { RuleSet } from "./ruleset.js";
 import { replayOn, type RecordedEvent, type Replay } from "./replay.js";
-import { sharedShape } from "./shape.js";
+import { draftName, sharedShape } from "./shape.js";
 
 /**
  * A Falco rule exception: the rule does not fire when, for one of `values`' tuples, each field
@@ -59,11 +58,12 @@ export function draftException(rule: string, dismissed: readonly Fields[]): Exce
   if (shape.length === 0) return null;
   const fields = shape.map(([field]) => field);
   const tuple = shape.map(([, value]) => value);
-  const digest = createHash("sha256")
-    .update(JSON.stringify([rule, fields, tuple]))
-    .digest("hex")
-    .slice(0, 8);
-  return { name: `soc_dismissed_${digest}`, fields, comps: fields.map(() => "="), values: [tuple] };
+  return {
+    name: draftName("dismissed", [rule, fields, tuple]),
+    fields,
+    comps: fields.map(() => "="),
+    values: [tuple],
+  };
 }
 
 /** The exception as a rules-file item that appends it to `rule` (Falco's `append: true`). */

@@ -2,7 +2,7 @@ import { stringify } from "yaml";
 import { exceptionCondition } from "./exceptions.js";
 import type { Fields } from "./evaluate.js";
 import { replayOn, type RecordedEvent, type Replay } from "./replay.js";
-import { sharedShape } from "./shape.js";
+import { draftName, sharedShape } from "./shape.js";
 import type { Rule, RuleSet } from "./ruleset.js";
 
 /** Falco's priority for what the analysts found, by the analysis's severity. */
@@ -14,7 +14,11 @@ export const priorityBySeverity = {
 } as const;
 
 export interface RuleDraft {
+  /** The draft's stable name (`soc_raised_…`), the same for the same rule and shape. */
+  id: string;
   name: string;
+  /** Its Falco priority: what the analysis found. */
+  priority: string;
   /** The shape's fields and values the new rule adds to the rule it narrows. */
   shape: [string, string][];
   yaml: string;
@@ -48,7 +52,13 @@ export function draftRule(
     tags,
     ...(base.text.source ? { source: base.text.source } : {}),
   };
-  return { name, shape, yaml: stringify([item], { lineWidth: 0 }) };
+  return {
+    id: draftName("raised", [base.name, shape]),
+    name,
+    priority: item.priority,
+    shape,
+    yaml: stringify([item], { lineWidth: 0 }),
+  };
 }
 
 /** A value as a condition reads it: bare when it can be, quoted when it cannot. */

@@ -73,6 +73,8 @@ describe("Decisions", () => {
         return Promise.resolve({ case: escalatedCase, undone: [{ action: "label_pod", answers: [] }] });
       },
       cases: () => Promise.resolve([]),
+      rule: () => Promise.reject(new Error("not used")),
+      rules: () => Promise.reject(new Error("not used")),
       status: () => Promise.reject(new Error("not used")),
     };
     const component = clientComponentForTests("notify");

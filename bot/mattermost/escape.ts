@@ -23,6 +23,23 @@ export function inert(value: string | null | undefined, max = 200): string {
   return `${fence}${pad}${text}${pad}${fence}`;
 }
 
+/**
+ * Lines of text from outside (a drafted rules file quoting Falco fields) as one fenced code block
+ * that no line of it can close, without control characters, and at most `maxLines` lines.
+ */
+export function inertBlock(text: string, language = "", maxLines = 40): string {
+  const clean = text.replace(
+    // eslint-disable-next-line no-control-regex
+    /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g,
+    "",
+  );
+  const lines = clean.trimEnd().split("\n");
+  const shown = lines.length > maxLines ? [...lines.slice(0, maxLines), "…"] : lines;
+  const longestRun = Math.max(2, ...(clean.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = "`".repeat(longestRun + 1);
+  return [`${fence}${language}`, ...shown, fence].join("\n");
+}
+
 /** Mattermost's limit for one post's message, in characters. */
 export const MAX_POST_LENGTH = 16_383;
 

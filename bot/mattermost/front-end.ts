@@ -13,6 +13,7 @@ import { MattermostApi, unreachable, type Attachment } from "./api.js";
 import { callbackRoutes } from "./callbacks.js";
 import { proposedAction } from "./context.js";
 import { Decisions } from "./decisions.js";
+import { proposalMarkdown } from "./reply.js";
 import { inert } from "./escape.js";
 import { Outbox } from "./outbox.js";
 import { buttonNames, escalationAttachment, groupKey, stepMessage, type ButtonAction } from "./posts.js";
@@ -121,7 +122,7 @@ export async function mattermostFrontEnd(
       if (queued) component.log.info({ case: escalated.id }, "escalation queued for Mattermost");
       return { ok: true as const };
     }),
-    handler(skills.caseUpdate, async ({ case: updated, note }) => {
+    handler(skills.caseUpdate, async ({ case: updated, note, proposal }) => {
       if (updated.decision && updated.decision.action !== "investigate") {
         await outbox.add(updated.id, { kind: "decided", case: updated });
       }
@@ -155,7 +156,10 @@ export async function mattermostFrontEnd(
           : undefined;
       await outbox.add(updated.id, {
         kind: "reply",
-        message: `\`${updated.id}\` ${inert(note, 500)}`,
+        message: [
+          `\`${updated.id}\` ${inert(note, 500)}`,
+          ...(proposal ? proposalMarkdown(proposal) : []),
+        ].join("\n"),
         ...(undo ? { attachment: undo } : {}),
       });
       return { ok: true as const };

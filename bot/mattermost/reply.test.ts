@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Evidence } from "../../contracts/analysis.js";
 import type { Step } from "../../contracts/step.js";
 import { emptyContext, type AssetContext } from "../../contracts/cluster.js";
-import { escalatedCase, storefrontContext } from "../../test/fixtures.js";
+import { escalatedCase, openProposal, storefrontContext } from "../../test/fixtures.js";
 import { replyMessages } from "./reply.js";
 
 function investigated(context: AssetContext): string[] {
@@ -145,5 +145,33 @@ describe("replyMessages for trace", () => {
       steps: [step(2, { in: 0, out: 0, cost: 0 })],
     });
     expect(message).not.toContain("whole case");
+  });
+});
+
+describe("replyMessages for rule changes", () => {
+  it("shows a proposal's change in a code block its values cannot close, and links its pull request", () => {
+    const [message = ""] = replyMessages({
+      kind: "proposal",
+      title: "C-7K2F9: soc_dismissed_0a1b2c3d open",
+      proposal: openProposal,
+      note: "exception opened as a pull request",
+    });
+    expect(message).toContain("[pull request #7](http://127.0.0.1:3000/soc/falco-rules/pulls/7)");
+    expect(message).toContain("append: true");
+    // The value's ``` , @channel and link stay inside the block: nothing outside it but our own markup.
+    const outside = outsideCode(message);
+    expect(outside).not.toContain("@channel");
+    expect(outside).not.toContain("http://evil");
+  });
+
+  it("lists proposals as a table with their case, kind, state and pull request", () => {
+    const [message = ""] = replyMessages({
+      kind: "proposals",
+      title: "1 rule change(s)",
+      proposals: [openProposal],
+    });
+    expect(message.split("\n")).toContain(
+      "| `soc_dismissed_0a1b2c3d` | `C-7K2F9` | exception | open | `Read sensitive file untrusted` | [#7](http://127.0.0.1:3000/soc/falco-rules/pulls/7) |",
+    );
   });
 });

@@ -12,7 +12,8 @@ import {
   type Reply,
 } from "../../commands/index.js";
 import { contextLines, type Medium, type Target } from "../asset-context.js";
-import { inert, splitMessage } from "./escape.js";
+import type { RuleProposal } from "../../contracts/rules.js";
+import { inert, inertBlock, splitMessage } from "./escape.js";
 
 /** A command's reply as Mattermost markdown, split into messages that fit in a post. */
 export function replyMessages(reply: Reply): string[] {
@@ -67,9 +68,38 @@ function replyText(reply: Reply): string {
         `**Today:** ${formatToday(reply.today)}`,
       ].join("\n");
     }
+    case "proposal":
+      return [
+        inert(reply.title, 200),
+        inert(reply.note, 600),
+        ...(reply.proposal ? proposalMarkdown(reply.proposal) : []),
+      ].join("\n");
+    case "proposals":
+      return [
+        inert(reply.title, 200),
+        ...(reply.proposals.length
+          ? ["| proposal | case | kind | state | rule | pull request |", "|---|---|---|---|---|---|"]
+          : []),
+        ...reply.proposals.map(
+          (p) =>
+            `| \`${p.id}\` | \`${p.case_id}\` | ${p.kind} | ${p.state} | ${inert(p.rule.name, 80).replace(/\|/g, "\\|")} | ${p.pull_request ? `[#${String(p.pull_request.number)}](${encodeURI(p.pull_request.url)})` : "-"} |`,
+        ),
+      ].join("\n");
     case "help":
       return ["```", formatUsage(reply.commands).replace(/^usage: soc/, "usage: /soc"), "```"].join("\n");
   }
+}
+
+/** A proposal as the thread and the slash command show it: its change, the checks and where it went. */
+export function proposalMarkdown(p: RuleProposal): string[] {
+  const r = p.replay;
+  return [
+    `**Rule change** \`${p.id}\` (${p.kind} for ${inert(p.rule.name, 100)}) · **${p.state}**${p.pull_request ? ` · [pull request #${String(p.pull_request.number)}](${encodeURI(p.pull_request.url)})` : ""}`,
+    inertBlock(p.yaml, "yaml"),
+    `**Validation:** ${p.validation.ok ? "falco-lang, schema and fields: clean" : p.validation.messages.map((m) => inert(m, 300)).join("; ")}`,
+    `**Replay:** ${String(r.events)} recorded events; holds for ${String(r.hits.length)} (${r.per_day.toFixed(1)}/day); could not replay ${String(r.unreplayable)}`,
+    `**Policy** (${inert(p.gate.policy_version, 64)}): ${p.gate.reasons.map((m) => inert(m, 300)).join("; ")}`,
+  ];
 }
 
 const markdown: Medium = {

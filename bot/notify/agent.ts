@@ -26,9 +26,10 @@ export const notify: Agent<FleetConfig, McpServerName> & { name: "notify" } = {
         component.log.info({ case: escalated.id }, "escalation shown");
         return Promise.resolve({ ok: true as const });
       }),
-      handler(skills.caseUpdate, ({ case: updated, note }) => {
+      handler(skills.caseUpdate, ({ case: updated, note, proposal }) => {
+        const pr = proposal?.pull_request;
         show(
-          `UPDATE ${updated.id}  ${safe(note)}${updated.decision ? ` (${updated.decision.action} by ${safe(updated.decision.by)})` : ""}`,
+          `UPDATE ${updated.id}  ${safe(note)}${updated.decision ? ` (${updated.decision.action} by ${safe(updated.decision.by)})` : ""}${pr ? `\n  pull request #${String(pr.number)}: ${safe(pr.url, 300)}` : ""}`,
         );
         return Promise.resolve({ ok: true as const });
       }),

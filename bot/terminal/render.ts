@@ -1,6 +1,7 @@
 import type { Analysis, Evidence, Narrative } from "../../contracts/analysis.js";
 import { describeForwarding } from "../../contracts/anomaly.js";
 import type { Case } from "../../contracts/case.js";
+import type { RuleProposal } from "../../contracts/rules.js";
 import type { Step } from "../../contracts/step.js";
 import {
   caseTokens,
@@ -58,6 +59,25 @@ function stepLine(s: Step): string {
   return `  ${String(s.seq).padStart(2)}. ${s.at}  ${safe(s.agent, 24).padEnd(12)} ${s.skill.padEnd(16)} ${Math.round(s.duration_ms)}ms${tokens}${mcp ? ` [mcp: ${mcp}]` : ""}\n      ${safe(s.summary, 200)}${s.error ? `  (error: ${s.error})` : ""}`;
 }
 
+function proposalLine(p: RuleProposal): string {
+  return `${p.id}  ${p.case_id}  ${p.kind.padEnd(9)} ${p.state.padEnd(9)} ${safe(p.rule.name, 48).padEnd(48)} ${p.pull_request ? safe(p.pull_request.url, 200) : "-"}`;
+}
+
+/** A proposal in full: its line, its change, the checks it passed or failed. */
+function proposalLines(p: RuleProposal): string[] {
+  const r = p.replay;
+  return [
+    proposalLine(p),
+    ...p.yaml
+      .trimEnd()
+      .split("\n")
+      .map((line) => `  | ${safe(line, 300)}`),
+    `validation: ${p.validation.ok ? "clean" : p.validation.messages.map((m) => safe(m, 300)).join("; ")}`,
+    `replay: ${String(r.events)} recorded events; holds for ${String(r.hits.length)} (${r.per_day.toFixed(1)}/day); could not replay ${String(r.unreplayable)}${r.missing_fields.length ? ` (lack ${r.missing_fields.join(", ")})` : ""}`,
+    `policy ${safe(p.gate.policy_version)}: ${p.gate.reasons.map((m) => safe(m, 300)).join("; ")}`,
+  ];
+}
+
 export function renderReply(reply: Reply): string {
   switch (reply.kind) {
     case "case":
@@ -100,6 +120,14 @@ export function renderReply(reply: Reply): string {
       const mode = `remediation: ${reply.remediation}`;
       return `${health}\n${mode}\ncases: ${counts}\n${oldest}\ntoday: ${formatToday(reply.today)}`;
     }
+    case "proposal":
+      return [
+        reply.title,
+        safe(reply.note, 600),
+        ...(reply.proposal ? proposalLines(reply.proposal) : []),
+      ].join("\n");
+    case "proposals":
+      return [reply.title, ...reply.proposals.map(proposalLine)].join("\n");
     case "help":
       return formatUsage(reply.commands);
   }

@@ -13,6 +13,7 @@ import { freePortBase } from "../ports.js";
 import { serveReplicas } from "./service.js";
 import { Supervisor, type ProcessSpec } from "./supervisor.js";
 
+import { falcoLangBinary } from "../tools/falco-lang.js";
 import { opaBinary } from "../tools/opa.js";
 import { smollm2Model } from "../tools/smollm2.js";
 import { privateDir } from "../../runtime/private-dir.js";
@@ -110,7 +111,13 @@ async function main(argv: string[]): Promise<void> {
     if (own.length === 0) specs.push({ name: c.name, ...spec });
     for (const r of own) specs.push({ name: r.name, ...spec, env: r.env });
   }
-  const env: NodeJS.ProcessEnv = { ...process.env, SOC_HOME: config.home, SOC_OPA_BIN: opa };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SOC_HOME: config.home,
+    SOC_OPA_BIN: opa,
+    // The rules agent's validator: the Falco project's falco-lang, built once from ../shared/vendor.
+    SOC_FALCO_LANG_BIN: falcoLangBinary(say),
+  };
   // The embedded model with no file named: the small one from the tool cache, fetched once.
   if (config.llm.provider === "embedded" && !config.llm.model) env.SOC_LLM_MODEL = smollm2Model(say);
   const supervisor = new Supervisor(dirs, env, say, launcher.SOC_RESTART_MAX_MS);

@@ -5,6 +5,7 @@ import { trainingDir } from "../python.js";
 import { install, toolCacheDir, type CachedTool } from "./cache.js";
 import { kafkaJars } from "./kafka.js";
 import { falcoLang } from "./falco-lang.js";
+import { gitea } from "./gitea.js";
 import { etcd, kubeApiserver } from "./kube-apiserver.js";
 import { kubeconform, kubectlLayer, kubernetesSchemaSet } from "./kubernetes.js";
 import { kyverno } from "./kyverno.js";
@@ -27,6 +28,7 @@ export function tools(): CachedTool[] {
     kyverno,
     promtool,
     mattermost,
+    gitea,
     kubectlLayer,
     kubeconform,
     etcd,

@@ -14,6 +14,7 @@ policy-engine: { offset: 7, protocol: mcp }
 remediate: { offset: 8, protocol: a2a }
 cluster-actions: { offset: 9, protocol: mcp }
 notify: { offset: 10, protocol: a2a }
+rules: { offset: 13, protocol: a2a }
 {{- end }}
 
 {{/*
@@ -30,13 +31,14 @@ analyst: [coordinator]
 reviewer: [coordinator]
 remediate: [coordinator]
 notify: [coordinator]
-policy-engine: [reviewer, prefilter, coordinator]
+rules: [coordinator]
+policy-engine: [reviewer, prefilter, coordinator, rules]
 cluster-actions: [remediate, detect, reviewer]
 {{- end }}
 
 {{/*
 The services outside the fleet each component calls: Kafka (with KAFKA_BROKERS), PostgreSQL (with
-database.urlSecret), Mattermost (with MATTERMOST_URL), an OPA of its own (with SOC_OPA_URL), the Kubernetes API, a model server (the
+database.urlSecret), Mattermost (with MATTERMOST_URL), a Git forge (with SOC_RULES_REPO), an OPA of its own (with SOC_OPA_URL), the Kubernetes API, a model server (the
 agents of the skills that ask a model, with SOC_LLM=openai). Besides, the coordinator reads every
 component's /readyz on its ops port (agents/coordinator/health.ts).
 */}}
@@ -46,6 +48,7 @@ coordinator: [kafka, postgres]
 analyst: [llm]
 reviewer: [llm]
 notify: [mattermost, postgres]
+rules: [forge]
 policy-engine: [opa]
 cluster-actions: [kubernetes]
 {{- end }}
@@ -109,6 +112,11 @@ once, KEDA without Kafka, and a minimum above the maximum.
 {{- end }}
 
 {{/* Who may decide: the bot offers decisions, the coordinator checks them (agents/coordinator/deciders.ts). */}}
+{{/* The rules agent's forge and Falco settings. */}}
+{{- define "soc-fleet.rulesOnly" -}}
+^(SOC_RULES_|SOC_FORGE|SOC_FALCO_)
+{{- end }}
+
 {{- define "soc-fleet.decidersOnly" -}}
 ^(SOC_APPROVERS|SOC_OPERATOR_APPROVER)$
 {{- end }}
@@ -237,6 +245,7 @@ brokers' CA mounted by soc-fleet.kafkaVolume, the SASL password from its Secret.
 {{- $config := $root.Values.config }}
 {{- $notifyOnly := include "soc-fleet.notifyOnly" $root }}
 {{- $decidersOnly := include "soc-fleet.decidersOnly" $root }}
+{{- $rulesOnly := include "soc-fleet.rulesOnly" $root }}
 {{- $kafka := has "kafka" (index (include "soc-fleet.uses" $root | fromYaml) .name | default list) }}
 {{- /* Each pod by its name among its Deployment's replicas: the holder of its leases. */}}
 - name: SOC_REPLICA
@@ -245,7 +254,7 @@ brokers' CA mounted by soc-fleet.kafkaVolume, the SASL password from its Secret.
       fieldPath: metadata.name
 {{- range $key := keys $config | sortAlpha }}
 {{- $value := index $config $key }}
-{{- if and (not (kindIs "invalid" $value)) (ne (toString $value) "") (or (eq $.name "notify") (not (regexMatch $notifyOnly $key))) (or $kafka (not (hasPrefix "KAFKA_" $key))) (or (has $.name (list "notify" "coordinator")) (not (regexMatch $decidersOnly $key))) }}
+{{- if and (not (kindIs "invalid" $value)) (ne (toString $value) "") (or (eq $.name "notify") (not (regexMatch $notifyOnly $key))) (or $kafka (not (hasPrefix "KAFKA_" $key))) (or (has $.name (list "notify" "coordinator")) (not (regexMatch $decidersOnly $key))) (or (eq $.name "rules") (not (regexMatch $rulesOnly $key))) }}
 - name: {{ $key }}
   value: {{ include "soc-fleet.envValue" $value }}
 {{- end }}
@@ -275,6 +284,13 @@ three quarters of that again, agents/prefilter/judge.ts), so the heaps never gro
       name: {{ $root.Values.secrets.existingSecret }}
       key: {{ $root.Values.secrets.botSecretKey }}
       optional: true
+{{- end }}
+{{- if and (eq .name "rules") $config.SOC_RULES_REPO }}
+- name: SOC_FORGE_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ required "secrets.forge.existingSecret is required with config.SOC_RULES_REPO" $root.Values.secrets.forge.existingSecret }}
+      key: {{ $root.Values.secrets.forge.tokenKey }}
 {{- end }}
 {{- if $kafka }}
 {{- include "soc-fleet.kafkaEnv" $root }}

@@ -1,0 +1,168 @@
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { Counter } from "prom-client";
+import type { FleetConfig } from "../../contracts/config.js";
+import { RuleGate, type ProposalState, type RuleProposal } from "../../contracts/rules.js";
+import { skills } from "../../contracts/skills.js";
+import { handler } from "../../runtime/a2a/skill.js";
+import { SocError } from "../../runtime/errors.js";
+import type { McpPeer } from "../../runtime/mcp/client.js";
+import type { Agent } from "../agent.js";
+import { draft, type Draft } from "./draft.js";
+import { forgeFor } from "./forge/forge.js";
+import { publishRuleChange } from "./forge/publish.js";
+import { pullRequestOf } from "./pull-request.js";
+import { RuleSet } from "./ruleset.js";
+import { validateDraft, type Validation, type Validators } from "./validate.js";
+
+export const rules: Agent = {
+  kind: "agent",
+  name: "rules",
+  description:
+    "Drafts Falco rule changes from analysts' decisions, validates them with the Falco project's tooling, replays them on the recorded events, puts them to the policy and opens the pull requests it allows.",
+  skills({ component, config, mcp }) {
+    const validators = falcoValidators(config.rules);
+    // The rulesets Falco runs, read once: drafts build on their rules, macros and lists.
+    const ruleset = validators.rulesFiles.reduce(
+      (set, file) => set.load(readFileSync(file, "utf8"), file),
+      new RuleSet(),
+    );
+    const policy = mcp("policy-engine");
+    const target = config.rules.target;
+    const drafted = new Counter({
+      name: "soc_rule_drafts_total",
+      help: "Rule changes drafted, by kind and by where they went (rejected, escalated, kept, open, failed)",
+      labelNames: ["kind", "state"],
+      registers: [component.metrics.registry],
+    });
+
+    return [
+      handler(skills.draftRule, async (request) => {
+        const found = draft(request, ruleset);
+        if (typeof found === "string") return { proposal: null, note: found };
+        const validation = validateDraft(found.yaml, validators);
+        const gate = await gateOf(policy, found, validation);
+        const proposal = await ship(found, { validation, gate, confirmedBy: request.confirmed_by }, target);
+        drafted.inc({ kind: proposal.kind, state: proposal.state });
+        component.log.info(
+          { proposal: proposal.id, kind: proposal.kind, state: proposal.state, error: proposal.error },
+          "rule change drafted",
+        );
+        return {
+          proposal: { ...proposal, case_id: request.case_id, trigger: request.trigger },
+          note: describe(proposal),
+        };
+      }),
+      handler(skills.pullRequests, async ({ numbers }) => {
+        if (!target) return { pull_requests: [] };
+        const forge = forgeFor(target);
+        const pull_requests = await Promise.all(
+          numbers.map(async (number) => ({ number, state: (await forge.pullRequest(number)).state })),
+        );
+        return { pull_requests };
+      }),
+    ];
+  },
+};
+
+type Checked = { validation: Validation; gate: RuleGate; confirmedBy: string | null };
+
+/**
+ * Where a checked draft goes: nowhere when the policy rejects it or an analyst has to confirm it
+ * first; into the case when no repository is configured; else a branch and a pull request.
+ */
+async function ship(
+  found: Draft,
+  checked: Checked,
+  target: FleetConfig["rules"]["target"],
+): Promise<Omit<RuleProposal, "case_id" | "trigger">> {
+  const base = {
+    id: found.id,
+    kind: found.kind,
+    rule: found.rule,
+    name: found.name,
+    yaml: found.yaml,
+    cases: found.cases,
+    validation: checked.validation,
+    replay: found.replay,
+    gate: checked.gate,
+    confirmed_by: checked.gate.outcome === "escalate" ? checked.confirmedBy : null,
+    pull_request: null,
+    error: null,
+    created_at: new Date().toISOString(),
+  };
+  const state = (s: ProposalState) => ({ ...base, state: s });
+  if (checked.gate.outcome === "reject") return state("rejected");
+  if (checked.gate.outcome === "escalate" && !checked.confirmedBy) return state("escalated");
+  if (!target) return state("kept");
+  const pr = pullRequestOf(found, checked);
+  try {
+    const opened = await publishRuleChange(target, {
+      branch: pr.branch,
+      message: pr.message,
+      title: pr.title,
+      body: pr.body,
+      edit: (current) => `${current ? `${current.trimEnd()}\n\n` : ""}${found.yaml}`,
+    });
+    return { ...state("open"), pull_request: opened };
+  } catch (error) {
+    return { ...state("failed"), error: SocError.from(error).message };
+  }
+}
+
+/** The policy's word on a checked draft; none is an analyst's decision, never a pull request. */
+async function gateOf(policy: McpPeer, found: Draft, validation: Validation): Promise<RuleGate> {
+  const input = { kind: found.kind, rule: found.rule, validation, replay: found.replay };
+  try {
+    return RuleGate.parse(await policy.call("evaluate_rule_change", { input }));
+  } catch (error) {
+    return {
+      outcome: "escalate",
+      reasons: [`policy engine unavailable: ${SocError.from(error).message}`],
+      policy_version: "unavailable",
+    };
+  }
+}
+
+/** A proposal in one line, for the case's chain. */
+export function describe(p: Omit<RuleProposal, "case_id" | "trigger">): string {
+  const what = p.kind === "exception" ? `exception ${p.name} to ${p.rule.name}` : `rule "${p.name}"`;
+  const where = {
+    rejected: `rejected: ${p.gate.reasons.join("; ")}`,
+    escalated: `an approver confirms it first (/soc rule): ${p.gate.reasons.join("; ")}`,
+    kept: "kept in the case (no rules repository configured)",
+    open: `pull request ${p.pull_request?.url ?? ""}`,
+    merged: `merged: ${p.pull_request?.url ?? ""}`,
+    closed: `closed unmerged: ${p.pull_request?.url ?? ""}`,
+    failed: `not opened: ${p.error ?? "the forge failed"}`,
+  }[p.state];
+  return `${what}, replayed on ${String(p.replay.events)} events (holds for ${String(p.replay.hits.length)}): ${where}`;
+}
+
+/**
+ * The Falco project's tooling and data the drafts are checked with, laid out as ../shared beside
+ * the checkout (vendor/falco-rules, schemas/falco, vendor/falco-lsp's field catalogues), or at
+ * SOC_FALCO_DATA in an image.
+ */
+export function falcoValidators(settings: FleetConfig["rules"]): Validators {
+  const data = settings.falcoData ?? sharedBesideCheckout();
+  const fields = join(data, "vendor", "falco-lsp", "internal", "fields", "data");
+  return {
+    falcoLang: settings.falcoLang,
+    rulesFiles: settings.rulesFiles.map((file) => join(data, "vendor", "falco-rules", file)),
+    schemaFile: join(data, "schemas", "falco", "falco-rules.schema.json"),
+    fieldFiles: ["syscall.json", "k8saudit.json", "plugins.json"].map((file) => join(fields, file)),
+  };
+}
+
+function sharedBesideCheckout(): string {
+  for (let dir = import.meta.dirname; dirname(dir) !== dir; dir = dirname(dir)) {
+    const shared = join(dirname(dir), "shared");
+    if (existsSync(join(dir, "package.json")) && existsSync(join(shared, "vendor", "falco-rules")))
+      return shared;
+  }
+  throw new SocError(
+    "config",
+    "no Falco rulesets found: set SOC_FALCO_DATA to a folder with vendor/falco-rules, schemas/falco and vendor/falco-lsp/internal/fields/data",
+  );
+}
