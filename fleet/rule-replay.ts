@@ -23,8 +23,7 @@ export function ruleReplayCommand(argv: string[]): number {
   }
   try {
     const { rulesFiles } = falcoValidators(loadConfig(FleetConfig).rules);
-    const rulesets = () =>
-      rulesFiles.reduce((set, file) => set.load(readFileSync(file, "utf8"), file), new RuleSet());
+    const rulesets = () => RuleSet.fromFiles(rulesFiles);
     const draftYaml = readFileSync(draft, "utf8");
     // The draft must load over the rulesets as Falco would load it: a broken one is refused here.
     rulesets().load(draftYaml, draft);

@@ -5,6 +5,8 @@ import type { Step } from "../contracts/step.js";
 import { falcoAlert } from "../fleet/alerts.js";
 import { startGitea, type Gitea } from "../fleet/gitea.js";
 import { LocalFleet } from "../fleet/local.js";
+import { FleetConfig } from "../contracts/config.js";
+import { loadConfig } from "../runtime/config.js";
 
 type Proposals = { ok: true; proposals: RuleProposal[] };
 type Drafted = { ok: true; proposal: RuleProposal | null; note: string };
@@ -222,5 +224,22 @@ describe("rule changes from decisions, as pull requests on Gitea", () => {
     expect(await fileOn("main")).toContain(exception.name);
     const text = (await fleet.soc(["rules"], { json: false })).stdout;
     expect(text).toContain(`${exception.id}  ${exception.case_id}  exception merged`);
+
+    // What the SOC's dashboards read: drafts by kind and where they went; the merged share; the
+    // events a day the merged exceptions spare.
+    const config = loadConfig(FleetConfig, fleet.env);
+    const scrape = async (name: "rules" | "coordinator") =>
+      (await fetch(`${config.opsUrl(name)}/metrics`)).text();
+    const drafts = await scrape("rules");
+    expect(drafts).toContain('soc_rule_drafts_total{kind="exception",state="open",component="rules"} 1');
+    expect(drafts).toContain('soc_rule_drafts_total{kind="rule",state="escalated",component="rules"} 1');
+    const proposals = await scrape("coordinator");
+    expect(proposals).toContain(
+      'soc_rule_proposals{kind="exception",state="merged",component="coordinator"} 1',
+    );
+    expect(proposals).toContain('soc_rule_proposals{kind="rule",state="open",component="coordinator"} 1');
+    const spared = Number(/^soc_rule_exceptions_spared_events_per_day\{[^}]*\} (\S+)$/m.exec(proposals)?.[1]);
+    expect(spared).toBeCloseTo(exception.replay.per_day, 6);
+    expect(spared).toBeGreaterThan(0);
   });
 });

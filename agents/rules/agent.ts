@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Counter } from "prom-client";
 import type { FleetConfig } from "../../contracts/config.js";
@@ -23,10 +23,7 @@ export const rules: Agent = {
   skills({ component, config, mcp }) {
     const validators = falcoValidators(config.rules);
     // The rulesets Falco runs, read once: drafts build on their rules, macros and lists.
-    const ruleset = validators.rulesFiles.reduce(
-      (set, file) => set.load(readFileSync(file, "utf8"), file),
-      new RuleSet(),
-    );
+    const ruleset = RuleSet.fromFiles(validators.rulesFiles);
     const policy = mcp("policy-engine");
     const target = config.rules.target;
     const drafted = new Counter({

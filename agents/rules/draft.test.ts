@@ -72,8 +72,9 @@ describe("drafting from a case", () => {
       recorded("C-33333", 2, "dismissed"),
       // Another workload of the rule, dismissed too: not this exception's business.
       recorded("C-44444", 3, "dismissed", fields(3, "nginx", "cat")),
-      // The same workload, approved: the exception would hide it, and says so.
-      recorded("C-55555", 4, "approved"),
+      // The same workload running a command analysts dismissed, yet approved: the exception would
+      // hide it, and says so.
+      recorded("C-55555", 4, "approved", fields(1)),
       recorded("C-66666", 5, "open", fields(5, "ghcr.io/acme/backup", "cat")),
     ];
     const result = drafted(draft(request({ history }), rules()));
@@ -93,7 +94,9 @@ describe("drafting from a case", () => {
     });
     expect(result.id).toMatch(/^soc_dismissed_[0-9a-f]{8}$/);
     expect(result.yaml).toContain("append: true");
-    expect(result.yaml).not.toContain("night-");
+    // The commands dismissed are pinned; the open case's other command is not spared.
+    expect(result.yaml).toContain("night-1");
+    expect(result.yaml).not.toContain("night-5");
   });
 
   it("drafts a louder rule from an approved case, at the analysis's priority and with its technique", () => {

@@ -20,7 +20,7 @@ import { draftName, sharedShape } from "./shape.js";
 export interface Exception {
   name: string;
   fields: string[];
-  comps: string[];
+  comps?: string[];
   values: (string | string[])[][];
 }
 
@@ -30,7 +30,7 @@ export function exceptionCondition(exception: Exception): Condition {
   const tuples = exception.values.map((tuple): Condition => ({
     kind: "and",
     items: fields.map((field, i): Condition => {
-      const comp = exception.comps[i] ?? "=";
+      const comp = exception.comps?.[i] ?? "=";
       const value = tuple[i] ?? "";
       if ((listOperators as readonly string[]).includes(comp))
         return { kind: "list", field, op: comp as ListOperator, items: [value].flat() };
@@ -50,21 +50,45 @@ export function exceptionCondition(exception: Exception): Condition {
 /**
  * The exception that spares events of one workload shape, drafted from the events analysts
  * dismissed: the fields of `shapeFields` whose value every dismissed event shares (the narrowest
- * description that still covers them all), with that one tuple. Null when they share none: they
- * are not one shape, and no exception should cover them together.
+ * description that still covers them all), and, unless they share their command line, each command
+ * line they ran as a tuple of its own: what was done, not only who did it. Null when they share no
+ * field, or ran more than MAX_COMMANDS commands: they are not one routine, and no exception should
+ * cover them together.
  */
 export function draftException(rule: string, dismissed: readonly Fields[]): Exception | null {
   const shape = sharedShape(dismissed);
   if (shape.length === 0) return null;
   const fields = shape.map(([field]) => field);
   const tuple = shape.map(([, value]) => value);
+  // Pinned already, or the rule's output never carries the command line.
+  if (fields.includes("proc.cmdline") || dismissed.every((e) => e["proc.cmdline"] === undefined)) {
+    return {
+      name: draftName("dismissed", [rule, fields, [tuple]]),
+      fields,
+      comps: fields.map(() => "="),
+      values: [tuple],
+    };
+  }
+  // Who ran it is not what was done: an attacker in the same pod runs the same program under the
+  // same parent. The commands analysts dismissed are pinned, each a tuple of its own.
+  const commands = [...new Set(dismissed.map((e) => e["proc.cmdline"]))];
+  if (commands.length > MAX_COMMANDS || !commands.every((c) => typeof c === "string" && c !== "<NA>"))
+    return null;
+  const pinned = [...fields, "proc.cmdline"];
+  const values = (commands as string[]).sort().map((command) => [...tuple, command]);
   return {
-    name: draftName("dismissed", [rule, fields, tuple]),
-    fields,
-    comps: fields.map(() => "="),
-    values: [tuple],
+    name: draftName("dismissed", [rule, pinned, values]),
+    fields: pinned,
+    comps: pinned.map(() => "="),
+    values,
   };
 }
+
+/**
+ * The most command lines one exception lists: dismissed cases that ran more distinct commands than
+ * this are not one routine but many, and no exception describes them narrowly.
+ */
+export const MAX_COMMANDS = 20;
 
 /** The exception as a rules-file item that appends it to `rule` (Falco's `append: true`). */
 export function exceptionYaml(rule: string, exception: Exception): string {

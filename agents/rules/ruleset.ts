@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { ConditionError, parseCondition, type Condition } from "./condition.js";
 import { exceptionCondition, type Exception } from "./exceptions.js";
@@ -49,6 +50,11 @@ export class RuleSet {
   readonly #exceptions = new Map<string, Exception[]>();
   readonly #ruleItems = new Map<string, RulesItem>();
   #expanded = new WeakMap<readonly string[], string[]>();
+
+  /** The rules files at `paths`, loaded in order as Falco loads them. */
+  static fromFiles(paths: readonly string[]): RuleSet {
+    return paths.reduce((set, path) => set.load(readFileSync(path, "utf8"), path), new RuleSet());
+  }
 
   /** Reads `yamlText` (one rules file) over what is loaded already. */
   load(yamlText: string, source = "rules"): this {
