@@ -317,6 +317,47 @@ describe("the Mattermost front end against a real Mattermost server (PostgreSQL)
     expect((await trace(id)).case.status).toBe("awaiting_human");
   });
 
+  it("shows a rule change drafted from two dismissals in the case's thread, and answers /soc rule and /soc rules", async () => {
+    const rotation = (pod: string) =>
+      falcoAlert({
+        rule: "Read sensitive file untrusted",
+        priority: "Warning",
+        tags: ["filesystem", "maturity_stable", "mitre_credential_access", "T1555"],
+        namespace: "identity",
+        pod,
+        image: "ghcr.io/acme/key-rotator",
+        cmdline: "rotator --rotate /etc/shadow",
+        fields: { "proc.name": "rotator", "proc.pname": "sh", "fd.name": "/etc/shadow" },
+      });
+    const ids = [await open(rotation("rotator-1")), await open(rotation("rotator-2"))];
+    for (const id of ids) {
+      await awaiting(id);
+      const answer = await stage.command("alice", `dismiss ${id} weekly key rotation, expected`);
+      expect(answer.text).toContain("dismissed");
+      await settled(id, (c) => c.status === "closed", "closed");
+    }
+    // Every recorded event of the rule here is the rotator's: sparing them all is an analyst's call first.
+    const post = await stage.escalationPost(ids[1] ?? "");
+    const posts = await waitForThread(
+      post,
+      (p) => p.some((q) => q.message.includes("**Rule change**")),
+      "the rule change in the thread",
+    );
+    const shown = posts.find((q) => q.message.includes("**Rule change**"))?.message ?? "";
+    expect(shown).toContain("· **escalated**");
+    expect(shown).toContain("```yaml");
+    expect(shown).toContain("append: true");
+    expect(shown).toContain("rotator --rotate /etc/shadow");
+
+    const listed = await stage.command("alice", "rules");
+    const id = /`(soc_dismissed_[0-9a-f]{8})`/.exec(shown)?.[1] ?? "";
+    expect(listed.text).toContain(`| \`${id}\` | \`${ids[1] ?? ""}\` | exception | escalated |`);
+    // An approver asking confirms it; with no rules repository configured it is kept in the case.
+    const confirmed = await stage.command("alice", `rule ${ids[1] ?? ""}`);
+    expect(confirmed.text).toContain(`${id} kept`);
+    expect((await stage.command("mallory", `rule ${ids[1] ?? ""}`)).text).not.toContain(id);
+  });
+
   it("dismisses through the dialog with the reason; a reason too short is sent back", async () => {
     const id = await open(escalating("keycloak-4"));
     const post = await stage.escalationPost(id);
