@@ -29,6 +29,10 @@ export const modelAnswers = {
     agent: "reviewer",
     schema: z.object({ explanation: z.string().min(1).max(800) }),
   },
+  description: {
+    agent: "rules",
+    schema: z.object({ description: z.string().min(1).max(300) }),
+  },
 } as const satisfies Record<string, { agent: string; schema: z.ZodType }>;
 export type AnswerPurpose = keyof typeof modelAnswers;
 

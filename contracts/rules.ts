@@ -98,6 +98,8 @@ export const RuleProposal = z.object({
   replay: ReplayReport,
   gate: RuleGate,
   state: ProposalState,
+  /** The language model that worded a new rule's description; null: the template's words. */
+  described_by: z.string().nullable().default(null),
   /** Who confirmed an escalated proposal. */
   confirmed_by: z.string().nullable(),
   pull_request: PullRequest.nullable(),

@@ -174,6 +174,7 @@ export const skills = {
     description:
       "Draft a Falco rule change from a case on demand (an exception from its dismissal, a rule from its approval), checked, replayed and gated; an approver asking confirms a proposal the policy escalated.",
     callers: ["notify", "operator"],
+    model: "waits",
     input: z.object({ case_id: CaseId, by: z.string().min(1) }),
     output: Drafted,
   }),
@@ -191,6 +192,8 @@ export const skills = {
     description:
       "Draft a Falco rule change from analysts' decisions on one rule's cases, validate it with the Falco project's tooling, replay it on the recorded events, put it to the policy and open the pull request it allows.",
     callers: ["coordinator"],
+    // With a language model, a new rule's description is in its words.
+    model: "asks",
     input: z.object({
       case_id: CaseId,
       trigger: DraftTrigger,

@@ -121,6 +121,7 @@ export const openProposal: RuleProposal = {
     policy_version: "test-1",
   },
   state: "open",
+  described_by: null,
   confirmed_by: null,
   pull_request: {
     number: 7,

@@ -8,6 +8,7 @@ import { handler } from "../../runtime/a2a/skill.js";
 import { SocError } from "../../runtime/errors.js";
 import type { McpPeer } from "../../runtime/mcp/client.js";
 import type { Agent } from "../agent.js";
+import { worded } from "./describe.js";
 import { draft, type Draft } from "./draft.js";
 import { forgeFor } from "./forge/forge.js";
 import { publishRuleChange } from "./forge/publish.js";
@@ -20,13 +21,13 @@ export const rules: Agent = {
   name: "rules",
   description:
     "Drafts Falco rule changes from analysts' decisions, validates them with the Falco project's tooling, replays them on the recorded events, puts them to the policy and opens the pull requests it allows.",
-  skills({ component, config, mcp }) {
+  skills({ component, config, mcp, llm }) {
     const validators = falcoValidators(config.rules);
     // The rulesets Falco runs, read once: drafts build on their rules, macros and lists.
     const ruleset = RuleSet.fromFiles(validators.rulesFiles);
     const policy = mcp("policy-engine");
     const target = config.rules.target;
-    const drafted = new Counter({
+    const drafts = new Counter({
       name: "soc_rule_drafts_total",
       help: "Rule changes drafted, by kind and by where they went (rejected, escalated, kept, open, failed)",
       labelNames: ["kind", "state"],
@@ -35,18 +36,26 @@ export const rules: Agent = {
 
     return [
       handler(skills.draftRule, async (request) => {
-        const found = draft(request, ruleset);
-        if (typeof found === "string") return { proposal: null, note: found };
+        const drafted = draft(request, ruleset);
+        if (typeof drafted === "string") return { proposal: null, note: drafted };
+        // The model words a new rule's description; everything it says is checked like the rest.
+        const { found, describedBy } = await worded(llm, drafted, request.finding?.technique ?? null);
         const validation = validateDraft(found.yaml, validators);
         const gate = await gateOf(policy, found, validation);
-        const proposal = await ship(found, { validation, gate, confirmedBy: request.confirmed_by }, target);
-        drafted.inc({ kind: proposal.kind, state: proposal.state });
+        const checked = { validation, gate, confirmedBy: request.confirmed_by, describedBy };
+        const proposal = await ship(found, checked, target);
+        drafts.inc({ kind: proposal.kind, state: proposal.state });
         component.log.info(
           { proposal: proposal.id, kind: proposal.kind, state: proposal.state, error: proposal.error },
           "rule change drafted",
         );
         return {
-          proposal: { ...proposal, case_id: request.case_id, trigger: request.trigger },
+          proposal: {
+            ...proposal,
+            case_id: request.case_id,
+            trigger: request.trigger,
+            described_by: describedBy,
+          },
           note: describe(proposal),
         };
       }),
@@ -62,7 +71,7 @@ export const rules: Agent = {
   },
 };
 
-type Checked = { validation: Validation; gate: RuleGate; confirmedBy: string | null };
+type Checked = Parameters<typeof pullRequestOf>[1];
 
 /**
  * Where a checked draft goes: nowhere when the policy rejects it or an analyst has to confirm it
@@ -72,7 +81,7 @@ async function ship(
   found: Draft,
   checked: Checked,
   target: FleetConfig["rules"]["target"],
-): Promise<Omit<RuleProposal, "case_id" | "trigger">> {
+): Promise<Omit<RuleProposal, "case_id" | "trigger" | "described_by">> {
   const base = {
     id: found.id,
     kind: found.kind,
@@ -122,7 +131,7 @@ async function gateOf(policy: McpPeer, found: Draft, validation: Validation): Pr
 }
 
 /** A proposal in one line, for the case's chain. */
-export function describe(p: Omit<RuleProposal, "case_id" | "trigger">): string {
+export function describe(p: Omit<RuleProposal, "case_id" | "trigger" | "described_by">): string {
   const what = p.kind === "exception" ? `exception ${p.name} to ${p.rule.name}` : `rule "${p.name}"`;
   const where = {
     rejected: `rejected: ${p.gate.reasons.join("; ")}`,

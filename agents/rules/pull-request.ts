@@ -10,7 +10,7 @@ import type { Draft } from "./draft.js";
  */
 export function pullRequestOf(
   draft: Draft,
-  checked: { validation: Validation; gate: RuleGate; confirmedBy: string | null },
+  checked: { validation: Validation; gate: RuleGate; confirmedBy: string | null; describedBy: string | null },
 ): { branch: string; message: string; title: string; body: string } {
   const what =
     draft.kind === "exception"
@@ -50,6 +50,7 @@ export function pullRequestOf(
     `## Policy (${checked.gate.policy_version})`,
     "",
     ...checked.gate.reasons.map((reason) => `- ${reason}`),
+    ...(checked.describedBy ? ["", `The rule's description is in the words of ${checked.describedBy}.`] : []),
     ...(checked.confirmedBy ? ["", `Confirmed by ${checked.confirmedBy}.`] : []),
   ].join("\n");
   return {

@@ -1,4 +1,4 @@
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import { exceptionCondition } from "./exceptions.js";
 import type { Fields } from "./evaluate.js";
 import { replayOn, type RecordedEvent, type Replay } from "./replay.js";
@@ -59,6 +59,12 @@ export function draftRule(
     shape,
     yaml: stringify([item], { lineWidth: 0 }),
   };
+}
+
+/** The drafted rule with `desc` in other words (a language model's): the rule is otherwise the same. */
+export function describedAs<D extends { yaml: string }>(draft: D, desc: string): D {
+  const [item] = parse(draft.yaml) as [Record<string, unknown>];
+  return { ...draft, yaml: stringify([{ ...item, desc }], { lineWidth: 0 }) };
 }
 
 /** A value as a condition reads it: bare when it can be, quoted when it cannot. */

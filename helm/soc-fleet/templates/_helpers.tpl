@@ -48,7 +48,7 @@ coordinator: [kafka, postgres]
 analyst: [llm]
 reviewer: [llm]
 notify: [mattermost, postgres]
-rules: [forge]
+rules: [forge, llm]
 policy-engine: [opa]
 cluster-actions: [kubernetes]
 {{- end }}
