@@ -3,6 +3,31 @@ import { CaseId } from "./case.js";
 import { FalcoEvent } from "./falco.js";
 
 /**
+ * What describes a workload's shape, most telling first: what ran (its image), where, which
+ * program, under which parent, and on what. Drafts from analysts' decisions are drawn
+ * from these, and a rule's recorded events carry these alone to the rules agent.
+ */
+export const shapeFields = [
+  "container.image.repository",
+  "k8s.ns.name",
+  "proc.name",
+  "proc.pname",
+  "proc.exepath",
+  "fd.name",
+  "proc.cmdline",
+] as const;
+
+/** An event's fields of `shapeFields`: all that a rule change reads of it. */
+export function shapeOf(fields: FalcoEvent["output_fields"]): FalcoEvent["output_fields"] {
+  const shape: FalcoEvent["output_fields"] = {};
+  for (const field of shapeFields) {
+    const value = fields[field];
+    if (value !== undefined) shape[field] = value;
+  }
+  return shape;
+}
+
+/**
  * One recorded event of a Falco rule, as rule changes are replayed on it: the case it opened, when
  * Falco saw it, what its output said (`output_fields`, attacker-controlled like every Falco field),
  * and what analysts made of the case.

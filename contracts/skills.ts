@@ -24,6 +24,8 @@ export interface SkillContract<I extends z.ZodType = z.ZodType, O extends z.ZodT
    * way its callers wait the model's budget too.
    */
   model?: "asks" | "waits";
+  /** A request body larger than the 100 kB every skill takes (the agent then takes it for all its skills). */
+  maxInputBytes?: number;
 }
 
 export const agentNames = [
@@ -194,14 +196,16 @@ export const skills = {
     callers: ["coordinator"],
     // With a language model, a new rule's description is in its words.
     model: "asks",
+    // The rule's recorded events: up to 5 000 of them, each its workload's fields.
+    maxInputBytes: 16_000_000,
     input: z.object({
       case_id: CaseId,
       trigger: DraftTrigger,
       event: FalcoEvent,
       /** What the analyst found, for a new rule's priority and tags; null when it did not answer. */
       finding: z.object({ severity: Severity, technique: z.string().nullable() }).nullable(),
-      /** The rule's recorded events, with what analysts made of each. */
-      history: z.array(RecordedEvent).max(10_000),
+      /** The rule's recorded events, with what analysts made of each (the fields of `shapeFields`). */
+      history: z.array(RecordedEvent).max(5_000),
       /** The approver confirming a proposal the policy escalated. */
       confirmed_by: z.string().nullable(),
     }),

@@ -3,7 +3,7 @@ import { Analysis, type Severity } from "../../contracts/analysis.js";
 import type { Anomaly } from "../../contracts/anomaly.js";
 import type { Decision } from "../../contracts/case.js";
 import { priorityRank, type Priority } from "../../contracts/falco.js";
-import type { DraftTrigger, RuleProposal } from "../../contracts/rules.js";
+import { shapeOf, type DraftTrigger, type RuleProposal } from "../../contracts/rules.js";
 import { skills } from "../../contracts/skills.js";
 import type { Peers } from "../../runtime/a2a/client.js";
 import type { Component } from "../../runtime/component.js";
@@ -71,7 +71,11 @@ export class RuleDrafts {
   ): Promise<Drafted> {
     const anomaly = await this.store.anomaly(caseId);
     const analysed = await this.#analysis(caseId);
-    const history = await this.store.recordedEvents(anomaly.event.rule, HISTORY_LIMIT);
+    // Each event's workload, what drafts read and replay on: the rule's history fits in one request.
+    const history = (await this.store.recordedEvents(anomaly.event.rule, HISTORY_LIMIT)).map((e) => ({
+      ...e,
+      fields: shapeOf(e.fields),
+    }));
     const request = {
       case_id: caseId,
       trigger,

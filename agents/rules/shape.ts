@@ -1,19 +1,6 @@
 import { createHash } from "node:crypto";
+import { shapeFields } from "../../contracts/rules.js";
 import type { Fields } from "./evaluate.js";
-
-/**
- * What describes a workload's shape, most telling first: what ran (its image), where, which
- * program, under which parent, and on what. Drafts from analysts' decisions are drawn from these.
- */
-export const shapeFields = [
-  "container.image.repository",
-  "k8s.ns.name",
-  "proc.name",
-  "proc.pname",
-  "proc.exepath",
-  "fd.name",
-  "proc.cmdline",
-] as const;
 
 /**
  * The fields of `shapeFields` whose value every event shares, with that value: the narrowest

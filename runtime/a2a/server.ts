@@ -31,6 +31,9 @@ export interface AgentOptions {
 
 export const JSONRPC_PATH = "/a2a/jsonrpc";
 
+/** A request body's limit, unless a skill of the agent declares a larger input (`maxInputBytes`). */
+export const DEFAULT_MAX_INPUT_BYTES = 100_000;
+
 /**
  * Serves a component's skills as an A2A agent over mutual TLS. Only callers whose certificate
  * identity is on some skill's allow-list get past the TLS handshake's HTTP layer; each skill then
@@ -55,7 +58,9 @@ export async function serveAgent(component: Component, options: AgentOptions): P
   // not JSON-RPC is counted before the SDK answers it in JSON-RPC's words.
   app.use(
     JSONRPC_PATH,
-    express.json({ limit: "100kb" }),
+    express.json({
+      limit: Math.max(DEFAULT_MAX_INPUT_BYTES, ...options.skills.map((s) => s.spec.maxInputBytes ?? 0)),
+    }),
     (req: Request, _res: Response, next: NextFunction) => {
       if (!isJsonRpc(req.body)) component.metrics.badRequests.inc({ reason: "not_jsonrpc" });
       next();

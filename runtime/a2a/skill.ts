@@ -10,6 +10,8 @@ export interface SkillSpec<I extends z.ZodType = z.ZodType, O extends z.ZodType 
   output: O;
   /** The skill asks a language model, or waits on a callee that may: its callers wait the model's budget too. */
   model?: "asks" | "waits";
+  /** The largest request body its input may take, in bytes; 100 kB unless a skill says more. */
+  maxInputBytes?: number;
 }
 
 /** What a skill's handler learns about the call. */
