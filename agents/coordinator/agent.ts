@@ -24,6 +24,9 @@ import { exportProposalGauges, RuleDrafts } from "./rule-drafts.js";
 import { caseLease } from "./store.js";
 import { privateDir } from "../../runtime/private-dir.js";
 
+/** How often the open pull requests' states are read from the forge. */
+const PULL_REQUESTS_EVERY_MS = 300_000;
+
 export const coordinator: Agent = {
   kind: "agent",
   name: "coordinator",
@@ -35,6 +38,10 @@ export const coordinator: Agent = {
     exportCaseGauges(component, store);
     exportProposalGauges(component, proposals);
     const drafts = new RuleDrafts(store, proposals, peers, component.log);
+    // Pull requests humans merge or close are followed, so the proposals' gauges say so.
+    const following = setInterval(() => void drafts.refresh(), PULL_REQUESTS_EVERY_MS);
+    following.unref();
+    component.onStop(() => clearInterval(following));
     const graph = caseGraph(
       {
         store,

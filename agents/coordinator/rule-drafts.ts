@@ -124,21 +124,24 @@ export class RuleDrafts {
     return analysed.success ? analysed.data : null;
   }
 
-  /** Brings the open pull requests' states up to date with the forge: merged or closed by a human. */
+  /**
+   * Brings the open pull requests' states up to date with the forge: merged or closed by a human.
+   * A forge that cannot be asked is logged and asked again next time.
+   */
   async refresh(): Promise<void> {
-    const open = await this.proposals.open();
-    if (open.length === 0) return;
-    const { output } = await this.peers.call(skills.pullRequests, { numbers: open });
-    for (const pr of output.pull_requests)
-      if (pr.state !== "open") await this.proposals.settle(pr.number, pr.state);
-  }
-
-  async list(limit: number): Promise<RuleProposal[]> {
     try {
-      await this.refresh();
+      const open = await this.proposals.open();
+      if (open.length === 0) return;
+      const { output } = await this.peers.call(skills.pullRequests, { numbers: open });
+      for (const pr of output.pull_requests)
+        if (pr.state !== "open") await this.proposals.settle(pr.number, pr.state);
     } catch (error) {
       this.log.warn({ err: SocError.from(error).message }, "pull request states not refreshed");
     }
+  }
+
+  async list(limit: number): Promise<RuleProposal[]> {
+    await this.refresh();
     return this.proposals.list(limit);
   }
 }
