@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { forgeFor } from "../agents/rules/forge/forge.js";
 import { FLEET_IDENTITY } from "../agents/rules/forge/git.js";
 import { publishRuleChange, type RuleChange, type RulesTarget } from "../agents/rules/forge/publish.js";
-import { startGitea, type Gitea } from "../fleet/gitea.js";
+import { startGitea, type Gitea } from "../fleet/harness/gitea.js";
 
 /** The exception the fleet proposes: CI runners may open a shell. */
 const EXCEPTION = `- rule: Terminal shell in container

@@ -3,7 +3,7 @@ import type { Case } from "../contracts/case.js";
 import type { RuleProposal } from "../contracts/rules.js";
 import type { Step } from "../contracts/step.js";
 import { falcoAlert } from "../fleet/alerts.js";
-import { startGitea, type Gitea } from "../fleet/gitea.js";
+import { startGitea, type Gitea } from "../fleet/harness/gitea.js";
 import { LocalFleet } from "../fleet/local.js";
 import { FleetConfig } from "../contracts/config.js";
 import { loadConfig } from "../runtime/config.js";

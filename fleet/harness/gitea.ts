@@ -4,9 +4,9 @@ import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir, userInfo } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
-import { alive, stopChild, track } from "./children.js";
-import { freePorts } from "./ports.js";
-import { giteaBinary } from "./tools/gitea.js";
+import { alive, stopChild, track } from "../children.js";
+import { freePorts } from "../ports.js";
+import { giteaBinary } from "../tools/gitea.js";
 
 /** A throwaway Gitea holding one repository of Falco rules, as the fleet's GitOps target. */
 export interface Gitea {
