@@ -113,7 +113,7 @@ async function settled(status: Case["status"]): Promise<Case> {
 describe("agents configured by their AgentConfig resources on a real kube-apiserver, followed without a restart", () => {
   it("each agent reads its own resource and says so in its status", async () => {
     expect(agentConfigs.map(({ name }) => name).sort()).toEqual(
-      ["analyst", "coordinator", "detect", "prefilter", "remediate", "reviewer"].sort(),
+      ["analyst", "coordinator", "detect", "prefilter", "remediate", "reviewer", "rules"].sort(),
     );
     for (const { name } of agentConfigs) {
       const applied = await observed(name);
