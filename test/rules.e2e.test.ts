@@ -222,6 +222,19 @@ describe("rule changes from decisions, as pull requests on Gitea", () => {
     const after = ((await fleet.soc(["rules"])).json as Proposals).proposals;
     expect(after.find((p) => p.id === exception.id)?.state).toBe("merged");
     expect(await fileOn("main")).toContain(exception.name);
+    // Asked for again once merged: the base branch has it, nothing is pushed nor opened twice.
+    const pulls = async () =>
+      (
+        (await (
+          await fetch(`${gitea.url}/api/v1/repos/${gitea.owner}/${gitea.repo}/pulls?state=all&limit=50`, {
+            headers: { Authorization: `token ${gitea.token}` },
+          })
+        ).json()) as unknown[]
+      ).length;
+    const before = await pulls();
+    const again = (await fleet.soc(["rule", exception.case_id])).json as Drafted;
+    expect(again.proposal).toMatchObject({ id: exception.id, state: "merged" });
+    expect(await pulls()).toBe(before);
     const text = (await fleet.soc(["rules"], { json: false })).stdout;
     expect(text).toContain(`${exception.id}  ${exception.case_id}  exception merged`);
 

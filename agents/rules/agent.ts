@@ -108,11 +108,15 @@ async function ship(
       message: pr.message,
       title: pr.title,
       body: pr.body,
-      edit: (current) => `${current ? `${current.trimEnd()}\n\n` : ""}${found.yaml}`,
+      // A change the base branch already has (merged from an earlier proposal) is not made twice.
+      edit: (current) =>
+        current?.includes(found.name) ? current : `${current ? `${current.trimEnd()}\n\n` : ""}${found.yaml}`,
     });
     return { ...state("open"), pull_request: opened };
   } catch (error) {
-    return { ...state("failed"), error: SocError.from(error).message };
+    const failure = SocError.from(error);
+    if (failure.code === "forge_no_change") return state("merged");
+    return { ...state("failed"), error: failure.message };
   }
 }
 
@@ -138,7 +142,7 @@ export function describe(p: Omit<RuleProposal, "case_id" | "trigger" | "describe
     escalated: `an approver confirms it first (/soc rule): ${p.gate.reasons.join("; ")}`,
     kept: "kept in the case (no rules repository configured)",
     open: `pull request ${p.pull_request?.url ?? ""}`,
-    merged: `merged: ${p.pull_request?.url ?? ""}`,
+    merged: p.pull_request ? `merged: ${p.pull_request.url}` : "already in the rules file",
     closed: `closed unmerged: ${p.pull_request?.url ?? ""}`,
     failed: `not opened: ${p.error ?? "the forge failed"}`,
   }[p.state];

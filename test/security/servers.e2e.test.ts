@@ -101,16 +101,25 @@ describe("every server of the running fleet, attacked", () => {
         return [name, `${config.url(name)}${mcp ? "/mcp" : "/a2a/jsonrpc"}`, caller];
       }),
     ];
-    const oversized = JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method: "x",
-      params: { pad: "x".repeat(2 << 20) },
-    });
+    // Past every limit: 2 MB, or past the largest input an agent's skills declare (draft_rule's).
+    const oversized = (name: string) =>
+      JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "x",
+        params: {
+          pad: "x".repeat(
+            Math.max(
+              2 << 20,
+              ...Object.values(skills).map((s) => (s.agent === name ? (s.maxInputBytes ?? 0) + 1024 : 0)),
+            ),
+          ),
+        },
+      });
     // 40 kB of brackets: under every body limit, 20 000 levels deep.
     const nested = `${"[".repeat(20_000)}${"]".repeat(20_000)}`;
     for (const [what, url, caller] of endpoints) {
-      expect(await send(caller, url, "POST", oversized), `${what}: oversized`).toBe(413);
+      expect(await send(caller, url, "POST", oversized(what)), `${what}: oversized`).toBe(413);
       const deep = await send(caller, url, "POST", nested);
       expect(deep === 400 || deep === 200, `${what}: nested answered ${deep}`).toBe(true);
     }
