@@ -1,3 +1,5 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Case } from "../contracts/case.js";
 import type { RuleProposal } from "../contracts/rules.js";
@@ -222,6 +224,29 @@ describe("rule changes from decisions, as pull requests on Gitea", () => {
     const after = ((await fleet.soc(["rules"])).json as Proposals).proposals;
     expect(after.find((p) => p.id === exception.id)?.state).toBe("merged");
     expect(await fileOn("main")).toContain(exception.name);
+    // The proposal replayed on the user's own falcosidekick lines: the backup's nights it pinned are
+    // spared, another command of the same program and another image are not.
+    const events = join(fleet.home, "own-events.jsonl");
+    writeFileSync(
+      events,
+      [
+        backup(1),
+        backup(2),
+        backup(3),
+        {
+          ...backup(1),
+          output_fields: { ...backup(1).output_fields, "container.image.repository": "ghcr.io/acme/other" },
+        },
+      ]
+        .map((e) => JSON.stringify(e))
+        .join("\n"),
+    );
+    const replayed = await fleet.soc(["rule", "replay", events, "--proposal", exception.id]);
+    expect(replayed.code, replayed.stderr).toBe(0);
+    expect(
+      (replayed.json as { changes: { kind: string; hits: number[]; events: number }[] }).changes,
+    ).toEqual([expect.objectContaining({ kind: "exception", events: 4, hits: [1, 2] })]);
+
     // Asked for again once merged: the base branch has it, nothing is pushed nor opened twice.
     const pulls = async () =>
       (
