@@ -280,4 +280,58 @@ describe("rule changes from decisions, as pull requests on Gitea", () => {
     expect(spared).toBeCloseTo(exception.replay.per_day, 6);
     expect(spared).toBeGreaterThan(0);
   });
+
+  it("builds on the SOC's own rules file: an exception to a rule only it defines, checked on top of it", async () => {
+    const file = await api(`/contents/${gitea.file}?ref=main`);
+    const custom = `${Buffer.from(String(file.content), "base64").toString("utf8").trimEnd()}
+
+- rule: Acme vault token read
+  desc: A process outside the vault agent read the vault token
+  condition: open_read and fd.name = /var/run/secrets/vault/token and not proc.name = vault-agent
+  output: Vault token read (proc=%proc.name file=%fd.name image=%container.image.repository)
+  priority: WARNING
+  tags: [acme, mitre_credential_access]
+`;
+    const updated = await fetch(
+      `${gitea.url}/api/v1/repos/${gitea.owner}/${gitea.repo}/contents/${gitea.file}`,
+      {
+        method: "PUT",
+        headers: { Authorization: `token ${gitea.token}`, "Content-Type": "application/json" },
+        body: JSON.stringify({
+          branch: "main",
+          sha: file.sha,
+          message: "The SOC's own rule for the vault token",
+          content: Buffer.from(custom).toString("base64"),
+        }),
+      },
+    );
+    expect(updated.status).toBe(200);
+    const read = (pod: string) =>
+      falcoAlert({
+        rule: "Acme vault token read",
+        priority: "Warning",
+        tags: ["acme", "mitre_credential_access"],
+        namespace: "identity",
+        pod,
+        image: "ghcr.io/acme/token-rotator",
+        cmdline: "rotate --token /var/run/secrets/vault/token",
+        fields: { "proc.name": "rotate", "proc.pname": "sh", "fd.name": "/var/run/secrets/vault/token" },
+      });
+    const ids = [await escalated(read("rotator-a")), await escalated(read("rotator-b"))];
+    for (const id of ids) expect((await fleet.soc(["dismiss", id, "the rotator, expected"])).code).toBe(0);
+    const proposal = await proposalOf(ids[1] ?? "");
+    // Every recorded event of the rule is the rotator's: the policy wants an analyst first.
+    expect(proposal).toMatchObject({
+      kind: "exception",
+      rule: { name: "Acme vault token read", priority: "WARNING" },
+      validation: { ok: true, messages: [] },
+      state: "escalated",
+    });
+    const asked = (await fleet.soc(["rule", ids[1] ?? ""])).json as Drafted;
+    const pr = asked.proposal?.pull_request;
+    if (!pr) throw new Error(`no pull request: ${asked.note}`);
+    const branchFile = await fileOn(pr.branch);
+    expect(branchFile.startsWith(custom.trimEnd())).toBe(true);
+    expect(branchFile).toContain(`name: ${proposal.name}`);
+  });
 });

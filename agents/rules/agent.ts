@@ -23,8 +23,12 @@ export const rules: Agent = {
     "Drafts Falco rule changes from analysts' decisions, validates them with the Falco project's tooling, replays them on the recorded events, puts them to the policy and opens the pull requests it allows.",
   skills({ component, config, mcp, llm }) {
     const validators = falcoValidators(config.rules);
-    // The rulesets Falco runs, read once: drafts build on their rules, macros and lists.
-    const ruleset = RuleSet.fromFiles(validators.rulesFiles);
+    // The official rulesets Falco runs, read for each draft with the custom rules file on top
+    // (tens of milliseconds): drafts build on the rules, macros and lists of both.
+    const rulesets = (custom: string | null) => {
+      const set = RuleSet.fromFiles(validators.rulesFiles);
+      return custom ? set.load(custom, target?.file ?? "custom rules") : set;
+    };
     const policy = mcp("policy-engine");
     const target = config.rules.target;
     const drafts = new Counter({
@@ -36,11 +40,14 @@ export const rules: Agent = {
 
     return [
       handler(skills.draftRule, async (request) => {
-        const drafted = draft(request, ruleset);
+        // The custom rules file as the base branch has it: what the change goes into. A forge that
+        // cannot be read leaves the draft unchecked, and so undrafted (the caller may ask again).
+        const custom = target ? await forgeFor(target).file(target.file, target.base) : null;
+        const drafted = draft(request, rulesets(custom));
         if (typeof drafted === "string") return { proposal: null, note: drafted };
         // The model words a new rule's description; everything it says is checked like the rest.
         const { found, describedBy } = await worded(llm, drafted, request.finding?.technique ?? null);
-        const validation = validateDraft(found.yaml, validators);
+        const validation = validateDraft(found.yaml, validators, custom);
         const gate = await gateOf(policy, found, validation);
         const checked = { validation, gate, confirmedBy: request.confirmed_by, describedBy };
         const proposal = await ship(found, checked, target);

@@ -88,4 +88,31 @@ describe("a drafted rules file, checked by the Falco project's own tooling befor
       ]),
     );
   });
+
+  it("checks a draft as appended to the custom rules file: it may build on its macros, and its findings are the draft's alone", () => {
+    const custom = `# The SOC's own rules.
+- macro: acme_backup_tool
+  condition: proc.name in (restic, borg)
+- rule: Left over
+  desc: a rule of the SOC's own with a mistake the draft is not to answer for
+  condition: spawned_process and not no_such_macro_of_theirs
+  output: x (proc=%proc.name)
+  priority: NOTICE
+`;
+    const draft = `- rule: Backup tool reading shadow
+  desc: x
+  condition: open_read and acme_backup_tool and fd.name = /etc/shadow
+  output: x (proc=%proc.name file=%fd.name)
+  priority: WARNING
+`;
+    expect(validateDraft(draft, validators).messages).toEqual([
+      expect.stringMatching(/^falco-lang warning at 3:\d+: undefined macro: acme_backup_tool$/),
+    ]);
+    expect(validateDraft(draft, validators, custom)).toEqual({ ok: true, messages: [] });
+    // The draft's own mistake, on top of the custom file, is said at the draft's own line.
+    const broken = draft.replace("fd.name = /etc/shadow", "fd.nam = /etc/shadow");
+    expect(validateDraft(broken, validators, custom).messages).toEqual([
+      expect.stringMatching(/^falco-lang warning at 3:\d+: unknown field: fd\.nam$/),
+    ]);
+  });
 });

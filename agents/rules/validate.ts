@@ -33,21 +33,34 @@ interface Diagnostic {
 }
 
 /**
- * Checks a drafted rules file before anyone sees it, as Falco would load it after `rulesFiles`:
+ * Checks a drafted rules file before anyone sees it, as Falco would load it after `rulesFiles` and
+ * appended to `base` (the custom rules file it goes into, when there is one):
  * `falco-lang validate --strict` (syntax, fields, macros, lists), Falco's rules JSON schema (which
  * knows the priorities falco-lang does not check), and the field catalogue for the fields an
  * exception names (falco-lang reads them as strings). Errors and warnings both refuse it.
  */
-export function validateDraft(draftYaml: string, validators: Validators): Validation {
+export function validateDraft(
+  draftYaml: string,
+  validators: Validators,
+  base: string | null = null,
+): Validation {
   const messages = [
-    ...falcoLangFindings(draftYaml, validators),
+    ...falcoLangFindings(draftYaml, validators, base),
     ...schemaFindings(draftYaml, validators.schemaFile),
     ...exceptionFieldFindings(draftYaml, validators.fieldFiles),
   ];
   return { ok: messages.length === 0, messages };
 }
 
-function falcoLangFindings(draftYaml: string, { falcoLang, rulesFiles }: Validators): string[] {
+/**
+ * falco-lang's findings on the draft as it will be committed: appended to `base` (the custom rules
+ * file as the base branch has it), whose own lines are not the draft's to answer for.
+ */
+function falcoLangFindings(
+  draftYaml: string,
+  { falcoLang, rulesFiles }: Validators,
+  base: string | null,
+): string[] {
   const dir = mkdtempSync(join(tmpdir(), "soc-rule-draft-"));
   try {
     // falco-lang validates only files named like rules files (`*_rules.yaml`).
@@ -57,7 +70,9 @@ function falcoLangFindings(draftYaml: string, { falcoLang, rulesFiles }: Validat
       return copy;
     });
     const draft = join(dir, "soc_draft_rules.yaml");
-    writeFileSync(draft, draftYaml);
+    const before = base?.trimEnd() ? `${base.trimEnd()}\n\n` : "";
+    const offset = before ? before.split("\n").length - 1 : 0;
+    writeFileSync(draft, `${before}${draftYaml}`);
     const run = spawnSync(falcoLang, ["validate", "--strict", "--format", "json", ...files, draft], {
       encoding: "utf8",
     });
@@ -67,8 +82,8 @@ function falcoLangFindings(draftYaml: string, { falcoLang, rulesFiles }: Validat
     if (!own)
       throw new Error(`falco-lang said nothing of the draft: ${run.stdout.slice(0, 200)} ${run.stderr}`);
     return (own.diagnostics ?? [])
-      .filter((d) => d.severity === "error" || d.severity === "warning")
-      .map((d) => `falco-lang ${d.severity} at ${String(d.line)}:${String(d.column)}: ${d.message}`);
+      .filter((d) => (d.severity === "error" || d.severity === "warning") && d.line > offset)
+      .map((d) => `falco-lang ${d.severity} at ${String(d.line - offset)}:${String(d.column)}: ${d.message}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

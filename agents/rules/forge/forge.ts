@@ -30,6 +30,8 @@ export interface Forge {
   readonly gitAuthorization: string | null;
   openPullRequest(draft: PullRequestDraft): Promise<PullRequest>;
   pullRequest(number: number): Promise<PullRequestStatus>;
+  /** A file's text on a branch, or null when the branch has none. */
+  file(path: string, ref: string): Promise<string | null>;
   /** The open pull request from `head` into `base`, or null when there is none. */
   findOpenPullRequest(branches: { head: string; base: string }): Promise<PullRequest | null>;
 }

@@ -1,5 +1,5 @@
 import type { Forge, PullRequest, PullRequestStatus, RepoAddress } from "./forge.js";
-import { repoCaller } from "./http.js";
+import { fileContents, repoCaller } from "./http.js";
 
 /** A pull request as Gitea's API gives it, the fields the fleet reads. */
 interface GiteaPull {
@@ -26,6 +26,7 @@ export function giteaForge(address: RepoAddress, token: string | null): Forge {
     async openPullRequest(draft) {
       return summary(await call<GiteaPull>("POST", "/pulls", "open a pull request", draft));
     },
+    file: (path, ref) => fileContents(call, path, ref),
     async pullRequest(number): Promise<PullRequestStatus> {
       const pull = await call<GiteaPull>("GET", `/pulls/${number}`, `read pull request #${number}`);
       return { ...summary(pull), state: pull.merged ? "merged" : pull.state };

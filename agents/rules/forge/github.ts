@@ -1,5 +1,5 @@
 import type { Forge, PullRequest, PullRequestStatus, RepoAddress } from "./forge.js";
-import { repoCaller } from "./http.js";
+import { fileContents, repoCaller } from "./http.js";
 
 /** A pull request as GitHub's REST API gives it, the fields the fleet reads. */
 interface GitHubPull {
@@ -28,6 +28,7 @@ export function githubForge(address: RepoAddress, token: string | null): Forge {
     async openPullRequest(draft) {
       return summary(await call<GitHubPull>("POST", "/pulls", "open a pull request", draft));
     },
+    file: (path, ref) => fileContents(call, path, ref),
     async pullRequest(number): Promise<PullRequestStatus> {
       const pull = await call<GitHubPull>("GET", `/pulls/${number}`, `read pull request #${number}`);
       return { ...summary(pull), state: pull.merged ? "merged" : pull.state };

@@ -41,7 +41,9 @@ export async function forgeRequest(call: ForgeCall): Promise<unknown> {
   if (!response.ok) {
     const message = redact(`failed to ${call.what}: ${response.status} ${forgeMessage(text)}`, call.token);
     const retryable = response.status >= 500 || response.status === 429;
-    throw new SocError("forge_request_failed", message, { retryable });
+    throw new SocError(response.status === 404 ? "forge_not_found" : "forge_request_failed", message, {
+      retryable,
+    });
   }
   return text === "" ? null : (JSON.parse(text) as unknown);
 }
@@ -83,4 +85,27 @@ export function repoCaller(
       what: `${what} on ${address.owner}/${address.name}`,
       token,
     }) as Promise<T>;
+}
+
+/**
+ * A file's text on a branch through the contents API Gitea and GitHub share
+ * (`GET /repos/{owner}/{repo}/contents/{path}?ref=…`, base64); null when the branch has no such file.
+ */
+export async function fileContents(
+  call: ReturnType<typeof repoCaller>,
+  path: string,
+  ref: string,
+): Promise<string | null> {
+  const encoded = path.split("/").map(encodeURIComponent).join("/");
+  try {
+    const file = await call<{ content?: string }>(
+      "GET",
+      `/contents/${encoded}?ref=${encodeURIComponent(ref)}`,
+      `read ${path} on ${ref}`,
+    );
+    return Buffer.from(file.content ?? "", "base64").toString("utf8");
+  } catch (error) {
+    if (SocError.from(error).code === "forge_not_found") return null;
+    throw error;
+  }
 }
