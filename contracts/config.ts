@@ -226,8 +226,11 @@ export const FleetConfig = z
       .default("main"),
     /** The forge's API token (from a Secret): pushes branches and opens pull requests. */
     SOC_FORGE_TOKEN: z.string().min(1).optional(),
-    /** Which forge's API: default github for github.com, else gitea (Forgejo speaks Gitea's). */
-    SOC_FORGE: z.enum(["gitea", "github"]).optional(),
+    /**
+     * Which forge's API: default github for github.com, gitlab for gitlab.com, else gitea (Forgejo
+     * speaks Gitea's).
+     */
+    SOC_FORGE: z.enum(["gitea", "github", "gitlab"]).optional(),
     /** The Falco rules files drafts build on and are validated with (comma-separated); default the official ruleset. */
     SOC_FALCO_RULES: z.string().optional(),
     /** The Falco project's rules validator (falco-lsp's `falco-lang`); default `falco-lang` on PATH. */

@@ -1,9 +1,10 @@
 import { SocError } from "../../../runtime/errors.js";
 import { giteaForge } from "./gitea.js";
 import { githubForge } from "./github.js";
+import { gitlabForge } from "./gitlab.js";
 
 /** The Git forges the fleet opens pull requests on. */
-export type ForgeKind = "gitea" | "github";
+export type ForgeKind = "gitea" | "github" | "gitlab";
 
 /** A pull request as the fleet refers to it: its number in the repository and its web page. */
 export interface PullRequest {
@@ -54,9 +55,10 @@ export interface RepoAddress {
 
 /**
  * The repository named by an HTTP(S) clone URL, `<origin>[/<prefix>]/<owner>/<repo>[.git]`. The
- * forge is the one configured, else GitHub on github.com, else Gitea; its API lives at
- * api.github.com for github.com, `/api/v3` for GitHub Enterprise, and `/api/v1` for Gitea, under
- * the prefix a forge served from a sub-path has.
+ * forge is the one configured, else GitHub on github.com, GitLab on gitlab.com, else Gitea; its API
+ * lives at api.github.com for github.com, `/api/v3` for GitHub Enterprise, and `/api/v1` for Gitea,
+ * under the prefix a forge served from a sub-path has, and `/api/v4` for GitLab, whose projects sit
+ * in (sub)groups: `<origin>/<group>[/<subgroup>…]/<project>`.
  */
 export function repoAddress(config: Pick<ForgeConfig, "repo" | "forge">): RepoAddress {
   const invalid = (why: string) =>
@@ -73,25 +75,30 @@ export function repoAddress(config: Pick<ForgeConfig, "repo" | "forge">): RepoAd
     .replace(/\.git\/?$/, "")
     .split("/")
     .filter(Boolean);
-  const [owner, name] = segments.slice(-2);
+  const github = url.hostname === "github.com" || url.hostname === "www.github.com";
+  const kind = config.forge ?? (github ? "github" : url.hostname === "gitlab.com" ? "gitlab" : "gitea");
+  // A GitLab project sits in groups and subgroups: everything before its name is its namespace.
+  const [owner, name] =
+    kind === "gitlab" ? [segments.slice(0, -1).join("/") || undefined, segments.at(-1)] : segments.slice(-2);
   if (owner === undefined || name === undefined) throw invalid("names no <owner>/<repo>");
   const prefix = segments
     .slice(0, -2)
     .map((segment) => `/${segment}`)
     .join("");
-  const github = url.hostname === "github.com" || url.hostname === "www.github.com";
-  const kind = config.forge ?? (github ? "github" : "gitea");
   const api =
-    kind === "gitea"
-      ? `${url.origin}${prefix}/api/v1`
-      : github
-        ? "https://api.github.com"
-        : `${url.origin}${prefix}/api/v3`;
+    kind === "gitlab"
+      ? `${url.origin}/api/v4`
+      : kind === "gitea"
+        ? `${url.origin}${prefix}/api/v1`
+        : github
+          ? "https://api.github.com"
+          : `${url.origin}${prefix}/api/v3`;
   return { kind, owner: decodeURIComponent(owner), name: decodeURIComponent(name), api };
 }
 
 /** The forge adapter for the configured repository. */
 export function forgeFor(config: ForgeConfig): Forge {
   const address = repoAddress(config);
-  return address.kind === "github" ? githubForge(address, config.token) : giteaForge(address, config.token);
+  const adapters = { gitea: giteaForge, github: githubForge, gitlab: gitlabForge };
+  return adapters[address.kind](address, config.token);
 }

@@ -67,19 +67,20 @@ function redact(text: string, token: string | null): string {
 }
 
 /**
- * A caller of one repository's API (`<api>/repos/<owner>/<name><path>`), with the forge's headers;
- * its errors say what it was doing, on which repository, never with the token.
+ * A caller of one repository's API (`<api><root><path>`, the root `/repos/<owner>/<name>` unless the
+ * forge names it otherwise), with the forge's headers; its errors say what it was doing, on which
+ * repository, never with the token.
  */
 export function repoCaller(
   address: { api: string; owner: string; name: string },
   headers: Record<string, string>,
   token: string | null,
+  root = `/repos/${encodeURIComponent(address.owner)}/${encodeURIComponent(address.name)}`,
 ) {
-  const repo = `${encodeURIComponent(address.owner)}/${encodeURIComponent(address.name)}`;
   return <T>(method: "GET" | "POST", path: string, what: string, body?: unknown) =>
     forgeRequest({
       method,
-      url: `${address.api}/repos/${repo}${path}`,
+      url: `${address.api}${root}${path}`,
       headers,
       body,
       what: `${what} on ${address.owner}/${address.name}`,
@@ -89,21 +90,27 @@ export function repoCaller(
 
 /**
  * A file's text on a branch through the contents API Gitea and GitHub share
- * (`GET /repos/{owner}/{repo}/contents/{path}?ref=…`, base64); null when the branch has no such file.
+ * (`GET /repos/{owner}/{repo}/contents/{path}?ref=…`); null when the branch has no such file.
  */
-export async function fileContents(
+export function fileContents(
   call: ReturnType<typeof repoCaller>,
   path: string,
   ref: string,
 ): Promise<string | null> {
   const encoded = path.split("/").map(encodeURIComponent).join("/");
-  try {
-    const file = await call<{ content?: string }>(
+  return base64File(() =>
+    call<{ content?: string }>(
       "GET",
       `/contents/${encoded}?ref=${encodeURIComponent(ref)}`,
       `read ${path} on ${ref}`,
-    );
-    return Buffer.from(file.content ?? "", "base64").toString("utf8");
+    ),
+  );
+}
+
+/** A file a forge's API answers with its content in base64; null when it answers that there is none. */
+export async function base64File(read: () => Promise<{ content?: string }>): Promise<string | null> {
+  try {
+    return Buffer.from((await read()).content ?? "", "base64").toString("utf8");
   } catch (error) {
     if (SocError.from(error).code === "forge_not_found") return null;
     throw error;
