@@ -47,7 +47,7 @@ export const rules: Agent = {
         if (typeof drafted === "string") return { proposal: null, note: drafted };
         // The model words a new rule's description; everything it says is checked like the rest.
         const { found, describedBy } = await worded(llm, drafted, request.finding?.technique ?? null);
-        const validation = validateDraft(found.yaml, validators, custom);
+        const validation = await validateDraft(found.yaml, validators, custom);
         const gate = await gateOf(policy, found, validation);
         const checked = { validation, gate, confirmedBy: request.confirmed_by, describedBy };
         const proposal = await ship(found, checked, target);

@@ -20,7 +20,7 @@ beforeAll(() => {
 }, 300_000);
 
 describe("a drafted rules file, checked by the Falco project's own tooling before anyone sees it", () => {
-  it("passes an exception drafted from dismissed cases, appended to an official rule", () => {
+  it("passes an exception drafted from dismissed cases, appended to an official rule", async () => {
     const drafted = draftException("Read sensitive file untrusted", [
       {
         "container.image.repository": "ghcr.io/acme/backup",
@@ -29,13 +29,13 @@ describe("a drafted rules file, checked by the Falco project's own tooling befor
       },
     ]);
     if (!drafted) throw new Error("no draft");
-    expect(validateDraft(exceptionYaml("Read sensitive file untrusted", drafted), validators)).toEqual({
+    expect(await validateDraft(exceptionYaml("Read sensitive file untrusted", drafted), validators)).toEqual({
       ok: true,
       messages: [],
     });
   });
 
-  it("passes a new rule built on the official macros and lists", () => {
+  it("passes a new rule built on the official macros and lists", async () => {
     const rule = `
 - rule: Shell spawned by a backup tool
   desc: A shell under the backup tool, which never needs one
@@ -44,10 +44,10 @@ describe("a drafted rules file, checked by the Falco project's own tooling befor
   priority: NOTICE
   tags: [maturity_sandbox, host, container, process, mitre_execution, T1059]
 `;
-    expect(validateDraft(rule, validators)).toEqual({ ok: true, messages: [] });
+    expect(await validateDraft(rule, validators)).toEqual({ ok: true, messages: [] });
   });
 
-  it("passes a rule drafted from approved cases, narrowing an official rule", () => {
+  it("passes a rule drafted from approved cases, narrowing an official rule", async () => {
     const stable = new RuleSet().load(
       readFileSync(join(falcoVendor, "falco-rules", "falco_rules.yaml"), "utf8"),
     );
@@ -59,10 +59,10 @@ describe("a drafted rules file, checked by the Falco project's own tooling befor
       "proc.cmdline": "bash -i",
     };
     const draft = draftRule(terminal, [shell], { severity: "high", technique: "T1059" });
-    expect(validateDraft(draft?.yaml ?? "", validators)).toEqual({ ok: true, messages: [] });
+    expect(await validateDraft(draft?.yaml ?? "", validators)).toEqual({ ok: true, messages: [] });
   });
 
-  it("refuses, in the tools' own words, an unknown field, an undefined macro, a priority Falco has not and an exception on a field no catalogue knows", () => {
+  it("refuses, in the tools' own words, an unknown field, an undefined macro, a priority Falco has not and an exception on a field no catalogue knows", async () => {
     const broken = `
 - rule: Broken
   desc: x
@@ -77,7 +77,7 @@ describe("a drafted rules file, checked by the Falco project's own tooling befor
       values: [[bash]]
   append: true
 `;
-    const { ok, messages } = validateDraft(broken, validators);
+    const { ok, messages } = await validateDraft(broken, validators);
     expect(ok).toBe(false);
     expect(messages).toEqual(
       expect.arrayContaining([
@@ -89,7 +89,7 @@ describe("a drafted rules file, checked by the Falco project's own tooling befor
     );
   });
 
-  it("checks a draft as appended to the custom rules file: it may build on its macros, and its findings are the draft's alone", () => {
+  it("checks a draft as appended to the custom rules file: it may build on its macros, and its findings are the draft's alone", async () => {
     const custom = `# The SOC's own rules.
 - macro: acme_backup_tool
   condition: proc.name in (restic, borg)
@@ -105,14 +105,20 @@ describe("a drafted rules file, checked by the Falco project's own tooling befor
   output: x (proc=%proc.name file=%fd.name)
   priority: WARNING
 `;
-    expect(validateDraft(draft, validators).messages).toEqual([
+    expect((await validateDraft(draft, validators)).messages).toEqual([
       expect.stringMatching(/^falco-lang warning at 3:\d+: undefined macro: acme_backup_tool$/),
     ]);
-    expect(validateDraft(draft, validators, custom)).toEqual({ ok: true, messages: [] });
+    expect(await validateDraft(draft, validators, custom)).toEqual({ ok: true, messages: [] });
     // The draft's own mistake, on top of the custom file, is said at the draft's own line.
     const broken = draft.replace("fd.name = /etc/shadow", "fd.nam = /etc/shadow");
-    expect(validateDraft(broken, validators, custom).messages).toEqual([
+    expect((await validateDraft(broken, validators, custom)).messages).toEqual([
       expect.stringMatching(/^falco-lang warning at 3:\d+: unknown field: fd\.nam$/),
     ]);
+  });
+
+  it("says so when falco-lang cannot run, rather than passing what it never checked", async () => {
+    await expect(
+      validateDraft("- list: x\n  items: []\n", { ...validators, falcoLang: "/nonexistent/falco-lang" }),
+    ).rejects.toThrow(/\/nonexistent\/falco-lang could not run/);
   });
 });

@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { createRequire } from "node:module";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -39,13 +39,13 @@ interface Diagnostic {
  * knows the priorities falco-lang does not check), and the field catalogue for the fields an
  * exception names (falco-lang reads them as strings). Errors and warnings both refuse it.
  */
-export function validateDraft(
+export async function validateDraft(
   draftYaml: string,
   validators: Validators,
   base: string | null = null,
-): Validation {
+): Promise<Validation> {
   const messages = [
-    ...falcoLangFindings(draftYaml, validators, base),
+    ...(await falcoLangFindings(draftYaml, validators, base)),
     ...schemaFindings(draftYaml, validators.schemaFile),
     ...exceptionFieldFindings(draftYaml, validators.fieldFiles),
   ];
@@ -56,11 +56,11 @@ export function validateDraft(
  * falco-lang's findings on the draft as it will be committed: appended to `base` (the custom rules
  * file as the base branch has it), whose own lines are not the draft's to answer for.
  */
-function falcoLangFindings(
+async function falcoLangFindings(
   draftYaml: string,
   { falcoLang, rulesFiles }: Validators,
   base: string | null,
-): string[] {
+): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), "soc-rule-draft-"));
   try {
     // falco-lang validates only files named like rules files (`*_rules.yaml`).
@@ -73,10 +73,7 @@ function falcoLangFindings(
     const before = base?.trimEnd() ? `${base.trimEnd()}\n\n` : "";
     const offset = before ? before.split("\n").length - 1 : 0;
     writeFileSync(draft, `${before}${draftYaml}`);
-    const run = spawnSync(falcoLang, ["validate", "--strict", "--format", "json", ...files, draft], {
-      encoding: "utf8",
-    });
-    if (run.error) throw run.error;
+    const run = await reportOf(falcoLang, ["validate", "--strict", "--format", "json", ...files, draft]);
     const reports = JSON.parse(run.stdout) as { file: string; diagnostics?: Diagnostic[] }[];
     const own = reports.find((r) => basename(r.file) === basename(draft));
     if (!own)
@@ -87,6 +84,20 @@ function falcoLangFindings(
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A tool's report, without holding the process up while it runs: falco-lang exits non-zero when it
+ * finds something, and its report is what counts; only a tool that could not run is an error.
+ */
+function reportOf(command: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { maxBuffer: 64 << 20, timeout: 60_000 }, (error, stdout, stderr) => {
+      if (error && typeof error.code !== "number")
+        reject(new Error(`${command} could not run: ${error.message}`, { cause: error }));
+      else resolve({ stdout, stderr });
+    });
+  });
 }
 
 const schemas = new Map<string, ValidateFunction>();
