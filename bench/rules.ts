@@ -1,10 +1,7 @@
-import { join } from "node:path";
 import { draftException, exceptionCondition } from "../agents/rules/exceptions.js";
 import { evaluate, type Fields } from "../agents/rules/evaluate.js";
-import { RuleSet } from "../agents/rules/ruleset.js";
-import { ruleNoise } from "../fleet/evaluation/rule-noise.js";
+import { corpusRules, ruleNoise } from "../fleet/evaluation/rule-noise.js";
 import { corpusItems, DEFAULT_CORPUS_START } from "../fleet/sample/generate-corpus.js";
-import { falcoVendor } from "../fleet/tools/falco-lang.js";
 
 /**
  * `node dist/bench/rules.js`: detection engineering on the generated corpus.
@@ -19,11 +16,7 @@ const seeds = (args.get("seeds") ?? "11,23,37").split(",").map(Number);
 const benign = Number(args.get("benign") ?? 80_000);
 const episodes = Number(args.get("episodes") ?? 24);
 
-const rules = RuleSet.fromFiles(
-  ["falco_rules.yaml", "falco-incubating_rules.yaml", "falco-sandbox_rules.yaml"].map((file) =>
-    join(falcoVendor, "falco-rules", file),
-  ),
-);
+const rules = corpusRules();
 
 console.log(`corpus: ${String(benign)} benign events (two days), ${String(episodes)} attack episodes`);
 console.log("seed  cases day 1 (benign/attack)  drafted  refused  next day's benign spared  episodes caught");

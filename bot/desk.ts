@@ -1,5 +1,7 @@
+import { peerOptions, type FleetConfig } from "../contracts/config.js";
 import { skills } from "../contracts/skills.js";
-import type { Peers } from "../runtime/a2a/client.js";
+import { Peers } from "../runtime/a2a/client.js";
+import { clientComponent } from "../runtime/component.js";
 import type { CaseDesk } from "../commands/index.js";
 
 /**
@@ -19,4 +21,9 @@ export function a2aDesk(peers: Peers | (() => Peers)): CaseDesk {
     rule: async (caseId, by) => (await fleet().call(skills.proposeRule, { case_id: caseId, by })).output,
     rules: async (limit) => (await fleet().call(skills.listProposals, { limit })).output.proposals,
   };
+}
+
+/** The fleet as the terminal reaches it: with the `operator` certificate of the configuration. */
+export function operatorPeers(config: FleetConfig): Peers {
+  return new Peers(clientComponent("operator", config.certDir), peerOptions(config));
 }

@@ -2,10 +2,8 @@ import { readFileSync } from "node:fs";
 import { falcoValidators } from "../agents/rules/agent.js";
 import { renderFileReplay, replayFile } from "../agents/rules/replay-file.js";
 import { RuleSet } from "../agents/rules/ruleset.js";
-import { a2aDesk } from "../bot/desk.js";
-import { FleetConfig, peerOptions } from "../contracts/config.js";
-import { Peers } from "../runtime/a2a/client.js";
-import { clientComponent } from "../runtime/component.js";
+import { a2aDesk, operatorPeers } from "../bot/desk.js";
+import { FleetConfig } from "../contracts/config.js";
 import { loadConfig } from "../runtime/config.js";
 import { SocError } from "../runtime/errors.js";
 
@@ -50,7 +48,7 @@ export async function ruleReplayCommand(argv: string[]): Promise<number> {
 
 /** A proposal's rules-file items, from the running fleet. */
 async function proposalYaml(config: FleetConfig, id: string): Promise<string> {
-  const desk = a2aDesk(new Peers(clientComponent("operator", config.certDir), peerOptions(config)));
+  const desk = a2aDesk(operatorPeers(config));
   const found = (await desk.rules(1000)).find((p) => p.id === id);
   if (!found) throw new SocError("proposal_not_found", `no rule change ${id}: npx soc rules lists them`);
   return found.yaml;

@@ -4,7 +4,7 @@ import type { Anomaly } from "../../contracts/anomaly.js";
 import type { Decision } from "../../contracts/case.js";
 import { priorityRank, type Priority } from "../../contracts/falco.js";
 import { shapeOf, type DraftTrigger, type RuleProposal } from "../../contracts/rules.js";
-import { skills } from "../../contracts/skills.js";
+import { skills, type SkillOutput } from "../../contracts/skills.js";
 import type { Peers } from "../../runtime/a2a/client.js";
 import type { Component } from "../../runtime/component.js";
 import { SocError } from "../../runtime/errors.js";
@@ -14,7 +14,7 @@ import type { StepRunner } from "./steps.js";
 import type { CaseStore } from "./store.js";
 
 /** The most recent recorded events of a rule a draft is replayed on. */
-export const HISTORY_LIMIT = 5_000;
+const HISTORY_LIMIT = 5_000;
 
 /**
  * Whether a human decision calls for a rule change: every dismissal (an exception, once enough
@@ -44,10 +44,8 @@ const priorityOfSeverity = {
   low: "Notice",
 } as const satisfies Record<Severity, Priority>;
 
-export interface Drafted {
-  proposal: RuleProposal | null;
-  note: string;
-}
+/** A rule change drafted for a case, or why none was (the rules agent's answer). */
+export type Drafted = SkillOutput<typeof skills.draftRule>;
 
 /**
  * Rule changes from cases, as the coordinator asks for them: the rules agent drafts, checks and
@@ -67,10 +65,18 @@ export class RuleDrafts {
     steps: StepRunner,
     caseId: string,
     trigger: DraftTrigger,
-    { key, confirmedBy = null }: { key: string; confirmedBy?: string | null },
+    {
+      key,
+      confirmedBy = null,
+      read,
+    }: {
+      key: string;
+      confirmedBy?: string | null;
+      /** The case's anomaly and analysis, when the caller has read them already. */
+      read?: { anomaly: Anomaly; analysed: Analysis | null };
+    },
   ): Promise<Drafted> {
-    const anomaly = await this.store.anomaly(caseId);
-    const analysed = await this.#analysis(caseId);
+    const { anomaly, analysed } = read ?? (await this.#read(caseId));
     // Each event's workload, what drafts read and replay on: the rule's history fits in one request.
     const history = (await this.store.recordedEvents(anomaly.event.rule, HISTORY_LIMIT)).map((e) => ({
       ...e,
@@ -108,20 +114,20 @@ export class RuleDrafts {
 
   /** After a decision: the draft it calls for, if any; a failure is logged, the case is closed anyway. */
   async afterDecision(steps: StepRunner, caseId: string, decision: Decision | null): Promise<void> {
-    const analysed = await this.#analysis(caseId);
-    const trigger = draftTrigger(await this.store.anomaly(caseId), decision, analysed?.severity ?? null);
+    const read = await this.#read(caseId);
+    const trigger = draftTrigger(read.anomaly, decision, read.analysed?.severity ?? null);
     if (!trigger) return;
     try {
-      await this.draft(steps, caseId, trigger, { key: "rules" });
+      await this.draft(steps, caseId, trigger, { key: "rules", read });
     } catch (error) {
       this.log.warn({ case: caseId, err: SocError.from(error).message }, "no rule change drafted");
     }
   }
 
-  /** What the analyst found, when it answered. */
-  async #analysis(caseId: string): Promise<Analysis | null> {
+  /** The case's anomaly, and what the analyst found when it answered. */
+  async #read(caseId: string): Promise<{ anomaly: Anomaly; analysed: Analysis | null }> {
     const analysed = Analysis.safeParse((await this.store.step(caseId, "analyse"))?.output);
-    return analysed.success ? analysed.data : null;
+    return { anomaly: await this.store.anomaly(caseId), analysed: analysed.success ? analysed.data : null };
   }
 
   /**

@@ -142,7 +142,7 @@ async function gateOf(policy: McpPeer, found: Draft, validation: Validation): Pr
 }
 
 /** A proposal in one line, for the case's chain. */
-export function describe(p: Omit<RuleProposal, "case_id" | "trigger" | "described_by">): string {
+function describe(p: Omit<RuleProposal, "case_id" | "trigger" | "described_by">): string {
   const what = p.kind === "exception" ? `exception ${p.name} to ${p.rule.name}` : `rule "${p.name}"`;
   const where = {
     rejected: `rejected: ${p.gate.reasons.join("; ")}`,

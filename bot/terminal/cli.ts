@@ -1,11 +1,9 @@
 import { userInfo } from "node:os";
-import { FleetConfig, peerOptions } from "../../contracts/config.js";
+import { FleetConfig } from "../../contracts/config.js";
 import { parse, run } from "../../commands/index.js";
-import { Peers } from "../../runtime/a2a/client.js";
-import { clientComponent } from "../../runtime/component.js";
 import { loadConfig } from "../../runtime/config.js";
 import { SocError } from "../../runtime/errors.js";
-import { a2aDesk } from "../desk.js";
+import { a2aDesk, operatorPeers } from "../desk.js";
 import { renderReply } from "./render.js";
 
 /**
@@ -29,10 +27,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     // The fleet is reached, with the operator's certificate, only by commands that ask it something.
-    const peers = () => {
-      const config = loadConfig(FleetConfig);
-      return new Peers(clientComponent("operator", config.certDir), peerOptions(config));
-    };
+    const peers = () => operatorPeers(loadConfig(FleetConfig));
     const reply = await run(invocation, a2aDesk(peers), { name: userInfo().username });
     print(json ? JSON.stringify({ ok: true, ...reply }) : renderReply(reply));
     return 0;

@@ -1,22 +1,11 @@
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { RuleSet } from "../../agents/rules/ruleset.js";
 import { corpusItems, DEFAULT_CORPUS_START } from "../sample/generate-corpus.js";
-import { falcoVendor } from "../tools/falco-lang.js";
-import { ruleNoise } from "./rule-noise.js";
-
-/** The official rulesets the corpus's rules come from: stable, incubating and sandbox. */
-export const officialRules = () =>
-  RuleSet.fromFiles(
-    ["falco_rules.yaml", "falco-incubating_rules.yaml", "falco-sandbox_rules.yaml"].map((file) =>
-      join(falcoVendor, "falco-rules", file),
-    ),
-  );
+import { corpusRules, ruleNoise } from "./rule-noise.js";
 
 describe("exceptions drafted from a day of dismissals, replayed on the corpus generator's next day", () => {
   it("spare benign cases of the next day and no attack episode's", () => {
     const items = [...corpusItems({ seed: 11, benign: 80_000, episodes: 24, start: DEFAULT_CORPUS_START })];
-    const noise = ruleNoise(items, officialRules());
+    const noise = ruleNoise(items, corpusRules());
     expect(noise.cases.first.benign).toBeGreaterThan(0);
     expect(noise.cases.next.benign).toBeGreaterThan(0);
     expect(noise.drafted).toBeGreaterThan(0);

@@ -1,12 +1,23 @@
+import { join } from "node:path";
 import { parse } from "yaml";
 import { draft } from "../../agents/rules/draft.js";
 import { evaluate } from "../../agents/rules/evaluate.js";
 import { exceptionCondition, type Exception } from "../../agents/rules/exceptions.js";
-import type { RuleSet } from "../../agents/rules/ruleset.js";
+import { RuleSet } from "../../agents/rules/ruleset.js";
 import type { Condition } from "../../agents/rules/condition.js";
 import { FalcoEvent, priorityRank, type Priority } from "../../contracts/falco.js";
 import type { RecordedEvent } from "../../contracts/rules.js";
 import type { CorpusItem } from "../sample/generate-corpus.js";
+import { falcoVendor } from "../tools/falco-lang.js";
+
+/** The official rulesets the corpus generator's rules come from: stable, incubating and sandbox. */
+export function corpusRules(): RuleSet {
+  return RuleSet.fromFiles(
+    ["falco_rules.yaml", "falco-incubating_rules.yaml", "falco-sandbox_rules.yaml"].map((file) =>
+      join(falcoVendor, "falco-rules", file),
+    ),
+  );
+}
 
 /** What the exceptions drafted from one day's dismissals do to the next day's cases. */
 export interface RuleNoise {
