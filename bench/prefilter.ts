@@ -10,7 +10,7 @@ import { keyOf } from "../agents/prefilter/rekey.js";
 import { buildJudge } from "../agents/prefilter/judge.js";
 import { restartPrefilter } from "../fleet/harness/prefilter.js";
 import { topics } from "../contracts/topics.js";
-import { connectConsumer, Kafka, kafkaClientOptions } from "../runtime/kafka.js";
+import { chunked, connectConsumer, Kafka, kafkaClientOptions, messageBytes } from "../runtime/kafka.js";
 import { KAFKA_VERSION, KafkaBroker } from "../fleet/kafka.js";
 import { LocalFleet } from "../fleet/local.js";
 import { shippedForwarding, shippedScorer } from "../fleet/evaluation/policy-settings.js";
@@ -137,6 +137,75 @@ async function ceilingRole(): Promise<void> {
   });
 }
 
+/**
+ * The re-keying ceiling: the least any pre-filter that re-keys through the broker must do, in raw
+ * kafkajs, on the most favourable settings. One process copies every message of `falco.events` to
+ * `--copy-topic` keyed by its stream (JSON.parse for the key; the partitions copied at once, each
+ * batch sent with the leader's ack alone, then committed) and reads the copies back (JSON.parse and
+ * commit): no merge, features, model, idempotence or forwarding. Timed like the ceiling, on the
+ * copies read back.
+ */
+async function rekeyCeilingRole(): Promise<void> {
+  const brokers = (args.get("brokers") ?? "").split(",");
+  const groupId = args.get("group") ?? "";
+  const copyTopic = args.get("copy-topic") ?? "";
+  const expect = integer("expect", 1);
+  const kafka = new Kafka(kafkaClientOptions({ brokers }, "bench-rekey-ceiling"));
+  // The most favourable settings, not the pre-filter's: no idempotence, the leader's ack alone.
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const copier = await connectConsumer(kafka, `${groupId}-copy`, TOPIC);
+  const reader = await connectConsumer(kafka, groupId, copyTopic);
+  process.once("SIGTERM", () => {
+    void Promise.all([copier.disconnect(), reader.disconnect(), producer.disconnect()]).then(() =>
+      process.exit(0),
+    );
+  });
+  say("ready");
+  await waitForGo();
+  await copier.run({
+    partitionsConsumedConcurrently: PARTITIONS,
+    eachBatchAutoResolve: false,
+    autoCommit: true,
+    eachBatch: async (run) => {
+      if (!run.isRunning() || run.isStale() || run.batch.messages.length === 0) return;
+      const messages = run.batch.messages.map(({ value }) => ({ key: keyOf(value).key, value }));
+      for (const chunk of chunked(messages, messageBytes))
+        await producer.send({ topic: copyTopic, acks: 1, messages: chunk });
+      run.resolveOffset(run.batch.lastOffset());
+      await run.commitOffsetsIfNecessary();
+      await run.heartbeat();
+    },
+  });
+  let count = 0;
+  const at = { first: 0, p10: 0, p90: 0, last: 0, cpu10: 0, cpu90: 0 };
+  const [i10, i90] = [Math.ceil(expect * 0.1), Math.floor(expect * 0.9)];
+  await reader.run({
+    eachBatchAutoResolve: false,
+    autoCommit: true,
+    eachBatch: async (run) => {
+      if (!run.isRunning() || run.isStale()) return;
+      let last: string | null = null;
+      for (const message of run.batch.messages) {
+        JSON.parse(message.value?.toString("utf8") ?? "");
+        last = message.offset;
+        count++;
+        if (count === 1) at.first = now();
+        if (count === i10) [at.p10, at.cpu10] = [now(), ownCpuMs()];
+        if (count === i90) [at.p90, at.cpu90] = [now(), ownCpuMs()];
+        if (count === expect) {
+          at.last = now();
+          say(JSON.stringify({ count, objects: count, ...at }));
+        }
+      }
+      if (last === null) return;
+      run.resolveOffset(last);
+      await run.commitOffsetsIfNecessary();
+      await run.heartbeat();
+    },
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // The bench itself.
 // ---------------------------------------------------------------------------------------------
@@ -168,7 +237,7 @@ class Child {
   }
 
   /** This bench in `--role=ceiling`, or the prefilter harness (fleet/harness/prefilter.ts). */
-  static spawn(role: "ceiling" | "harness", extra: string[]): Child {
+  static spawn(role: "ceiling" | "rekey-ceiling" | "harness", extra: string[]): Child {
     const nodeArgs = (process.env.SOC_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
     const script = role === "harness" ? [harness] : [self, `--role=${role}`];
     const child = new Child(
@@ -469,11 +538,19 @@ type FleetFigures = Rate & {
   servedSeconds: number;
 };
 
+interface Ceiling {
+  internal: Rate;
+  polled: Rate;
+  firstToLast: number;
+}
+
 interface KafkaFigures {
   events: number;
   bytes: number;
   produceRate: number;
-  ceilings: { internal: Rate; polled: Rate; firstToLast: number }[];
+  ceilings: Ceiling[];
+  /** (d): the raw re-keying copy, read back. */
+  rekeyCeiling: Ceiling;
   /** Null with --skip-fleet. */
   fleet: FleetFigures | null;
   /** What the shipped judge forwards of the events in one process, in event-time order, without Kafka. */
@@ -521,16 +598,29 @@ async function kafkaBench(eventCount: number, seed: number): Promise<KafkaFigure
 
   await warmUpGroups(admin);
 
-  const ceiling = async (round: number) => {
-    const groupId = `bench-ceiling-${round}`;
-    log(`(a) ceiling, round ${round}: raw kafkajs consumer in group ${groupId}…`);
-    const child = Child.spawn("ceiling", [brokersArg, `--group=${groupId}`, `--expect=${total}`]);
+  /** (a) the raw consumer, or (d) the raw re-keying copy read back, in a process of its own. */
+  const ceiling = async (round: number, kind: "ceiling" | "rekey-ceiling" = "ceiling") => {
+    const groupId = `bench-${kind}-${round}`;
+    const copyTopic = `bench.rekeyed-${round}`;
+    if (kind === "rekey-ceiling") {
+      log(`(d) re-keying ceiling: raw kafkajs copy to ${copyTopic} and back, in group ${groupId}…`);
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [{ topic: copyTopic, numPartitions: PARTITIONS, replicationFactor: 1 }],
+      });
+    } else log(`(a) ceiling, round ${round}: raw kafkajs consumer in group ${groupId}…`);
+    const child = Child.spawn(kind, [
+      brokersArg,
+      `--group=${groupId}`,
+      `--expect=${total}`,
+      `--copy-topic=${copyTopic}`,
+    ]);
     await child.waitFor("ready");
     const watching = watchGroup(admin, {
       groupId,
-      topic: TOPIC,
+      topic: kind === "ceiling" ? TOPIC : copyTopic,
       from: zero,
-      to,
+      to: kind === "ceiling" ? to : keyedTo,
       pids: () => [child.pid],
       timeoutMs,
     });
@@ -600,7 +690,17 @@ async function kafkaBench(eventCount: number, seed: number): Promise<KafkaFigure
     });
   }
   ceilings.push(await ceiling(2));
-  return { events: total, bytes, produceRate, ceilings, fleet: fleetFigures, harness, inMemory };
+  const rekeyCeiling = await ceiling(3, "rekey-ceiling");
+  return {
+    events: total,
+    bytes,
+    produceRate,
+    ceilings,
+    rekeyCeiling,
+    fleet: fleetFigures,
+    harness,
+    inMemory,
+  };
 }
 
 /** (b): the fleet as `npm start` runs it, with Kafka; its prefilter measured by its group's commits. */
@@ -681,6 +781,7 @@ function reportKafka(k: KafkaFigures): void {
   const bestCpu = Math.max(...k.ceilings.map((c) => c.internal.perCpuSecond));
   const one = k.harness.find((h) => h.processes === 1);
   const two = k.harness.find((h) => h.processes === 2);
+  const rekey = k.rekeyCeiling;
   const lines = [
     `1. Through the real broker — Apache Kafka ${KAFKA_VERSION} (KRaft, 1 node, 127.0.0.1), topic ${TOPIC} with ${PARTITIONS} partitions`,
     `   ${f0(k.events)} corpus events (falcosidekick JSON, no key, ${(k.bytes / k.events).toFixed(0)} B average), produced once with acks=all at ${f0(k.produceRate)} events/s (reference only)`,
@@ -725,6 +826,19 @@ function reportKafka(k: KafkaFigures): void {
             `${f0(two.anomalies)} (2 processes), ${f0(k.inMemory)} (one judge in memory, in event-time order): one process reads every ` +
             `partition of ${TOPIC} and merges them in event-time order, each stream is re-keyed into one partition of ` +
             `${topics.keyedEvents}, and every process sees whole streams`,
+        ]
+      : []),
+    "",
+    "   (d) the re-keying ceiling — raw kafkajs in one process, on the most favourable settings: copy each message to a keyed topic",
+    "       (JSON.parse for its stream; the 4 partitions at once, each batch sent with the leader's ack alone, no idempotence; commit) and",
+    "       read the copies back (JSON.parse, commit); nothing else. No pre-filter that re-keys through the broker with kafkajs can go",
+    "       faster than this on this machine: the broker writes every event twice and serves it twice, and the client encodes it again.",
+    `       ${f0(rekey.internal.rate)} events/s (timed on the copies read back) = ${pct(rekey.internal.rate / best)} of the ceiling; ` +
+      `${f0(rekey.internal.perCpuSecond)} events per CPU-s; machine ${pct(rekey.polled.machineBusy)} busy`,
+    ...(one
+      ? [
+          `       the harness's 1 process reaches ${pct(one.rate / rekey.internal.rate)} of it, with ` +
+            `${(rekey.internal.perCpuSecond / one.perCpuSecond).toFixed(2)}× its CPU per event (the merge, features, model and forwarding)`,
         ]
       : []),
   ];
@@ -778,6 +892,7 @@ async function main(): Promise<void> {
 
 const role = args.get("role");
 if (role === "ceiling") await ceilingRole();
+else if (role === "rekey-ceiling") await rekeyCeilingRole();
 else {
   const interrupted = (signal: string) => {
     log(`${signal}: cleaning up…`);

@@ -1,5 +1,12 @@
-import { readFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import { Annotation, END, START, StateGraph } from "@langchain/langgraph";
+import { caseGraph } from "../agents/coordinator/graph.js";
+import { openStorage } from "../agents/coordinator/storage.js";
+import { Anomaly } from "../contracts/anomaly.js";
+import type { Peers } from "../runtime/a2a/client.js";
+import { offlineComponent } from "../runtime/component.js";
 import { falcoAlert } from "../fleet/alerts.js";
 import { LocalFleet } from "../fleet/local.js";
 import { PostgresServer } from "../fleet/postgres.js";
@@ -12,6 +19,9 @@ import { summary } from "./figures.js";
  * database).
  * 1. Cases per second from event to verdict, `--cases` auto-executed cases posted at once, and the
  *    coordinators' CPU per case: one coordinator on SQLite, then 1, 2 and 3 on PostgreSQL.
+ *    Beside them, in this process, what a case costs before any I/O: LangGraph alone (the case graph's
+ *    five nodes on the auto-execute path, each returning at once, no checkpointer), and the
+ *    coordinator's own graph on its SQLite storage with agents that answer at once (no A2A, no HTTP).
  * 2. Takeover: `--kills` times each, a case held in flight (detect stopped) by one of two
  *    coordinators, whose holder is killed (kill -9, restarted by the launcher as a kubelet would) or
  *    frozen (SIGSTOP); the time until a coordinator holds the case again, and which.
@@ -23,6 +33,11 @@ const leaseMs = Number(args.get("lease-ms") ?? 2_000);
 /** Cases each coordinator runs first, not counted: JIT and connections warm up here. */
 const warmup = 40;
 
+const floors = await inProcessFloors(1_000);
+console.log(
+  `in this process, ${String(floors.cases)} cases after ${String(floors.cases / 5)} to warm up: LangGraph alone ${floors.langgraph.toFixed(2)} ms CPU/case; ` +
+    `the coordinator's graph on SQLite, agents answering at once ${floors.coordinator.toFixed(2)} ms CPU/case`,
+);
 const postgres = await PostgresServer.start();
 try {
   console.log(
@@ -172,4 +187,128 @@ function cpuMs(fleet: LocalFleet, names: string[]): number {
         ?.split(" ") ?? [];
     return sum + (Number(fields[11]) + Number(fields[12])) * tick;
   }, 0);
+}
+
+/** CPU (user + system) of this process per call of `work`, in ms, after a fifth as many to warm up. */
+async function cpuPerCall(count: number, work: (i: number) => Promise<unknown>): Promise<number> {
+  for (let i = 0; i < count / 5; i++) await work(-1 - i);
+  const before = process.cpuUsage();
+  for (let i = 0; i < count; i++) await work(i);
+  const { user, system } = process.cpuUsage(before);
+  return (user + system) / 1000 / count;
+}
+
+/**
+ * What a case costs the coordinator's process before any network: LangGraph's own machinery on
+ * the case graph's auto-execute path (five nodes that return at once), and the coordinator's graph
+ * as it runs (its SQLite case store and checkpointer) with agents that answer at once.
+ */
+async function inProcessFloors(count: number) {
+  const Shape = Annotation.Root({ caseId: Annotation<string>, done: Annotation<string[]> });
+  const node = (name: string) => () => Promise.resolve({ done: [name] });
+  const bare = new StateGraph(Shape)
+    .addNode("detect", node("detect"))
+    .addNode("analyse", node("analyse"))
+    .addNode("review", node("review"))
+    .addNode("remediate", node("remediate"))
+    .addNode("close", node("close"))
+    .addEdge(START, "detect")
+    .addConditionalEdges("detect", () => "analyse", ["analyse"])
+    .addConditionalEdges("analyse", () => "review", ["review"])
+    .addConditionalEdges("review", () => "remediate", ["remediate"])
+    .addConditionalEdges("remediate", () => "close", ["close"])
+    .addEdge("close", END)
+    .compile();
+  const langgraph = await cpuPerCall(count, (i) => bare.invoke({ caseId: String(i), done: [] }));
+
+  const dataDir = mkdtempSync(join(tmpdir(), "soc-bench-floor-"));
+  const storage = await openStorage({ databaseUrl: null, dataDir, replica: "bench", leaseMs: 30_000 });
+  try {
+    const graph = caseGraph(
+      {
+        store: storage.store,
+        peers: answeringAtOnce(),
+        log: offlineComponent("coordinator", { logLevel: "warn" }).log,
+      },
+      storage.checkpointer,
+    );
+    let cases = 0;
+    const coordinator = await cpuPerCall(count, async () => {
+      const { case: opened } = await storage.store.open(floorAnomaly(++cases));
+      await graph.invoke(
+        {
+          caseId: opened.id,
+          evidence: null,
+          analysis: null,
+          verdict: null,
+          decision: null,
+          resolution: null,
+        },
+        { configurable: { thread_id: opened.id }, durability: "exit" },
+      );
+    });
+    const closed = (await storage.store.counts()).closed ?? 0;
+    if (closed !== cases) throw new Error(`${String(closed)} of ${String(cases)} floor cases closed`);
+    return { cases: count, langgraph, coordinator };
+  } finally {
+    await storage.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** The agents of an auto-executed case, answering at once with what they would. */
+function answeringAtOnce(): Peers {
+  const call = (spec: { id: string }) => {
+    const outputs: Record<string, unknown> = {
+      gather_evidence: { summary: "no related events", related: [], pod: null, forwarded: null },
+      classify: {
+        tactic: "credential-access",
+        technique: { id: "T1555", name: "Credentials from Password Stores" },
+        severity: "medium",
+        confidence: 0.8,
+        action: {
+          type: "label_pod",
+          target: { kind: "Pod", namespace: "shop", name: "web", labels: {}, image: null },
+          blast_radius: { pods: 1, nodes: 0, namespaces: 1 },
+          description: "label the pod for quarantine",
+        },
+        asset_tags: [],
+        rationale: "a sensitive file read",
+        narrative: null,
+      },
+      review: {
+        decision: { outcome: "auto_execute", reasons: ["low blast radius"], policy_version: "bench" },
+      },
+      execute: { mode: "dry-run", result: "labelled" },
+    };
+    return Promise.resolve({
+      output: outputs[spec.id],
+      usage: { mcp_calls: [], tokens: { in: 0, out: 0, cost: 0 } },
+    });
+  };
+  return { call } as unknown as Peers;
+}
+
+/** The `n`th case's anomaly, an event of its own. */
+function floorAnomaly(n: number): Anomaly {
+  return Anomaly.parse({
+    trace_id: n.toString(16).padStart(32, "0"),
+    event: {
+      time: new Date(Date.UTC(2026, 11, 1) + n).toISOString(),
+      rule: "Read sensitive file untrusted",
+      priority: "Warning",
+      tags: ["T1555", "maturity_stable"],
+      hostname: "worker-a1",
+      output: "Warning Sensitive file opened",
+      output_fields: {
+        "k8s.ns.name": "shop",
+        "k8s.pod.name": `web-${String(n)}`,
+        "proc.cmdline": "cat /etc/shadow",
+      },
+    },
+    received_at: new Date().toISOString(),
+    score: null,
+    model_version: "rules-baseline",
+    threshold: "Warning",
+  });
 }
