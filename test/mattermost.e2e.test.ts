@@ -317,7 +317,7 @@ describe("the Mattermost front end against a real Mattermost server (PostgreSQL)
     expect((await trace(id)).case.status).toBe("awaiting_human");
   });
 
-  it("shows a rule change drafted from two dismissals in the case's thread, and answers /soc rule and /soc rules", async () => {
+  it("shows a rule change drafted from two dismissals in the case's thread, confirmed by an approver's button; answers /soc rule and /soc rules", async () => {
     const rotation = (pod: string) =>
       falcoAlert({
         rule: "Read sensitive file untrusted",
@@ -352,7 +352,41 @@ describe("the Mattermost front end against a real Mattermost server (PostgreSQL)
     const listed = await stage.command("alice", "rules");
     const id = /`(soc_dismissed_[0-9a-f]{8})`/.exec(shown)?.[1] ?? "";
     expect(listed.text).toContain(`| \`${id}\` | \`${ids[1] ?? ""}\` | exception | escalated |`);
-    // An approver asking confirms it; with no rules repository configured it is kept in the case.
+    // An approver's click confirms it; with no rules repository configured it is kept in the case.
+    const confirming = posts.find((q) =>
+      attachmentOf(q).actions?.some((a) => a.name === "Confirm the rule change"),
+    );
+    if (!confirming) throw new Error("no button to confirm the rule change");
+    await stage.person("mallory").client.doPostAction(confirming.id, "rule");
+    expect((await stage.command("alice", "rules")).text).toContain(
+      `| \`${id}\` | \`${ids[1] ?? ""}\` | exception | escalated |`,
+    );
+    await stage.person("alice").client.doPostAction(confirming.id, "rule");
+    expect((await stage.command("alice", "rules")).text).toContain(
+      `| \`${id}\` | \`${ids[1] ?? ""}\` | exception | kept |`,
+    );
+    // The button confirms the change it shows, once: a second click finds it kept.
+    await stage.person("alice").client.doPostAction(confirming.id, "rule");
+    expect(audit(ids[1] ?? "")).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ user: "mallory", action: "rule", via: "button", outcome: "refused" }),
+        expect.objectContaining({
+          user: "alice",
+          action: "rule",
+          via: "button",
+          outcome: "applied",
+          detail: `${id} kept`,
+        }),
+        expect.objectContaining({
+          user: "alice",
+          action: "rule",
+          via: "button",
+          outcome: "refused",
+          detail: `Refused: the rule change shown for ${ids[1] ?? ""} is kept now.`,
+        }),
+      ]),
+    );
+    // The slash command confirms as the button does, for approvers alone.
     const confirmed = await stage.command("alice", `rule ${ids[1] ?? ""}`);
     expect(confirmed.text).toContain(`${id} kept`);
     expect((await stage.command("mallory", `rule ${ids[1] ?? ""}`)).text).not.toContain(id);

@@ -33,6 +33,24 @@ describe.each(sqlEngines)("rule proposals on %s", (engine) => {
     expect(await proposals.forCase("C-7K2F9")).toEqual([]);
   });
 
+  it("keeps a human's confirmation: a confirmed change the policy escalates again stays kept or open", async () => {
+    const proposals = await open();
+    const kept = proposal({ state: "kept", pull_request: null, confirmed_by: "alice" });
+    await proposals.save(kept);
+    const again = await proposals.save(
+      proposal({ state: "escalated", pull_request: null, confirmed_by: null }),
+    );
+    expect(again).toMatchObject({ state: "kept", confirmed_by: "alice" });
+    await proposals.save(proposal({ confirmed_by: "alice" }));
+    expect((await proposals.save(proposal({ state: "escalated", confirmed_by: null }))).state).toBe("open");
+    // What failed to reach the forge is drafted again for a human to confirm.
+    await proposals.save(proposal({ id: "soc_raised_00000002", state: "failed", confirmed_by: "alice" }));
+    const retried = await proposals.save(
+      proposal({ id: "soc_raised_00000002", state: "escalated", confirmed_by: null }),
+    );
+    expect(retried.state).toBe("escalated");
+  });
+
   it("settles a pull request a human merged, and drafting the same change again does not reopen it", async () => {
     const proposals = await open();
     await proposals.save(proposal({}));

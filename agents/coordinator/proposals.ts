@@ -34,7 +34,9 @@ export class Proposals {
 
   /**
    * Records a proposal, or what became of a draft drafted before. A pull request a human merged or
-   * closed stays so: drafting the same change again does not reopen it.
+   * closed stays so: drafting the same change again does not reopen it. Nor does it take back a
+   * human's confirmation: a change confirmed and carried out (kept or opened) that the policy
+   * escalates again, drafted the same, stays as it is.
    */
   async save(proposal: RuleProposal): Promise<RuleProposal> {
     const now = new Date().toISOString();
@@ -43,7 +45,8 @@ export class Proposals {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET case_id = excluded.case_id, state = excluded.state,
          pr_number = excluded.pr_number, proposal = excluded.proposal, updated_at = excluded.updated_at
-       WHERE rule_proposals.state NOT IN (${settled.map(() => "?").join(", ")})`,
+       WHERE rule_proposals.state NOT IN (${settled.map(() => "?").join(", ")})
+         AND NOT (excluded.state = 'escalated' AND rule_proposals.state IN ('kept', 'open'))`,
       [
         proposal.id,
         proposal.case_id,

@@ -96,9 +96,14 @@ export class RuleDrafts {
       history: `${String(history.length)} recorded events of ${anomaly.event.rule}`,
     });
     if (!result.ok) throw new SocError("draft_failed", result.error, { retryable: true });
-    const { note } = result.output;
-    const proposal = result.output.proposal ? await this.proposals.save(result.output.proposal) : null;
-    if (proposal && (proposal.state === "open" || proposal.state === "escalated")) {
+    const drafted = result.output.proposal;
+    const proposal = drafted ? await this.proposals.save(drafted) : null;
+    // The same change settled or confirmed before stays as it was (Proposals.save): said so, not shown again.
+    const unchanged = proposal !== null && proposal.state !== drafted?.state;
+    const note = unchanged
+      ? `${proposal.id} drafted again the same: ${proposal.state}${proposal.confirmed_by ? `, confirmed by ${proposal.confirmed_by}` : ""}`
+      : result.output.note;
+    if (proposal && !unchanged && (proposal.state === "open" || proposal.state === "escalated")) {
       const current = await this.store.get(caseId);
       if (current)
         await steps.call(

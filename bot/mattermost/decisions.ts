@@ -76,15 +76,40 @@ export class Decisions {
   }
 
   /**
-   * The commands' desk for `person` acting from `via`: `decide` and `undo` go through this gate for
-   * that person, whatever name the command passes.
+   * The commands' desk for `person` acting from `via`: `decide`, `undo` and `rule` go through this
+   * gate for that person, whatever name the command passes.
    */
   deskFor(via: Via, person: Person, digest: string | null = null): CaseDesk {
     return {
       ...this.desk,
       decide: (caseId, action, _by, reason) => this.#decide(via, digest, person, caseId, action, reason),
       undo: (caseId) => this.#undo(via, person, caseId),
+      rule: (caseId) => this.#rule(via, digest, person, caseId),
     };
+  }
+
+  /**
+   * A rule change drafted, or one the policy escalated confirmed, from a case: the coordinator holds
+   * it to the approvers. Audited like every decision.
+   */
+  async #rule(via: Via, digest: string | null, person: Person, caseId: string) {
+    const entry = {
+      user: person.username,
+      user_id: person.id,
+      case_id: caseId,
+      action: "rule",
+      digest,
+      via,
+      detail: null,
+    };
+    try {
+      const result = await this.desk.rule(caseId, person.username);
+      const what = result.proposal ? `${result.proposal.id} ${result.proposal.state}` : "no rule change";
+      await this.store.audit({ ...entry, outcome: "applied", detail: what });
+      return result;
+    } catch (error) {
+      throw await this.#failed(entry, error);
+    }
   }
 
   /**

@@ -9,7 +9,7 @@ import type { AgentContext } from "../../runtime/agent.js";
 import type { Component } from "../../runtime/component.js";
 import { causeChain } from "../../runtime/errors.js";
 import { a2aDesk } from "../desk.js";
-import { MattermostApi, unreachable, type Attachment } from "./api.js";
+import { MattermostApi, unreachable, type Attachment, type Button } from "./api.js";
 import { callbackRoutes } from "./callbacks.js";
 import { proposedAction } from "./context.js";
 import { Decisions } from "./decisions.js";
@@ -18,7 +18,7 @@ import { inert } from "./escape.js";
 import { Outbox } from "./outbox.js";
 import { buttonNames, escalationAttachment, groupKey, stepMessage, type ButtonAction } from "./posts.js";
 import { callbackPaths, setUp, type Workspace } from "./setup.js";
-import { actionDigest, Signer } from "./signing.js";
+import { actionDigest, proposalDigest, Signer } from "./signing.js";
 import { BotStore } from "./store.js";
 import { privateDir } from "../../runtime/private-dir.js";
 import { leaseHolder, Leases } from "../../runtime/sql/lease.js";
@@ -126,32 +126,40 @@ export async function mattermostFrontEnd(
       if (updated.decision && updated.decision.action !== "investigate") {
         await outbox.add(updated.id, { kind: "decided", case: updated });
       }
-      // What was carried out can be undone from the thread, by whoever may approve it: a reply of
-      // its own, as Mattermost keeps a post's buttons as they were created.
-      const undo: Attachment | undefined =
-        updated.resolution === "remediated"
+      // From the thread, whoever may approve can undo what was carried out and confirm a rule change
+      // the policy sent to an analyst first: buttons on a reply of their own, as Mattermost keeps a
+      // post's buttons as they were created.
+      const button = (id: "undo" | "rule", name: string, digest: string): Button => ({
+        id,
+        type: "button",
+        name,
+        style: "default",
+        integration: {
+          url: `${settings.publicUrl}${callbackPaths.action}`,
+          context: {
+            grant: signer.sign({
+              case_id: updated.id,
+              action: id,
+              digest,
+              expires: Date.now() + settings.buttonTtlMs,
+            }),
+          },
+        },
+      });
+      const actions = [
+        ...(updated.resolution === "remediated"
+          ? [button("undo", "Undo", actionDigest({ undo: updated.id }))]
+          : []),
+        ...(proposal?.state === "escalated"
+          ? [button("rule", "Confirm the rule change", proposalDigest(proposal.id))]
+          : []),
+      ];
+      const attachment: Attachment | undefined =
+        actions.length > 0
           ? {
-              fallback: `Undo what was carried out for ${updated.id}`,
+              fallback: `${actions.map((a) => a.name).join(" or ")} for ${updated.id}`,
               color: "#3db887",
-              actions: [
-                {
-                  id: "undo",
-                  type: "button",
-                  name: "Undo",
-                  style: "default",
-                  integration: {
-                    url: `${settings.publicUrl}${callbackPaths.action}`,
-                    context: {
-                      grant: signer.sign({
-                        case_id: updated.id,
-                        action: "undo",
-                        digest: actionDigest({ undo: updated.id }),
-                        expires: Date.now() + settings.buttonTtlMs,
-                      }),
-                    },
-                  },
-                },
-              ],
+              actions,
             }
           : undefined;
       await outbox.add(updated.id, {
@@ -160,7 +168,7 @@ export async function mattermostFrontEnd(
           `\`${updated.id}\` ${inert(note, 500)}`,
           ...(proposal ? proposalMarkdown(proposal) : []),
         ].join("\n"),
-        ...(undo ? { attachment: undo } : {}),
+        ...(attachment ? { attachment } : {}),
       });
       return { ok: true as const };
     }),

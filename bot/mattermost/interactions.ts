@@ -4,9 +4,11 @@ import { SocError } from "../../runtime/errors.js";
 import { answer, invocationOf, personOf, proposedAction, type CallbackContext } from "./context.js";
 import type { Person, Via } from "./decisions.js";
 import { callbackPaths } from "./setup.js";
-import { actionDigest, type Grant } from "./signing.js";
+import { actionDigest, proposalDigest, type Grant } from "./signing.js";
 
 const DIALOG_TTL_MS = 15 * 60_000;
+/** How many of the latest rule changes a confirming click looks for the one it shows among. */
+const PROPOSALS_SEARCHED = 200;
 
 interface Checked {
   grant: Grant;
@@ -16,7 +18,8 @@ interface Checked {
 /**
  * Checks a button's or a dialog's signed grant, who acts (an approver; for a dialog, the user it was
  * opened for), and that the case still awaits a decision on the same proposed action (for Undo:
- * that it was remediated). Refusals are audited and answered with `refusal`.
+ * that it was remediated; for a rule change, that the one shown still waits for an analyst).
+ * Refusals are audited and answered with `refusal`.
  */
 async function check(
   ctx: CallbackContext,
@@ -54,6 +57,18 @@ async function check(
     // What was carried out is undone from the recorded state: the proposal no longer matters.
     if (current.resolution === "remediated") return { grant: verified.grant, person };
     return refuse("not_remediated", `Refused: nothing was carried out for ${current.id} to undo.`);
+  }
+  if (verified.grant.action === "rule") {
+    // Confirmed as `/soc rule` confirms, and only while the change shown is still the case's and
+    // still waits for an analyst: a redrafted change is shown anew, and confirmed from there.
+    const shown = (await ctx.desk.rules(PROPOSALS_SEARCHED)).find(
+      (p) => p.case_id === current.id && proposalDigest(p.id) === verified.grant.digest,
+    );
+    if (shown?.state === "escalated") return { grant: verified.grant, person };
+    return refuse(
+      "not_escalated",
+      `Refused: the rule change shown for ${current.id} ${shown ? `is ${shown.state} now` : "is no longer proposed"}.`,
+    );
   }
   if (current.status !== "awaiting_human" || current.decision) {
     const by = current.decision ? ` (${current.decision.action} by @${current.decision.by})` : "";
@@ -110,8 +125,9 @@ export async function click(ctx: CallbackContext, req: Request, res: Response): 
       res.json({});
       return;
     }
-    case "undo": {
-      const messages = await answer(run(invocationOf("undo", { case: grant.case_id }), desk, as));
+    case "undo":
+    case "rule": {
+      const messages = await answer(run(invocationOf(grant.action, { case: grant.case_id }), desk, as));
       res.json({ ephemeral_text: messages.join("\n"), skip_slack_parsing: true });
       return;
     }

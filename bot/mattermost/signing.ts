@@ -19,6 +19,9 @@ export function actionDigest(action: unknown): string {
   return createHash("sha256").update(canonical(action)).digest("hex").slice(0, 32);
 }
 
+/** What a button confirming a rule change is bound to: the proposal shown, by its draft's id. */
+export const proposalDigest = (id: string): string => actionDigest({ rule_change: id });
+
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
   if (value && typeof value === "object") {
