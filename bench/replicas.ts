@@ -39,6 +39,15 @@ console.log(
     `the coordinator's graph on SQLite, agents answering at once ${floors.coordinator.toFixed(2)} ms CPU/case`,
 );
 const postgres = await PostgresServer.start();
+/** The fleet running now: stopped with the database on Ctrl-C or SIGTERM, else its processes outlive the bench. */
+let running: LocalFleet | null = null;
+for (const signal of ["SIGINT", "SIGTERM"] as const)
+  process.once(signal, () => {
+    void (running?.stop() ?? Promise.resolve()).finally(() => {
+      postgres.stop();
+      process.exit(130);
+    });
+  });
 try {
   console.log(
     `coordinators from event to verdict, ${cases} auto-executed cases posted at once (${availableParallelism()} CPUs):`,
@@ -50,14 +59,14 @@ try {
     ["postgres", 3],
   ] as const) {
     const url = engine === "postgres" ? postgres.createDatabase(`bench_${String(count)}`) : undefined;
-    const fleet = await LocalFleet.start({
+    const fleet = (running = await LocalFleet.start({
       env: {
         SOC_LOG_LEVEL: "warn",
         SOC_PREFILTER: "priority",
         SOC_LEASE_MS: String(leaseMs),
         ...(url ? { SOC_DATABASE_URL: url, SOC_REPLICAS: `coordinator=${String(count)}` } : {}),
       },
-    });
+    }));
     try {
       await throughput(fleet, warmup * count, `warm-${engine}-${String(count)}`);
       const coordinators = Object.keys(fleet.pids()).filter((name) => name.startsWith("coordinator"));
@@ -99,7 +108,7 @@ async function throughput(fleet: LocalFleet, count: number, batch: string): Prom
 }
 
 async function takeover(url: string): Promise<void> {
-  const fleet = await LocalFleet.start({
+  const fleet = (running = await LocalFleet.start({
     env: {
       SOC_LOG_LEVEL: "warn",
       SOC_PREFILTER: "priority",
@@ -108,7 +117,7 @@ async function takeover(url: string): Promise<void> {
       SOC_LEASE_MS: String(leaseMs),
       SOC_RESTART_MAX_MS: "1000",
     },
-  });
+  }));
   const sql = new PostgresSql(url, 1);
   /** The case's lease as the database has it, when someone holds it. */
   const lease = (traceId: string) =>
