@@ -36,6 +36,9 @@ import { loadConfig } from "../runtime/config.js";
  *    c. the prefilter's re-keying stage, consumer, pipeline, model scorer and anomaly producer in
  *       the harness (fleet/harness/prefilter.ts) with a coordinator that answers at once, one
  *       process and then two in the same groups.
+ *    d. the re-keying ceiling: raw kafkajs copying every event to a keyed topic and reading the
+ *       copies back, on the most favourable settings: what no pre-filter that re-keys through the
+ *       broker can pass on this machine.
  *    Rates are steady state, from 10 % to 90 % of the events, so that process start, group join
  *    and JIT warm-up stay out of them.
  * 2. Detection economy: a generated corpus (fixed seed, `--benign` benign events, `--episodes`
@@ -44,7 +47,7 @@ import { loadConfig } from "../runtime/config.js";
  *
  * Options: --events=100000 --benign=100000 --episodes=60 --seed=11 (the economy corpus; the
  * throughput corpus uses seed+1), --skip-kafka, --skip-fleet (leaves out b), --skip-economy.
- * Internal: --role=ceiling runs the measured raw consumer (the bench starts it).
+ * Internal: --role=ceiling and --role=rekey-ceiling run the measured raw consumers (the bench starts them).
  */
 
 const args = new Map(
