@@ -298,23 +298,16 @@ function answeringAtOnce(): Peers {
   return { call } as unknown as Peers;
 }
 
-/** The `n`th case's anomaly, an event of its own. */
+/** The `n`th case's anomaly, an event of its own (falcoAlert gives each alert its own time). */
 function floorAnomaly(n: number): Anomaly {
   return Anomaly.parse({
     trace_id: n.toString(16).padStart(32, "0"),
-    event: {
-      time: new Date(Date.UTC(2026, 11, 1) + n).toISOString(),
+    event: falcoAlert({
       rule: "Read sensitive file untrusted",
       priority: "Warning",
       tags: ["T1555", "maturity_stable"],
-      hostname: "worker-a1",
-      output: "Warning Sensitive file opened",
-      output_fields: {
-        "k8s.ns.name": "shop",
-        "k8s.pod.name": `web-${String(n)}`,
-        "proc.cmdline": "cat /etc/shadow",
-      },
-    },
+      pod: `web-${String(n)}`,
+    }),
     received_at: new Date().toISOString(),
     score: null,
     model_version: "rules-baseline",

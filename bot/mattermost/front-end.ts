@@ -94,20 +94,32 @@ export async function mattermostFrontEnd(
     void retrySetUp(component, setUpOnce).then(ready);
   }
 
+  /** A button whose click comes back with `action` on the case granted, signed, for the buttons' lifetime. */
+  const signedButton = (
+    caseId: string,
+    action: string,
+    digest: string,
+    name: string,
+    style: Button["style"] = "default",
+  ): Button => ({
+    id: action,
+    type: "button",
+    name,
+    style,
+    integration: {
+      url: `${settings.publicUrl}${callbackPaths.action}`,
+      context: {
+        grant: signer.sign({ case_id: caseId, action, digest, expires: Date.now() + settings.buttonTtlMs }),
+      },
+    },
+  });
+
   return [
     handler(skills.escalate, async ({ case: escalated, analysis, steps }) => {
       const digest = actionDigest(proposedAction(steps));
-      const expires = Date.now() + settings.buttonTtlMs;
-      const buttons = (Object.keys(buttonNames) as ButtonAction[]).map((action) => ({
-        id: action,
-        type: "button" as const,
-        name: buttonNames[action],
-        style: buttonStyles[action],
-        integration: {
-          url: `${settings.publicUrl}${callbackPaths.action}`,
-          context: { grant: signer.sign({ case_id: escalated.id, action, digest, expires }) },
-        },
-      }));
+      const buttons = (Object.keys(buttonNames) as ButtonAction[]).map((action) =>
+        signedButton(escalated.id, action, digest, buttonNames[action], buttonStyles[action]),
+      );
       const queued = await outbox.addEscalation(
         escalated.id,
         {
@@ -129,29 +141,12 @@ export async function mattermostFrontEnd(
       // From the thread, whoever may approve can undo what was carried out and confirm a rule change
       // the policy sent to an analyst first: buttons on a reply of their own, as Mattermost keeps a
       // post's buttons as they were created.
-      const button = (id: "undo" | "rule", name: string, digest: string): Button => ({
-        id,
-        type: "button",
-        name,
-        style: "default",
-        integration: {
-          url: `${settings.publicUrl}${callbackPaths.action}`,
-          context: {
-            grant: signer.sign({
-              case_id: updated.id,
-              action: id,
-              digest,
-              expires: Date.now() + settings.buttonTtlMs,
-            }),
-          },
-        },
-      });
       const actions = [
         ...(updated.resolution === "remediated"
-          ? [button("undo", "Undo", actionDigest({ undo: updated.id }))]
+          ? [signedButton(updated.id, "undo", actionDigest({ undo: updated.id }), "Undo")]
           : []),
         ...(proposal?.state === "escalated"
-          ? [button("rule", "Confirm the rule change", proposalDigest(proposal.id))]
+          ? [signedButton(updated.id, "rule", proposalDigest(proposal.id), "Confirm the rule change")]
           : []),
       ];
       const attachment: Attachment | undefined =
